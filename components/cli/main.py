@@ -1,0 +1,317 @@
+"""``hardened-aml``: the offline plan of a stack, judged by the policy pack.
+
+``hardened-aml plan [--stack NAME] [--format table|json|markdown|html|sarif] [--out FILE]`` runs the very
+program ``pulumi up`` runs, with that stack's config from ``stacks/``, under Pulumi's own test engine (no
+credentials, no network), then evaluates the policy pack over every planned resource through the pack's
+real plugin protocol (``Analyze`` / ``AnalyzeStack`` over gRPC, as the Pulumi CLI calls it).
+
+Exit codes: 0 no mandatory violation; 1 at least one mandatory violation; 2 bad input (unknown stack,
+invalid config, bad flag), with one line naming what is wrong and what is allowed; 3 the program failed.
+
+Heavy modules (grpc, jinja2, pulumi) are imported only when a command needs them, so ``--help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_PROGRAM_FAILED = 0, 1, 2, 3
+FORMATS = ("table", "json", "markdown", "html", "sarif")
+
+
+class BadInput(Exception):
+    """Bad input to the command: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise BadInput(f"{message} (see `{self.prog} --help`)")
+
+
+@dataclass(frozen=True)
+class Project:
+    """What ``Pulumi.yaml`` says about the program and where its stack files are."""
+
+    directory: Path
+    name: str
+    main: str
+    config_dir: str
+
+    @property
+    def stack_files(self) -> dict[str, Path]:
+        folder = self.directory / self.config_dir
+        return {p.name[len("Pulumi.") : -len(".yaml")]: p for p in sorted(folder.glob("Pulumi.*.yaml"))}
+
+
+def find_project(start: Path) -> Project:
+    import yaml
+
+    for directory in (start, *start.parents):
+        path = directory / "Pulumi.yaml"
+        if path.is_file():
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            return Project(
+                directory=directory,
+                name=str(document.get("name", "")),
+                main=str(document.get("main", ".")),
+                config_dir=str(document.get("stackConfigDir", ".")),
+            )
+    raise BadInput(f"--project-dir: no Pulumi.yaml in {start} or its parents; allowed: a Pulumi project folder")
+
+
+def _progress(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(f"hardened-aml: {message}", file=sys.stderr, flush=True)
+
+
+def plan_resources(project: Project, stack: str) -> list[dict[str, Any]]:
+    """Run the stack's program under the test engine in its own process (the runtime is process-global)."""
+    command = [
+        sys.executable, "-m", "hardened_aml.cli.engine",
+        "--project-dir", str(project.directory), "--project", project.name, "--stack", stack,
+        "--main", project.main, "--config-dir", project.config_dir,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode == EXIT_BAD_INPUT:
+        raise BadInput(done.stderr.strip().removeprefix("error: "))
+    if done.returncode != 0:
+        raise ProgramFailed(done.stderr.strip().removeprefix("error: ") or f"exit code {done.returncode}")
+    resources: list[dict[str, Any]] = json.loads(done.stdout)["resources"]
+    return resources
+
+
+class ProgramFailed(Exception):
+    """The program raised something other than bad input."""
+
+
+def load_policy_config(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadInput(f"--policy-config: cannot read {path}: {exc}; allowed: a JSON policy-config file") from None
+    if not isinstance(document, dict):
+        raise BadInput(f"--policy-config: {path} holds {type(document).__name__}; allowed: a JSON object")
+    config: dict[str, dict[str, Any]] = {}
+    for name, value in document.items():
+        config[name] = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
+    return config
+
+
+def evaluate(
+    project: Project, stack: str, planned: list[dict[str, Any]], policy_config: dict[str, dict[str, Any]]
+) -> Any:
+    """Start the pack as the CLI does, then Configure, Analyze each resource and AnalyzeStack once."""
+    from hardened_aml.cli.analyzer import PackClient, Resource
+    from hardened_aml.cli.report import ControlSummary, PolicyRow, Report, ReportDiagnostic, ReportResource, control_of
+
+    resources = [
+        Resource(
+            urn=p["urn"], type=p["type"], name=p["name"], properties=p["inputs"], parent=p["parent"],
+            dependencies=p["dependencies"], property_dependencies=p["property_dependencies"], protect=p["protect"],
+        )
+        for p in planned
+    ]
+    with PackClient(project.directory / "policies") as pack:
+        info = pack.info()
+        pack.configure(_expand_all(policy_config, [p.name for p in info.policies]))
+        pack.configure_stack(project=project.name, stack=stack)
+        analyses = [(r, pack.analyze(r)) for r in resources if _is_custom(planned, r.urn)]
+        stack_analysis = pack.analyze_stack(resources)
+
+    from hardened_aml.catalogue import load
+
+    catalogue = load()
+    levels = {name: value.get("enforcementLevel") for name, value in policy_config.items()}
+    policies = [
+        PolicyRow(
+            name=p.name,
+            control=control_of("", list(p.tags)),
+            description=p.description,
+            enforcement=_level(levels.get(p.name) or levels.get("all"), p.enforcementLevel),
+        )
+        for p in info.policies
+    ]
+    by_policy = {p.name: p for p in policies}
+    diagnostics = [
+        ReportDiagnostic(
+            policy=d.policy,
+            control=control_of(d.message, [f"control:{by_policy[d.policy].control}"] if d.policy in by_policy else []),
+            urn=d.urn or resource.urn,
+            message=d.message,
+            enforcement=d.enforcement,
+        )
+        for resource, analysis in analyses
+        for d in analysis.diagnostics
+    ] + [
+        ReportDiagnostic(
+            policy=d.policy, control=control_of(d.message), urn=d.urn, message=d.message, enforcement=d.enforcement
+        )
+        for d in stack_analysis.diagnostics
+    ]
+    summaries: dict[str, ControlSummary] = {}
+    for p in policies:
+        entry = catalogue[p.control] if p.control in catalogue else None
+        summaries.setdefault(
+            p.control, ControlSummary(p.control, entry.title if entry else p.description, p.enforcement)
+        )
+    failed = {(d.control, d.urn) for d in diagnostics}
+    for resource, analysis in analyses:
+        for p in policies:
+            if p.name in analysis.not_applicable or p.name not in _resource_policy_names(info):
+                continue
+            summary = summaries[p.control]
+            target = summary.failed if (p.control, resource.urn) in failed else summary.passed
+            if resource.urn not in target:
+                target.append(resource.urn)
+    for p in policies:
+        if p.name in _resource_policy_names(info) or p.name in stack_analysis.not_applicable:
+            continue
+        summary = summaries[p.control]
+        for d in diagnostics:
+            if d.policy == p.name and d.urn not in summary.failed:
+                summary.failed.append(d.urn)
+        if not summary.failed and f"stack:{stack}" not in summary.passed:
+            summary.passed.append(f"stack:{stack}")
+    return Report(
+        stack=stack,
+        project=project.name,
+        config_file=f"{project.config_dir}/Pulumi.{stack}.yaml".removeprefix("./"),
+        resources=[
+            ReportResource(p["urn"], p["type"], p["name"], p["parent"], p["inputs"], p["dependencies"])
+            for p in planned
+        ],
+        diagnostics=diagnostics,
+        policies=policies,
+        compliance=sorted(summaries.values(), key=lambda s: s.control),
+    )
+
+
+def _is_custom(planned: list[dict[str, Any]], urn: str) -> bool:
+    return any(p["urn"] == urn and p["custom"] for p in planned)
+
+
+def _resource_policy_names(info: Any) -> set[str]:
+    from pulumi.runtime.proto import analyzer_pb2
+
+    return {p.name for p in info.policies if p.policy_type == analyzer_pb2.POLICY_TYPE_RESOURCE}
+
+
+def _expand_all(config: dict[str, dict[str, Any]], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{"all": "mandatory"}`` applies to every policy; a policy's own entry overrides it (as the CLI does)."""
+    base = config.get("all")
+    expanded = {n: dict(base) for n in names} if base else {}
+    for name, value in config.items():
+        if name != "all":
+            expanded[name] = {**expanded.get(name, {}), **value}
+    return expanded
+
+
+def _level(configured: object, default: int) -> str:
+    from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES
+
+    return str(configured) if configured else ENFORCEMENT_NAMES.get(default, "advisory")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hardened-aml")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    project = find_project(Path(args.project_dir).resolve() if args.project_dir else Path.cwd())
+    stacks = project.stack_files
+    if args.stack not in stacks:
+        raise BadInput(f"--stack: got {args.stack!r}; allowed: one of {', '.join(stacks) or '(no stack files)'}")
+    policy_config_path = args.policy_config
+    if policy_config_path is None:
+        default = project.directory / project.config_dir / f"policy-config.{args.stack}.json"
+        policy_config_path = default if default.is_file() else None
+    policy_config = load_policy_config(policy_config_path)
+    _progress(args.quiet, f"planning stack {args.stack!r} under Pulumi's test engine (no credentials, no network)")
+    planned = plan_resources(project, args.stack)
+    _progress(args.quiet, f"{len(planned)} resources registered; evaluating them with the policy pack over gRPC")
+    report = evaluate(project, args.stack, planned, policy_config)
+    from hardened_aml.cli.report import render
+
+    text = render(report, args.format, _version())
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        _progress(args.quiet, f"wrote {args.format} report to {args.out}")
+    else:
+        sys.stdout.write(text)
+    _progress(
+        args.quiet,
+        f"{report.mandatory_violations} mandatory, {report.advisory_violations} advisory violation(s)",
+    )
+    return EXIT_VIOLATIONS if report.mandatory_violations else EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from hardened_aml.cli import docs
+
+    project = find_project(Path(args.project_dir).resolve() if args.project_dir else Path.cwd())
+    if args.check:
+        stale = docs.stale(project.directory)
+        for relative in stale:
+            print(f"hardened-aml: {relative} is stale; run `hardened-aml docs` and commit it", file=sys.stderr)
+        return EXIT_VIOLATIONS if stale else EXIT_OK
+    for relative in docs.write(project.directory):
+        print(f"hardened-aml: wrote {relative}", file=sys.stderr)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hardened-aml", description="Hardened Azure Machine Learning estates with Pulumi.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = commands.add_parser(
+        "plan",
+        help="plan a stack offline and judge it with the policy pack",
+        description="Run the stack's program under Pulumi's test engine and evaluate the policy pack over it.",
+    )
+    plan.add_argument("--stack", default="dev", help="stack name: a stacks/Pulumi.<NAME>.yaml file (default: dev)")
+    plan.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
+    plan.add_argument("--out", help="write the report to this file instead of stdout")
+    plan.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy-pack config JSON, as for `pulumi preview --policy-pack-config` "
+        "(default: stacks/policy-config.<stack>.json when present)",
+    )
+    plan.add_argument("--project-dir", help="the Pulumi project folder (default: found from the current folder)")
+    plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    plan.set_defaults(run=cmd_plan)
+    docs = commands.add_parser("docs", help="regenerate the documents generated from the catalogue")
+    docs.add_argument("--check", action="store_true", help="exit 1 when a committed document is stale")
+    docs.add_argument("--project-dir", help="the repository folder (default: found from the current folder)")
+    docs.set_defaults(run=cmd_docs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.run(args)
+        return code
+    except BadInput as exc:
+        print(f"hardened-aml: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ProgramFailed as exc:
+        print(f"hardened-aml: error: the program failed: {exc}", file=sys.stderr)
+        return EXIT_PROGRAM_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Interfaces every component shares: tags, delete protection, diagnostics and role assignments.
+
+One shape each, used by every component, so a platform team learns them once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.monitor as monitor
+
+# Role assignment names are GUIDs; deriving them from the logical name keeps them stable across plans.
+_ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("3f2d0c6e-6a55-4b8e-9c43-6c0f5b1f7a10")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Protection:
+    """How stateful resources are protected from deletion (control AML-REL-006).
+
+    In production both are on: ``protect`` stops ``pulumi destroy`` and replacements, and a
+    ``CanNotDelete`` management lock stops deletion from outside Pulumi.
+    """
+
+    protect: bool = False
+    """Mark stateful resources ``protect`` in Pulumi. Default: off; on in production."""
+    lock: bool = False
+    """Put a ``CanNotDelete`` lock on each stateful resource. Default: off; on in production."""
+
+
+def builtin_role(role_guid: str, subscription_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The full id of a built-in role definition in this subscription."""
+    return pulumi.Output.concat(
+        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role_guid
+    )
+
+
+def role_assignment(
+    name: str,
+    *,
+    scope: pulumi.Input[str],
+    role_guid: str,
+    principal_id: pulumi.Input[str],
+    principal_type: str,
+    subscription_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> authorization.RoleAssignment:
+    """Assign a built-in role (by its GUID) to a principal at ``scope``; the name is a stable GUID."""
+    return authorization.RoleAssignment(
+        name,
+        role_assignment_name=str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, name)),
+        scope=scope,
+        role_definition_id=builtin_role(role_guid, subscription_id),
+        principal_id=principal_id,
+        principal_type=principal_type,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+    )
+
+
+def diagnostics(
+    name: str,
+    *,
+    resource_id: pulumi.Input[str],
+    log_analytics_workspace_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    logs: bool = True,
+) -> monitor.DiagnosticSetting:
+    """Send every log category (the ``allLogs`` group) and all metrics to Log Analytics (control AML-MON-001).
+
+    ``logs=False`` is for resources that emit metrics only (a storage account; its logs are per service).
+    """
+    return monitor.DiagnosticSetting(
+        name,
+        name=f"diag-{name.rsplit('-', 1)[-1]}",
+        resource_uri=resource_id,
+        workspace_id=log_analytics_workspace_id,
+        log_analytics_destination_type="Dedicated",
+        logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)] if logs else [],
+        metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def delete_lock(
+    name: str, *, resource: pulumi.CustomResource, resource_id: pulumi.Input[str], parent: pulumi.Resource
+) -> authorization.ManagementLockByScope:
+    """A ``CanNotDelete`` lock on one resource (control AML-REL-006)."""
+    return authorization.ManagementLockByScope(
+        name,
+        lock_name="do-not-delete",
+        scope=resource_id,
+        level="CanNotDelete",
+        notes="Stateful resource of a hardened-aml estate: remove this lock deliberately before deleting.",
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[resource]),
+    )
+
+
+def merged_tags(base: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    return {**base, **(extra or {})}

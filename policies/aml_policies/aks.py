@@ -1,0 +1,227 @@
+"""Rules for AKS clusters used as Azure ML inference targets.
+
+azure-native flattens the cluster's properties: ``containerservice:ManagedCluster`` (API 2025-09-01 in
+pulumi-azure-native 3.29.0) sends ``apiServerAccessProfile``, ``aadProfile``, ``disableLocalAccounts``,
+``sku``, ``networkProfile``, ``autoUpgradeProfile``, ``addonProfiles`` and ``agentPoolProfiles`` at the top
+level, and ``containerservice:AgentPool`` sends ``availabilityZones``, ``enableAutoScaling``, ``minCount``,
+``maxCount``, ``nodeTaints`` and ``mode`` at the top level. Enum values are the SDK's
+(``containerservice/_enums.py``): ``UpgradeChannel`` rapid | stable | patch | node-image | none;
+``NodeOSUpgradeChannel`` None | Unmanaged | NodeImage | SecurityPatch; ``NetworkPolicy`` none | calico |
+azure | cilium; ``ManagedClusterSKUTier`` Free | Standard | Premium; ``AgentPoolMode`` System | User |
+Gateway.
+
+Defaults that decide what a missing value means: ``upgradeChannel`` is none, so missing fails;
+``nodeOSUpgradeChannel`` is NodeImage for clusters created with API 2023-06-01 or later ("Auto-upgrade
+node OS images", learn.microsoft.com/azure/aks/auto-upgrade-node-image), so missing passes; the SKU tier
+is Free, local accounts are enabled, the cluster autoscaler is off and a separate agent pool is a User pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
+from typing import Any
+
+from aml_policies.core import (
+    MISSING,
+    Check,
+    Config,
+    Props,
+    ResourceRule,
+    StackRule,
+    all_of,
+    equals,
+    get,
+    items,
+    one_of,
+)
+
+MANAGED_CLUSTER = ("containerservice:ManagedCluster",)
+AGENT_POOL = ("containerservice:AgentPool",)
+ZONES = ("1", "2", "3")
+
+
+def _pools(props: Props) -> Iterator[tuple[str, Any]]:
+    """Each pool of a cluster with the path prefix that names it in messages."""
+    for i, pool in enumerate(items(props, "agentPoolProfiles")):
+        name = get(pool, "name")
+        label = f"agentPoolProfiles[{i}]" if name is MISSING else f"agentPoolProfiles[{i}] ({name})"
+        yield f"{label}.", pool
+
+
+PoolCheck = Callable[[Any, Config, str], Iterable[str]]
+"""A check of one pool: its props, the config and the path prefix that names the pool in messages."""
+
+
+def _each_pool(check: PoolCheck) -> Check:
+    """Run a per-pool check over every ``agentPoolProfiles[]`` entry of a cluster."""
+
+    def run(props: Props, config: Config) -> Iterator[str]:
+        for prefix, pool in _pools(props):
+            yield from check(pool, config, prefix)
+
+    return run
+
+
+def _own_pool(check: PoolCheck) -> Check:
+    """Run a per-pool check over an ``AgentPool`` resource."""
+
+    def run(props: Props, config: Config) -> Iterator[str]:
+        yield from check(props, config, "")
+
+    return run
+
+
+# --- AML-AKS-001 ------------------------------------------------------------------------------------
+def _zones(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
+    zones = [str(z) for z in items(pool, "availabilityZones")]
+    if not zones:
+        yield f"{prefix}availabilityZones is not set; it must be {list(ZONES)!r}"
+    elif sorted(set(zones)) != list(ZONES):
+        yield f"{prefix}availabilityZones is {zones!r}; it must be {list(ZONES)!r}"
+
+
+# --- AML-AKS-008 ------------------------------------------------------------------------------------
+def _autoscaled(pool: Any, _config: Config, prefix: str, *, default_mode: str) -> Iterator[str]:
+    enabled = get(pool, "enableAutoScaling")
+    if enabled is not True:
+        found = "is not set" if enabled is MISSING else f"is {enabled!r}"
+        yield f"{prefix}enableAutoScaling {found}; it must be True (the cluster autoscaler is off by default)"
+    low, high = get(pool, "minCount"), get(pool, "maxCount")
+    if low is MISSING or high is MISSING:
+        missing = " and ".join(k for k, v in (("minCount", low), ("maxCount", high)) if v is MISSING)
+        yield f"{prefix}{missing} not set; the autoscaler needs both minCount and maxCount"
+    elif low > high:
+        yield f"{prefix}minCount is {_number(low)}; it must not exceed maxCount ({_number(high)})"
+    mode = get(pool, "mode")
+    if (default_mode if mode is MISSING else mode) == "User" and not items(pool, "nodeTaints"):
+        yield (
+            f"{prefix}nodeTaints is not set; a User pool must carry a taint (e.g. "
+            "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
+        )
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# --- AML-AKS-007 ------------------------------------------------------------------------------------
+def _key(mapping: Any, name: str) -> Any:
+    """The value under ``name`` in a user-keyed map, ignoring case (``omsagent`` / ``omsAgent``)."""
+    if not isinstance(mapping, Mapping):
+        return MISSING
+    for key in mapping:
+        if str(key).lower() == name.lower():
+            return mapping[key]
+    return MISSING
+
+
+def _addons(props: Props, _config: Config) -> Iterator[str]:
+    profiles = get(props, "addonProfiles")
+    oms = _key(profiles, "omsagent")
+    if oms is MISSING or get(oms, "enabled") is not True:
+        yield (
+            "addonProfiles.omsagent is not enabled; enable it with config.logAnalyticsWorkspaceResourceID "
+            "(Container insights to Log Analytics)"
+        )
+    elif not _key(get(oms, "config"), "logAnalyticsWorkspaceResourceID"):
+        yield (
+            "addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID is not set; name the Log "
+            "Analytics workspace"
+        )
+    policy = _key(profiles, "azurepolicy")
+    if policy is MISSING or get(policy, "enabled") is not True:
+        yield "addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"
+
+
+RULES: tuple[ResourceRule | StackRule, ...] = (
+    ResourceRule(
+        control="AML-AKS-001",
+        name="cluster-pool-zones",
+        types=MANAGED_CLUSTER,
+        description="every agentPoolProfiles[] entry has availabilityZones '1', '2' and '3'.",
+        check=_each_pool(_zones),
+    ),
+    ResourceRule(
+        control="AML-AKS-001",
+        name="agent-pool-zones",
+        types=AGENT_POOL,
+        description="availabilityZones is '1', '2' and '3'.",
+        check=_own_pool(_zones),
+    ),
+    ResourceRule(
+        control="AML-AKS-002",
+        name="private-api-server",
+        types=MANAGED_CLUSTER,
+        description="apiServerAccessProfile.enablePrivateCluster is true (a missing value fails).",
+        check=equals("apiServerAccessProfile.enablePrivateCluster", True),
+    ),
+    ResourceRule(
+        control="AML-AKS-003",
+        name="entra-rbac-no-local-accounts",
+        types=MANAGED_CLUSTER,
+        description="aadProfile.managed and aadProfile.enableAzureRBAC are true and disableLocalAccounts is "
+        "true (missing values fail).",
+        check=all_of(
+            equals("aadProfile.managed", True),
+            equals("aadProfile.enableAzureRBAC", True),
+            equals("disableLocalAccounts", True),
+        ),
+    ),
+    ResourceRule(
+        control="AML-AKS-004",
+        name="standard-tier",
+        types=MANAGED_CLUSTER,
+        description="sku.tier is 'Standard' or 'Premium' (a missing value fails: the default is Free).",
+        check=one_of("sku.tier", ("Standard", "Premium"), why="the Free tier has no uptime SLA"),
+    ),
+    ResourceRule(
+        control="AML-AKS-005",
+        name="azure-cni-network-policy",
+        types=MANAGED_CLUSTER,
+        description="networkProfile.networkPlugin is 'azure' and networkProfile.networkPolicy is 'azure', "
+        "'calico' or 'cilium' (missing values fail).",
+        check=all_of(
+            equals("networkProfile.networkPlugin", "azure"),
+            one_of("networkProfile.networkPolicy", ("azure", "calico", "cilium")),
+        ),
+    ),
+    ResourceRule(
+        control="AML-AKS-006",
+        name="auto-upgrade",
+        types=MANAGED_CLUSTER,
+        description="autoUpgradeProfile.upgradeChannel is 'patch', 'stable', 'rapid' or 'node-image' (a "
+        "missing value fails: the default is none); autoUpgradeProfile.nodeOSUpgradeChannel is 'NodeImage' "
+        "or 'SecurityPatch' (missing passes: the default is NodeImage).",
+        check=all_of(
+            one_of("autoUpgradeProfile.upgradeChannel", ("patch", "stable", "rapid", "node-image")),
+            one_of(
+                "autoUpgradeProfile.nodeOSUpgradeChannel", ("NodeImage", "SecurityPatch"), missing_fails=False
+            ),
+        ),
+    ),
+    ResourceRule(
+        control="AML-AKS-007",
+        name="monitoring-and-policy-addons",
+        types=MANAGED_CLUSTER,
+        description="addonProfiles.omsagent is enabled with config.logAnalyticsWorkspaceResourceID and "
+        "addonProfiles.azurepolicy is enabled.",
+        check=_addons,
+    ),
+    ResourceRule(
+        control="AML-AKS-008",
+        name="cluster-pool-autoscaling",
+        types=MANAGED_CLUSTER,
+        description="every agentPoolProfiles[] entry has enableAutoScaling true with minCount and maxCount; "
+        "pools with mode 'User' carry at least one nodeTaint.",
+        check=_each_pool(partial(_autoscaled, default_mode="System")),
+    ),
+    ResourceRule(
+        control="AML-AKS-008",
+        name="agent-pool-autoscaling",
+        types=AGENT_POOL,
+        description="enableAutoScaling is true with minCount and maxCount; a User pool (the default mode of "
+        "a separate agent pool) carries at least one nodeTaint.",
+        check=_own_pool(partial(_autoscaled, default_mode="User")),
+    ),
+)

@@ -1,0 +1,389 @@
+"""Rules for Azure ML compute (``machinelearningservices:Compute``): clusters and compute instances.
+
+azure-native nests the compute union under ``properties``: the engine receives
+``properties.computeType`` (``AmlCompute`` | ``ComputeInstance`` | …), ``properties.disableLocalAuth`` and
+the type's own settings under ``properties.properties``. Names and enum values: REST spec
+``Microsoft.MachineLearningServices/stable/2025-12-01/machineLearningServices.json`` (``Compute``,
+``AmlComputeProperties``, ``ScaleSettings``, ``ComputeInstanceProperties``, ``ComputeInstanceSshSettings``,
+``PersonalComputeInstanceSettings``), the API version pulumi-azure-native 3.29.0 uses.
+``ComputeInstanceProperties.idleTimeBeforeShutdown`` is missing from that spec layout but accepted by the
+SDK, which documents it as "ISO8601 format. Minimum is 15 min, maximum is 3 days" (as do the Azure SDK
+references for ``IdleShutdownSetting``, learn.microsoft.com).
+
+Azure defaults that decide what a missing value means here:
+``enableNodePublicIp`` defaults to true and ``remoteLoginPortPublicAccess`` to ``NotSpecified`` (the SSH
+port is open when no subnet is set), so both fail when missing; ``sshSettings.sshPublicAccess`` defaults
+to ``Disabled``, so a missing value passes; ``disableLocalAuth`` has no default (local auth stays on).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from aml_policies.core import (
+    MISSING,
+    Check,
+    Config,
+    Props,
+    ResourceRule,
+    Stack,
+    StackRule,
+    Where,
+    equals,
+    fix,
+    get,
+    present,
+    set_path,
+    type_key,
+)
+
+COMPUTE = ("machinelearningservices:Compute",)
+WORKSPACE = "machinelearningservices:Workspace"
+AML_COMPUTE = "AmlCompute"
+COMPUTE_INSTANCE = "ComputeInstance"
+#: The isolation modes under which the workspace's managed VNet hosts its compute.
+MANAGED_NETWORK_MODES = ("AllowInternetOutbound", "AllowOnlyApprovedOutbound")
+#: The tag that marks a low-priority cluster as intentionally interruptible (AML-REL-005).
+INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
+#: Azure's accepted range for ``idleTimeBeforeShutdown``.
+IDLE_SHUTDOWN_MIN = timedelta(minutes=15)
+IDLE_SHUTDOWN_MAX = timedelta(days=3)
+#: Common general-purpose, memory-optimised, compute-optimised and GPU sizes for Azure ML.
+DEFAULT_VM_SIZES = (
+    "Standard_DS3_v2",
+    "Standard_DS4_v2",
+    "Standard_D4s_v3",
+    "Standard_D8s_v3",
+    "Standard_D16s_v3",
+    "Standard_D4s_v5",
+    "Standard_D8s_v5",
+    "Standard_D16s_v5",
+    "Standard_E4s_v3",
+    "Standard_E8s_v3",
+    "Standard_E16s_v3",
+    "Standard_F4s_v2",
+    "Standard_F8s_v2",
+    "Standard_F16s_v2",
+    "Standard_NC4as_T4_v3",
+    "Standard_NC8as_T4_v3",
+    "Standard_NC16as_T4_v3",
+    "Standard_NC6s_v3",
+    "Standard_NC12s_v3",
+    "Standard_NC24ads_A100_v4",
+)
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(text: Any) -> timedelta | None:
+    """An ISO-8601 duration without years or months (``PT30M``, ``P1DT2H``), or ``None`` if invalid."""
+    if not isinstance(text, str):
+        return None
+    match = _DURATION.match(text.upper())
+    if match is None:
+        return None
+    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+    return timedelta(
+        weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"]
+    )
+
+
+def _compute_type_in(*kinds: str) -> Where:
+    def applies(props: Props) -> bool:
+        return get(props, "properties.computeType") in kinds
+
+    return applies
+
+
+def _by_compute_type(checks: Mapping[str, Check]) -> Check:
+    """Run the check of the resource's compute type."""
+
+    def check(props: Props, config: Config) -> Iterator[str]:
+        chosen = checks.get(get(props, "properties.computeType"))
+        if chosen is not None:
+            yield from chosen(props, config)
+
+    return check
+
+
+def _is_interruptible(props: Props) -> bool:
+    return str(get(props, f"tags.{INTERRUPTIBLE_TAG}")).lower() == "true"
+
+
+# --- AML-NET-010 ------------------------------------------------------------------------------------
+_SSH_CHECKS: Mapping[str, Check] = {
+    AML_COMPUTE: equals(
+        "properties.properties.remoteLoginPortPublicAccess",
+        "Disabled",
+        why="'NotSpecified' leaves the SSH port open on every node when no subnet is set",
+    ),
+    COMPUTE_INSTANCE: equals(
+        "properties.properties.sshSettings.sshPublicAccess", "Disabled", missing_fails=False
+    ),
+}
+
+
+def _close_ssh(props: dict[str, Any], _config: Config) -> dict[str, Any]:
+    if get(props, "properties.computeType") == AML_COMPUTE:
+        return set_path(props, "properties.properties.remoteLoginPortPublicAccess", "Disabled")
+    return set_path(props, "properties.properties.sshSettings.sshPublicAccess", "Disabled")
+
+
+# --- AML-NET-011 ------------------------------------------------------------------------------------
+def _in_virtual_network(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """AmlCompute / ComputeInstance: a subnet, or a workspace with a managed network, never both."""
+    for compute in stack.of_type(*COMPUTE):
+        if get(compute.props, "properties.computeType") not in (AML_COMPUTE, COMPUTE_INSTANCE):
+            continue
+        subnet = get(compute.props, "properties.properties.subnet.id")
+        referred = stack.targets(compute, "workspaceName")
+        workspaces = [w for w in referred if type_key(w.resource_type) == WORKSPACE]
+        if not workspaces:
+            if not subnet:
+                yield (
+                    f"Compute {compute.name!r}: properties.properties.subnet is not set and its workspace "
+                    "is not in this stack (workspaceName does not depend on a Workspace), so a managed "
+                    "network cannot be verified; set a subnet or create the compute from the workspace's "
+                    "outputs",
+                    compute.urn,
+                )
+            continue
+        for workspace in workspaces:
+            mode = get(workspace.props, "managedNetwork.isolationMode")
+            managed = mode in MANAGED_NETWORK_MODES
+            mode_text = "not set" if mode is MISSING else repr(mode)
+            if subnet and managed:
+                yield (
+                    f"Compute {compute.name!r}: properties.properties.subnet is set, but workspace "
+                    f"{workspace.name!r} uses a managed network (managedNetwork.isolationMode {mode_text}); "
+                    "compute in a managed VNet takes no subnet",
+                    compute.urn,
+                )
+            elif not subnet and not managed:
+                yield (
+                    f"Compute {compute.name!r}: properties.properties.subnet is not set and workspace "
+                    f"{workspace.name!r} has managedNetwork.isolationMode {mode_text}; it must be in a "
+                    "subnet or in a workspace whose isolationMode is 'AllowInternetOutbound' or "
+                    "'AllowOnlyApprovedOutbound'",
+                    compute.urn,
+                )
+
+
+# --- AML-REL-005 ------------------------------------------------------------------------------------
+def _dedicated_unless_interruptible(props: Props, _config: Config) -> Iterator[str]:
+    priority = get(props, "properties.properties.vmPriority")
+    if priority == "LowPriority" and not _is_interruptible(props):
+        yield (
+            "properties.properties.vmPriority is 'LowPriority'; it must be 'Dedicated' unless the cluster "
+            f"is tagged {INTERRUPTIBLE_TAG}=true (its jobs tolerate eviction)"
+        )
+
+
+# --- AML-CMP-001 ------------------------------------------------------------------------------------
+def _scales_to_zero(props: Props, config: Config) -> Iterator[str]:
+    minimum = get(props, "properties.properties.scaleSettings.minNodeCount")
+    if minimum is not MISSING and minimum != 0:
+        yield f"properties.properties.scaleSettings.minNodeCount is {minimum!r}; it must be 0 (scale to zero)"
+    limit_text = config["maxIdleBeforeScaleDown"]
+    limit = parse_duration(limit_text)
+    path = "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown"
+    idle = get(props, path)
+    if limit is None:
+        yield f"policy config maxIdleBeforeScaleDown is {limit_text!r}; it must be an ISO-8601 duration"
+    elif idle is MISSING:
+        yield f"{path} is not set; it must be an ISO-8601 duration of at most {limit_text}"
+    else:
+        duration = parse_duration(idle)
+        if duration is None:
+            yield f"{path} is {idle!r}; it must be an ISO-8601 duration of at most {limit_text}"
+        elif duration > limit:
+            yield f"{path} is {idle!r}; it must be at most {limit_text}"
+
+
+# --- AML-CMP-002 ------------------------------------------------------------------------------------
+_IDLE_SHUTDOWN = "properties.properties.idleTimeBeforeShutdown"
+
+
+def _idle_shutdown(props: Props, _config: Config) -> Iterator[str]:
+    idle = get(props, _IDLE_SHUTDOWN)
+    if idle is MISSING:
+        yield f"{_IDLE_SHUTDOWN} is not set; it must be an ISO-8601 duration from PT15M to P3D"
+        return
+    duration = parse_duration(idle)
+    if duration is None or not IDLE_SHUTDOWN_MIN <= duration <= IDLE_SHUTDOWN_MAX:
+        yield f"{_IDLE_SHUTDOWN} is {idle!r}; it must be an ISO-8601 duration from PT15M to P3D"
+
+
+def _set_idle_shutdown(props: dict[str, Any], config: Config) -> dict[str, Any]:
+    return set_path(props, _IDLE_SHUTDOWN, config["idleTimeBeforeShutdown"])
+
+
+# --- AML-CMP-003 ------------------------------------------------------------------------------------
+def _sizes_and_counts(props: Props, config: Config) -> Iterator[str]:
+    allowed = [str(size) for size in config["allowedVmSizes"]]
+    size = get(props, "properties.properties.vmSize")
+    if size is MISSING:
+        yield f"properties.properties.vmSize is not set; it must be one of {', '.join(allowed)}"
+    elif str(size).lower() not in {a.lower() for a in allowed}:
+        yield f"properties.properties.vmSize is {size!r}; it must be one of {', '.join(allowed)}"
+    if get(props, "properties.computeType") != AML_COMPUTE:
+        return
+    maximum = config["maxNodes"]
+    count = get(props, "properties.properties.scaleSettings.maxNodeCount")
+    if count is MISSING:
+        yield f"properties.properties.scaleSettings.maxNodeCount is not set; it must be at most {maximum}"
+    elif not isinstance(count, int | float) or count > maximum:
+        yield f"properties.properties.scaleSettings.maxNodeCount is {count!r}; it must be at most {maximum}"
+
+
+def _rule(
+    control: str,
+    name: str,
+    description: str,
+    check: Check,
+    kinds: tuple[str, ...] = (AML_COMPUTE, COMPUTE_INSTANCE),
+    **extra: Any,
+) -> ResourceRule:
+    return ResourceRule(
+        control=control,
+        name=name,
+        types=COMPUTE,
+        description=description,
+        check=check,
+        where=_compute_type_in(*kinds),
+        **extra,
+    )
+
+
+def _user_assigned(props: Props, _config: Config) -> Iterator[str]:
+    kind = get(props, "identity.type")
+    if kind is MISSING:
+        yield "identity.type is not set; it must include 'UserAssigned'"
+        return
+    if "UserAssigned" not in str(kind).replace(" ", "").split(","):
+        yield f"identity.type is {kind!r}; it must include 'UserAssigned'"
+    # The engine sends a list of identity ids (azure-native's shape); ARM's own shape is a map keyed by id.
+    users = get(props, "identity.userAssignedIdentities")
+    if not isinstance(users, Mapping | Sequence) or isinstance(users, str) or len(users) == 0:
+        yield "identity.userAssignedIdentities is not set; name the cluster's user-assigned identity"
+
+RULES: tuple[ResourceRule | StackRule, ...] = (
+    _rule(
+        "AML-NET-009",
+        "compute-no-public-ip",
+        "AmlCompute and ComputeInstance: properties.properties.enableNodePublicIp is false (a missing value "
+        "fails: Azure's default is true).",
+        equals("properties.properties.enableNodePublicIp", False),
+        remediate=fix(("properties.properties.enableNodePublicIp", False)),
+    ),
+    _rule(
+        "AML-NET-010",
+        "compute-ssh-closed",
+        "AmlCompute: properties.properties.remoteLoginPortPublicAccess is 'Disabled' (missing or "
+        "'NotSpecified' fails); ComputeInstance: sshSettings.sshPublicAccess is not 'Enabled' (Azure's "
+        "default is Disabled).",
+        _by_compute_type(_SSH_CHECKS),
+        remediate=_close_ssh,
+    ),
+    StackRule(
+        control="AML-NET-011",
+        name="compute-in-virtual-network",
+        check=_in_virtual_network,
+        description="every AmlCompute and ComputeInstance either has properties.properties.subnet or belongs "
+        "(by its workspaceName dependency) to a workspace whose managedNetwork.isolationMode is "
+        "'AllowInternetOutbound' or 'AllowOnlyApprovedOutbound', never both.",
+    ),
+    _rule(
+        "AML-IAM-002",
+        "compute-local-auth-disabled",
+        "AmlCompute and ComputeInstance: properties.disableLocalAuth is true (a missing value fails).",
+        equals("properties.disableLocalAuth", True),
+        remediate=fix(("properties.disableLocalAuth", True)),
+    ),
+    _rule(
+        "AML-IAM-008",
+        "compute-user-assigned-identity",
+        "AmlCompute: identity.type includes 'UserAssigned' with at least one identity in "
+        "identity.userAssignedIdentities.",
+        _user_assigned,
+        kinds=(AML_COMPUTE,),
+    ),
+    _rule(
+        "AML-IAM-010",
+        "compute-instance-assigned-user",
+        "ComputeInstance: properties.properties.personalComputeInstanceSettings.assignedUser.objectId "
+        "is set.",
+        present(
+            "properties.properties.personalComputeInstanceSettings.assignedUser.objectId",
+            why="a compute instance is assigned to one user",
+        ),
+        kinds=(COMPUTE_INSTANCE,),
+    ),
+    _rule(
+        "AML-REL-005",
+        "compute-dedicated-priority",
+        "AmlCompute: properties.properties.vmPriority is not 'LowPriority' unless tagged "
+        f"{INTERRUPTIBLE_TAG}=true.",
+        _dedicated_unless_interruptible,
+        kinds=(AML_COMPUTE,),
+    ),
+    _rule(
+        "AML-CMP-001",
+        "cluster-scale-to-zero",
+        "AmlCompute: scaleSettings.minNodeCount is 0 (missing passes: default 0) and "
+        "scaleSettings.nodeIdleTimeBeforeScaleDown is set and at most the configured maxIdleBeforeScaleDown.",
+        _scales_to_zero,
+        kinds=(AML_COMPUTE,),
+        config={
+            "maxIdleBeforeScaleDown": {
+                "type": "string",
+                "default": "PT30M",
+                "description": "The longest idle time (ISO-8601 duration) before a cluster scales down.",
+            }
+        },
+    ),
+    _rule(
+        "AML-CMP-002",
+        "compute-instance-idle-shutdown",
+        "ComputeInstance: properties.properties.idleTimeBeforeShutdown is set to an ISO-8601 duration from "
+        "PT15M to P3D (Azure's accepted range).",
+        _idle_shutdown,
+        kinds=(COMPUTE_INSTANCE,),
+        config={
+            "idleTimeBeforeShutdown": {
+                "type": "string",
+                "default": "PT60M",
+                "description": "The idle shutdown the remediation sets (ISO-8601 duration, PT15M..P3D).",
+            }
+        },
+        remediate=_set_idle_shutdown,
+    ),
+    _rule(
+        "AML-CMP-003",
+        "compute-allowed-sizes",
+        "AmlCompute and ComputeInstance: properties.properties.vmSize is in the configured allowedVmSizes "
+        "(case-insensitive); AmlCompute: scaleSettings.maxNodeCount is at most the configured maxNodes.",
+        _sizes_and_counts,
+        config={
+            "allowedVmSizes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": list(DEFAULT_VM_SIZES),
+                "description": "The VM sizes compute may use.",
+            },
+            "maxNodes": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 10,
+                "description": "The largest maxNodeCount a cluster may have.",
+            },
+        },
+    ),
+)
+

@@ -1,0 +1,118 @@
+"""Rules for the workspace's storage account (``storage:StorageAccount``, ``storage:BlobServiceProperties``).
+
+azure-native flattens the account's properties to the top level. Names and enum values: REST spec
+``Microsoft.Storage/stable/2024-01-01/storage.json`` (``StorageAccountPropertiesCreateParameters``,
+``NetworkRuleSet``; ``minimumTlsVersion`` is one of TLS1_0, TLS1_1, TLS1_2 and defaults to TLS 1.0) and
+``common.json`` (``SkuName``). Blob service properties: ``blob.json`` (``isVersioningEnabled``,
+``deleteRetentionPolicy``, ``containerDeleteRetentionPolicy``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aml_policies.core import MISSING, Config, Props, ResourceRule, all_of, equals, fix, get, not_equal
+
+ACCOUNT = ("storage:StorageAccount",)
+BLOB_SERVICE = ("storage:BlobServiceProperties",)
+
+#: Zone-redundant SKUs (``common.json`` SkuName); the geo-zone-redundant ones are required in production.
+ZONE_REDUNDANT = ("Standard_ZRS", "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
+GEO_ZONE_REDUNDANT = ("Standard_GZRS", "Standard_RAGZRS")
+
+
+def _redundancy(props: Props, config: Config) -> Iterator[str]:
+    sku = get(props, "sku.name")
+    production = get(props, "tags.environment") == "production"
+    allowed = GEO_ZONE_REDUNDANT if production and config["geoZoneRedundantInProduction"] else ZONE_REDUNDANT
+    if sku is MISSING:
+        yield f"sku.name is not set; it must be one of {', '.join(allowed)}"
+    elif sku not in allowed:
+        where = " in production" if allowed is GEO_ZONE_REDUNDANT else ""
+        yield f"sku.name is {sku!r}; it must be one of {', '.join(allowed)}{where}"
+
+
+def _retention(props: Props, config: Config) -> Iterator[str]:
+    minimum = int(config["minRetentionDays"])
+    for policy in ("deleteRetentionPolicy", "containerDeleteRetentionPolicy"):
+        if get(props, f"{policy}.enabled") is not True:
+            yield f"{policy}.enabled is {get(props, f'{policy}.enabled')!r}; it must be True"
+            continue
+        days = get(props, f"{policy}.days")
+        if not isinstance(days, int | float) or days < minimum:
+            yield f"{policy}.days is {days!r}; it must be at least {minimum}"
+
+
+RULES = (
+    ResourceRule(
+        control="AML-NET-005",
+        name="storage-private-access",
+        types=ACCOUNT,
+        description="publicNetworkAccess is 'Disabled' and networkRuleSet.defaultAction is 'Deny' "
+        "(missing values fail: both default to open).",
+        check=all_of(
+            equals("publicNetworkAccess", "Disabled"),
+            equals("networkRuleSet.defaultAction", "Deny"),
+        ),
+        remediate=fix(("publicNetworkAccess", "Disabled"), ("networkRuleSet.defaultAction", "Deny")),
+    ),
+    ResourceRule(
+        control="AML-IAM-006",
+        name="storage-no-shared-key",
+        types=ACCOUNT,
+        description="allowSharedKeyAccess is false (a missing value fails: Azure allows shared keys by default).",
+        check=equals("allowSharedKeyAccess", False),
+    ),
+    ResourceRule(
+        control="AML-ENC-002",
+        name="storage-secure-transfer",
+        types=ACCOUNT,
+        description="enableHttpsTrafficOnly is not false and minimumTlsVersion is 'TLS1_2' "
+        "(a missing TLS version fails: the default is TLS 1.0).",
+        check=all_of(
+            not_equal("enableHttpsTrafficOnly", False, why="HTTPS only"),
+            equals("minimumTlsVersion", "TLS1_2"),
+        ),
+        remediate=fix(("enableHttpsTrafficOnly", True), ("minimumTlsVersion", "TLS1_2")),
+    ),
+    ResourceRule(
+        control="AML-DAT-001",
+        name="storage-no-anonymous-blob-access",
+        types=ACCOUNT,
+        description="allowBlobPublicAccess is false (a missing value fails).",
+        check=equals("allowBlobPublicAccess", False),
+        remediate=fix(("allowBlobPublicAccess", False)),
+    ),
+    ResourceRule(
+        control="AML-REL-001",
+        name="storage-zone-redundant",
+        types=ACCOUNT,
+        description="sku.name is zone-redundant (ZRS, GZRS, RA-GZRS); geo-zone-redundant when tagged "
+        "environment=production.",
+        check=_redundancy,
+        config={
+            "geoZoneRedundantInProduction": {
+                "type": "boolean",
+                "default": True,
+                "description": "Require GZRS or RA-GZRS for accounts tagged environment=production.",
+            }
+        },
+    ),
+    ResourceRule(
+        control="AML-DAT-002",
+        name="blob-versioning-and-soft-delete",
+        types=BLOB_SERVICE,
+        description="isVersioningEnabled is true, and blob and container soft delete are enabled for at "
+        "least minRetentionDays days.",
+        check=all_of(equals("isVersioningEnabled", True), _retention),
+        config={
+            "minRetentionDays": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 365,
+                "default": 7,
+                "description": "The shortest blob and container soft-delete retention accepted, in days.",
+            }
+        },
+    ),
+)

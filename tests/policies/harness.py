@@ -1,0 +1,42 @@
+"""Run one rule the way the pack runs it: through the real CrossGuard policy object and property proxies.
+
+Unit tests of single rules use this; the protocol tests (``tests/test_pack_protocol.py``) drive the
+whole pack over gRPC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aml_policies.core import ResourceRule, plain, resource_policy
+from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
+
+
+def _args(type_token: str, props: dict[str, Any], config: dict[str, Any] | None) -> ResourceValidationArgs:
+    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+    return ResourceValidationArgs(
+        type_token,
+        unknown_checking_proxy(deserialize_properties(props)),
+        f"urn:pulumi:test::p::{type_token}::r",
+        "r",
+        opts,
+        None,
+        config or {},
+        {},
+    )
+
+
+def violations(rule: ResourceRule, type_token: str, props: dict[str, Any], config: dict[str, Any] | None = None) -> list[str]:
+    """The messages ``rule`` reports for one resource (an empty list when it passes)."""
+    found: list[str] = []
+    policy = resource_policy(rule)
+    policy.validate(_args(type_token, props, config), lambda message, urn=None: found.append(message))
+    return found
+
+
+def remediated(rule: ResourceRule, type_token: str, props: dict[str, Any], config: dict[str, Any] | None = None) -> Any:
+    """The props after ``rule``'s remediation (``None`` when it has nothing to fix)."""
+    result = resource_policy(rule).remediate(_args(type_token, props, config))
+    return None if result is None else plain(result)
