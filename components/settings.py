@@ -7,13 +7,14 @@ and invalid values. Each error is one line naming the key, the value given and w
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from hardened_aml.errors import MISSING, InvalidInputError
@@ -65,6 +66,8 @@ ObjectId = Annotated[
 class NetworkSettings(_Strict):
     """The estate's network: a new VNet (default) or an existing one, and its private DNS zones."""
 
+    existing_vnet: ExistingVnet | None = None
+    """Use this VNet instead of creating one."""
     address_space: Cidr = "10.40.0.0/22"
     """Address space of a new VNet (ignored with ``existingVnet``)."""
     private_endpoint_subnet_prefix: Cidr = "10.40.0.0/24"
@@ -73,10 +76,25 @@ class NetworkSettings(_Strict):
     """Prefix of the AKS subnet."""
     compute_subnet_prefix: Cidr = "10.40.2.0/24"
     """Prefix of the compute subnet, created only when the managed VNet is off."""
-    existing_vnet: ExistingVnet | None = None
-    """Use this VNet instead of creating one."""
     private_dns_zone_ids: dict[str, ResourceId] = Field(default_factory=dict)
     """Existing private DNS zones by zone name (hub-and-spoke); zones not listed are created here."""
+
+    @field_validator("address_space", "private_endpoint_subnet_prefix", "aks_subnet_prefix", "compute_subnet_prefix")
+    @classmethod
+    def _cidr(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            block = ipaddress.ip_network(value)
+        except ValueError:
+            raise ValueError("an IPv4 CIDR block with no host bits set, such as 10.40.0.0/24") from None
+        space = info.data.get("address_space")
+        if info.field_name != "address_space" and space and info.data.get("existing_vnet") is None:
+            if not block.subnet_of(ipaddress.ip_network(space)):  # type: ignore[arg-type]
+                raise ValueError(f"a block inside addressSpace {space}")
+            for other in ("private_endpoint_subnet_prefix", "aks_subnet_prefix"):
+                taken = info.data.get(other)
+                if other != info.field_name and taken and block.overlaps(ipaddress.ip_network(taken)):
+                    raise ValueError(f"a block that does not overlap {taken}")
+        return value
 
 
 class AccessSettings(_Strict):
@@ -123,13 +141,14 @@ def _allowed(model: type[BaseModel], loc: tuple[Any, ...], error: Mapping[str, A
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        target: Any = model
+        target: type[BaseModel] | None = model
         for part in loc[:-1]:
-            field = target.model_fields.get(part) if isinstance(target, type) else None
-            if field is None:
-                field = next((f for f in target.model_fields.values() if f.alias == part), None)
-            target = field.annotation if field else None
-        if isinstance(target, type) and issubclass(target, BaseModel):
+            if target is None:
+                break
+            fields = target.model_fields
+            field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
+            target = _model_in(field.annotation) if field else None
+        if target is not None:
             return "one of " + ", ".join(f.alias or n for n, f in target.model_fields.items())
         return "no other keys"
     if kind == "enum":
@@ -140,7 +159,13 @@ def _allowed(model: type[BaseModel], loc: tuple[Any, ...], error: Mapping[str, A
         return "a value (this key is required)"
     if error["msg"].endswith("unknown Azure region"):
         return "one of " + ", ".join(sorted(REGIONS))
-    return error["msg"].removeprefix("Value error, ")
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class in an annotation such as ``Model`` or ``Model | None``."""
+    candidates = (annotation, *get_args(annotation))
+    return next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
 
 
 def parse(values: Mapping[str, Any], namespace: str = "hardened-aml") -> StackSettings:

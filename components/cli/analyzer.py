@@ -162,7 +162,9 @@ class PackClient:
             )
         self.stub.Configure(request)
 
-    def configure_stack(self, *, project: str, stack: str, dry_run: bool = True, tags: Mapping[str, str] | None = None) -> None:
+    def configure_stack(
+        self, *, project: str, stack: str, dry_run: bool = True, tags: Mapping[str, str] | None = None
+    ) -> None:
         self.stub.ConfigureStack(
             analyzer_pb2.AnalyzerStackConfigureRequest(
                 project=project, stack=stack, organization="organization", dry_run=dry_run, tags=dict(tags or {})
@@ -208,5 +210,3 @@ class PackClient:
         )
         response = self.stub.Remediate(request)
         return [(r.policyName, json_format.MessageToDict(r.properties)) for r in response.remediations]
-
-

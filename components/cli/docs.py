@@ -40,15 +40,14 @@ def render_catalogue(catalogue: Catalogue) -> str:
         counts = [sum(1 for c in in_pillar if c.kind == k) for k in KIND_TITLES]
         lines.append(f"| {pillar} | " + " | ".join(map(str, counts)) + f" | {len(in_pillar)} |")
     lines += [
-        f"| **all** | " + " | ".join(str(len(catalogue.of_kind(k))) for k in KIND_TITLES) + f" | {len(catalogue)} |",
+        "| **all** | " + " | ".join(str(len(catalogue.of_kind(k))) for k in KIND_TITLES) + f" | {len(catalogue)} |",
         "",
         "| id | title | pillar | kind | severity | enforcement |",
         "|---|---|---|---|---|---|",
     ]
     for c in catalogue:
-        lines.append(
-            f"| [{c.id}](#{c.slug}) | {_cell(c.title)} | {c.pillar} | {KIND_TITLES[c.kind]} | {c.severity} | {c.enforcement} |"
-        )
+        row = (f"[{c.id}](#{c.slug})", _cell(c.title), c.pillar, KIND_TITLES[c.kind], c.severity, c.enforcement)
+        lines.append("| " + " | ".join(row) + " |")
     for pillar in PILLARS:
         lines += ["", f"## {pillar.capitalize()}"]
         for c in (c for c in catalogue if c.pillar == pillar):

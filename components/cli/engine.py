@@ -26,11 +26,10 @@ import pulumi
 import pulumi.runtime
 import yaml
 from google.protobuf import json_format
+from hardened_aml.errors import InvalidInputError
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-from hardened_aml.errors import InvalidInputError
 
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
@@ -63,8 +62,7 @@ ID_TEMPLATES: Mapping[str, str] = {
     "azure-native:storage:BlobContainer": _ST + "/blobServices/default/containers/{containerName}",
     "azure-native:keyvault:Vault": _KV,
     "azure-native:keyvault:Key": _KV + "/keys/{keyName}",
-    "azure-native:containerregistry:Registry": _RG
-    + "/providers/Microsoft.ContainerRegistry/registries/{registryName}",
+    "azure-native:containerregistry:Registry": _RG + "/providers/Microsoft.ContainerRegistry/registries/{registryName}",
     "azure-native:managedidentity:UserAssignedIdentity": _RG
     + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
     "azure-native:operationalinsights:Workspace": _RG
@@ -202,8 +200,8 @@ class RecordingMonitor(MockMonitor):
         self.planned: list[PlannedResource] = []
         self.error_log = _ErrorLog()
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.planned.append(
             PlannedResource(
                 urn=response.urn,
@@ -229,13 +227,11 @@ def install(project: str, stack: str, config: Mapping[str, str] | None = None) -
     logger = logging.getLogger(f"hardened_aml.plan.{stack}")
     logger.propagate = False
     logger.addHandler(monitor.error_log)
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=logger
-    )
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=logger)
     return monitor
 
 
-def run(monitor: RecordingMonitor, program: Callable[[], object]) -> list[PlannedResource]:
+def run(monitor: RecordingMonitor, program: Callable[[], None]) -> list[PlannedResource]:
     """Run ``program`` to completion under the installed engine; return what it registered."""
     start = len(monitor.planned)
     monitor.error_log.errors.clear()
@@ -268,6 +264,10 @@ def stack_config(project_dir: Path, project: str, stack: str, config_dir: str) -
     return config
 
 
+def _run_path(program: Path) -> None:
+    runpy.run_path(str(program), run_name="__main__")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Plan one stack in this process; print ``{"resources": [...]}`` as JSON on stdout.
 
@@ -287,11 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         program = project_dir / args.main
         sys.path.insert(0, str(program if program.is_dir() else program.parent))
         os.chdir(project_dir)
-        planned = run(monitor, lambda: runpy.run_path(str(program), run_name="__main__"))
+        planned = run(monitor, lambda: _run_path(program))
     except InvalidInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's program is reported, not raised
+    except Exception as exc:
         detail = traceback.format_exc() if os.environ.get("HARDENED_AML_DEBUG") else ""
         print(f"error: the program failed: {type(exc).__name__}: {exc}\n{detail}".rstrip(), file=sys.stderr)
         return 3

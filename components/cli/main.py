@@ -74,9 +74,19 @@ def _progress(quiet: bool, message: str) -> None:
 def plan_resources(project: Project, stack: str) -> list[dict[str, Any]]:
     """Run the stack's program under the test engine in its own process (the runtime is process-global)."""
     command = [
-        sys.executable, "-m", "hardened_aml.cli.engine",
-        "--project-dir", str(project.directory), "--project", project.name, "--stack", stack,
-        "--main", project.main, "--config-dir", project.config_dir,
+        sys.executable,
+        "-m",
+        "hardened_aml.cli.engine",
+        "--project-dir",
+        str(project.directory),
+        "--project",
+        project.name,
+        "--stack",
+        stack,
+        "--main",
+        project.main,
+        "--config-dir",
+        project.config_dir,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode == EXIT_BAD_INPUT:
@@ -111,98 +121,38 @@ def evaluate(
 ) -> Any:
     """Start the pack as the CLI does, then Configure, Analyze each resource and AnalyzeStack once."""
     from hardened_aml.cli.analyzer import PackClient, Resource
-    from hardened_aml.cli.report import ControlSummary, PolicyRow, Report, ReportDiagnostic, ReportResource, control_of
+    from hardened_aml.cli.report import build_report
 
     resources = [
         Resource(
-            urn=p["urn"], type=p["type"], name=p["name"], properties=p["inputs"], parent=p["parent"],
-            dependencies=p["dependencies"], property_dependencies=p["property_dependencies"], protect=p["protect"],
+            urn=p["urn"],
+            type=p["type"],
+            name=p["name"],
+            properties=p["inputs"],
+            parent=p["parent"],
+            dependencies=p["dependencies"],
+            property_dependencies=p["property_dependencies"],
+            protect=p["protect"],
         )
         for p in planned
     ]
+    custom = {p["urn"] for p in planned if p["custom"]}
     with PackClient(project.directory / "policies") as pack:
         info = pack.info()
         pack.configure(_expand_all(policy_config, [p.name for p in info.policies]))
         pack.configure_stack(project=project.name, stack=stack)
-        analyses = [(r, pack.analyze(r)) for r in resources if _is_custom(planned, r.urn)]
+        analyses = [(r.urn, pack.analyze(r)) for r in resources if r.urn in custom]
         stack_analysis = pack.analyze_stack(resources)
-
-    from hardened_aml.catalogue import load
-
-    catalogue = load()
-    levels = {name: value.get("enforcementLevel") for name, value in policy_config.items()}
-    policies = [
-        PolicyRow(
-            name=p.name,
-            control=control_of("", list(p.tags)),
-            description=p.description,
-            enforcement=_level(levels.get(p.name) or levels.get("all"), p.enforcementLevel),
-        )
-        for p in info.policies
-    ]
-    by_policy = {p.name: p for p in policies}
-    diagnostics = [
-        ReportDiagnostic(
-            policy=d.policy,
-            control=control_of(d.message, [f"control:{by_policy[d.policy].control}"] if d.policy in by_policy else []),
-            urn=d.urn or resource.urn,
-            message=d.message,
-            enforcement=d.enforcement,
-        )
-        for resource, analysis in analyses
-        for d in analysis.diagnostics
-    ] + [
-        ReportDiagnostic(
-            policy=d.policy, control=control_of(d.message), urn=d.urn, message=d.message, enforcement=d.enforcement
-        )
-        for d in stack_analysis.diagnostics
-    ]
-    summaries: dict[str, ControlSummary] = {}
-    for p in policies:
-        entry = catalogue[p.control] if p.control in catalogue else None
-        summaries.setdefault(
-            p.control, ControlSummary(p.control, entry.title if entry else p.description, p.enforcement)
-        )
-    failed = {(d.control, d.urn) for d in diagnostics}
-    for resource, analysis in analyses:
-        for p in policies:
-            if p.name in analysis.not_applicable or p.name not in _resource_policy_names(info):
-                continue
-            summary = summaries[p.control]
-            target = summary.failed if (p.control, resource.urn) in failed else summary.passed
-            if resource.urn not in target:
-                target.append(resource.urn)
-    for p in policies:
-        if p.name in _resource_policy_names(info) or p.name in stack_analysis.not_applicable:
-            continue
-        summary = summaries[p.control]
-        for d in diagnostics:
-            if d.policy == p.name and d.urn not in summary.failed:
-                summary.failed.append(d.urn)
-        if not summary.failed and f"stack:{stack}" not in summary.passed:
-            summary.passed.append(f"stack:{stack}")
-    return Report(
+    return build_report(
         stack=stack,
         project=project.name,
         config_file=f"{project.config_dir}/Pulumi.{stack}.yaml".removeprefix("./"),
-        resources=[
-            ReportResource(p["urn"], p["type"], p["name"], p["parent"], p["inputs"], p["dependencies"])
-            for p in planned
-        ],
-        diagnostics=diagnostics,
-        policies=policies,
-        compliance=sorted(summaries.values(), key=lambda s: s.control),
+        planned=planned,
+        info=info,
+        levels={name: value.get("enforcementLevel") for name, value in policy_config.items()},
+        analyses=analyses,
+        stack_analysis=stack_analysis,
     )
-
-
-def _is_custom(planned: list[dict[str, Any]], urn: str) -> bool:
-    return any(p["urn"] == urn and p["custom"] for p in planned)
-
-
-def _resource_policy_names(info: Any) -> set[str]:
-    from pulumi.runtime.proto import analyzer_pb2
-
-    return {p.name for p in info.policies if p.policy_type == analyzer_pb2.POLICY_TYPE_RESOURCE}
 
 
 def _expand_all(config: dict[str, dict[str, Any]], names: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -213,12 +163,6 @@ def _expand_all(config: dict[str, dict[str, Any]], names: Sequence[str]) -> dict
         if name != "all":
             expanded[name] = {**expanded.get(name, {}), **value}
     return expanded
-
-
-def _level(configured: object, default: int) -> str:
-    from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES
-
-    return str(configured) if configured else ENFORCEMENT_NAMES.get(default, "advisory")
 
 
 def _version() -> str:

@@ -14,7 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES, Analysis
+
 FORMATS = ("table", "json", "markdown", "html", "sarif")
+#: ``pulumirpc.PolicyType.POLICY_TYPE_RESOURCE`` in ``GetAnalyzerInfo``.
+POLICY_TYPE_RESOURCE = 1
 _CONTROL = re.compile(r"^\[(AML-[A-Z]+-[0-9]{3})\] ")
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -46,6 +50,8 @@ class PolicyRow:
     control: str
     description: str
     enforcement: str
+    stack: bool = False
+    """A stack policy (``AnalyzeStack``) rather than a resource policy."""
 
 
 @dataclass
@@ -87,11 +93,91 @@ class Report:
             "resources": [asdict(r) | {"dependencies": list(r.dependencies)} for r in self.resources],
             "diagnostics": [asdict(d) for d in self.diagnostics],
             "compliance": [
-                {"control": c.control, "title": c.title, "enforcement": c.enforcement, "status": c.status,
-                 "passed": c.passed, "failed": c.failed}
+                {
+                    "control": c.control,
+                    "title": c.title,
+                    "enforcement": c.enforcement,
+                    "status": c.status,
+                    "passed": c.passed,
+                    "failed": c.failed,
+                }
                 for c in self.compliance
             ],
         }
+
+
+def build_report(
+    *,
+    stack: str,
+    project: str,
+    config_file: str,
+    planned: Sequence[Mapping[str, Any]],
+    info: Any,
+    levels: Mapping[str, object],
+    analyses: Sequence[tuple[str, Analysis]],
+    stack_analysis: Analysis,
+) -> Report:
+    """Put the pack's answers together: diagnostics, and per control the resources that pass or fail.
+
+    A resource passes a resource policy when the policy applied to it (the pack did not answer
+    ``not_applicable``) and reported nothing on it; a stack policy passes for the stack when it reported
+    nothing, and fails on each resource it reported.
+    """
+    from hardened_aml.catalogue import load
+
+    catalogue = load()
+    policies = [
+        PolicyRow(
+            name=p.name,
+            control=control_of("", list(p.tags)),
+            description=p.description,
+            enforcement=str(
+                levels.get(p.name) or levels.get("all") or ENFORCEMENT_NAMES.get(p.enforcementLevel, "advisory")
+            ),
+            stack=p.policy_type != POLICY_TYPE_RESOURCE,
+        )
+        for p in info.policies
+    ]
+    by_name = {p.name: p for p in policies}
+    diagnostics = [
+        ReportDiagnostic(
+            policy=d.policy,
+            control=by_name[d.policy].control if d.policy in by_name else control_of(d.message),
+            urn=d.urn or urn,
+            message=d.message,
+            enforcement=d.enforcement,
+        )
+        for urn, analysis in [*analyses, ("", stack_analysis)]
+        for d in analysis.diagnostics
+    ]
+    failed: dict[str, set[str]] = {}
+    for d in diagnostics:
+        failed.setdefault(d.policy, set()).add(d.urn)
+    summaries: dict[str, ControlSummary] = {}
+    for p in policies:
+        entry = catalogue.get(p.control)
+        summary = summaries.setdefault(
+            p.control, ControlSummary(p.control, entry.title if entry else p.name, p.enforcement)
+        )
+        bad = failed.get(p.name, set())
+        if p.stack:
+            judged = [] if p.name in stack_analysis.not_applicable else [f"stack:{stack}"]
+            good = judged if not bad else []
+        else:
+            good = [urn for urn, a in analyses if p.name not in a.not_applicable and urn not in bad]
+        summary.failed.extend(u for u in sorted(bad) if u not in summary.failed)
+        summary.passed.extend(u for u in good if u not in summary.passed and u not in summary.failed)
+    return Report(
+        stack=stack,
+        project=project,
+        config_file=config_file,
+        resources=[
+            ReportResource(p["urn"], p["type"], p["name"], p["parent"], p["inputs"], p["dependencies"]) for p in planned
+        ],
+        diagnostics=diagnostics,
+        policies=policies,
+        compliance=sorted(summaries.values(), key=lambda s: s.control),
+    )
 
 
 def control_of(message: str, tags: Sequence[str] = ()) -> str:

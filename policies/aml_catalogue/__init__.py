@@ -20,14 +20,18 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 __all__ = [
+    "ENFORCEMENTS",
     "KINDS",
+    "KIND_TITLES",
     "PILLARS",
+    "SEVERITIES",
     "Catalogue",
     "CatalogueError",
     "Control",
     "Source",
     "control",
     "load",
+    "parse",
 ]
 
 Pillar = Literal["reliability", "security", "cost", "operations", "performance"]
@@ -111,6 +115,9 @@ class Catalogue:
         except KeyError:
             raise KeyError(f"control {control_id!r} is not in the catalogue ({CONTROLS_FILE.name})") from None
 
+    def get(self, control_id: str) -> Control | None:
+        return self._by_id.get(control_id)
+
     def of_kind(self, kind: Kind) -> tuple[Control, ...]:
         return tuple(c for c in self.controls if c.kind == kind)
 
@@ -124,7 +131,7 @@ _FIELDS = {
 def _choice(where: str, key: str, value: object, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise CatalogueError(f"{where}: {key}={value!r} is not one of {', '.join(allowed)}")
-    return cast(str, value)
+    return str(value)
 
 
 def _text(where: str, key: str, value: object, *, required: bool = True) -> str:

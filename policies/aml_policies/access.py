@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import Config, Stack, StackRule, get
 from pulumi_policy import PolicyResource
+
+from aml_policies.core import Config, Stack, StackRule, get
 
 ROLE_ASSIGNMENT = "authorization:RoleAssignment"
 WORKSPACE = "machinelearningservices:Workspace"
@@ -25,8 +26,10 @@ _WORKSPACE_SCOPE = "/providers/microsoft.machinelearningservices/workspaces/"
 
 
 def _on_workspace(stack: Stack, assignment: PolicyResource) -> bool:
-    if any(t.resource_type.endswith(":Workspace") and "machinelearningservices" in t.resource_type
-           for t in stack.targets(assignment, "scope")):
+    if any(
+        t.resource_type.endswith(":Workspace") and "machinelearningservices" in t.resource_type
+        for t in stack.targets(assignment, "scope")
+    ):
         return True
     return any(_WORKSPACE_SCOPE in s.lower() for s in Stack.reference_strings(assignment, "scope"))
 

@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import aml_catalogue
-from pulumi_policy.proxy import UnknownValueError
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -32,6 +31,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 Props = Mapping[str, Any]
 Config = Mapping[str, Any]
@@ -356,7 +356,9 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
         name=rule.policy_name,
         description=f"{title}: {rule.description}",
         validate=validate,
-        remediate=remediate,
+        # The SDK accepts a plain (non-awaitable) mapping from a remediation, though its annotation says
+        # Awaitable (pulumi_policy/policy.py, Remediate: ``elif result is not None``).
+        remediate=cast(Any, remediate),
         enforcement_level=enforcement,
         severity=severity,
         config_schema=_schema(rule.config),

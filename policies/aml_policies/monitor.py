@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import Config, ResourceRule, Stack, StackCheck, StackRule, all_of, equals, get, items, present
 from pulumi_policy import PolicyResource
+
+from aml_policies.core import Config, ResourceRule, Stack, StackCheck, StackRule, all_of, equals, get, items, present
 
 DIAGNOSTIC_SETTING = "monitor:DiagnosticSetting"
 #: Types whose diagnostics must carry logs, and the storage account whose account-level setting carries
@@ -23,27 +24,33 @@ METRICS_ONLY = ("storage:StorageAccount",)
 
 def _sends_logs(setting: PolicyResource) -> bool:
     return any(
-        get(entry, "enabled") is True and (get(entry, "categoryGroup") in ("allLogs", "audit") or get(entry, "category"))
+        get(entry, "enabled") is True
+        and (get(entry, "categoryGroup") in ("allLogs", "audit") or get(entry, "category"))
         for entry in items(setting.props, "logs")
     )
 
 
 def _has_destination(setting: PolicyResource) -> bool:
-    return any(
-        name in setting.props for name in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId")
-    )
+    return any(name in setting.props for name in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId"))
 
 
 def _diagnostics(keys: tuple[str, ...], *, logs: bool) -> StackCheck:
     def check(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
         for resource in stack.of_type(*keys):
-            settings = [s for s in stack.referrers(resource, (DIAGNOSTIC_SETTING,), "resourceUri") if _has_destination(s)]
+            settings = [
+                s for s in stack.referrers(resource, (DIAGNOSTIC_SETTING,), "resourceUri") if _has_destination(s)
+            ]
             if not settings:
-                yield (f"{resource.resource_type} {resource.name!r} has no diagnostic setting with a destination",
-                       resource.urn)
+                yield (
+                    f"{resource.resource_type} {resource.name!r} has no diagnostic setting with a destination",
+                    resource.urn,
+                )
             elif logs and not any(_sends_logs(s) for s in settings):
-                yield (f"{resource.resource_type} {resource.name!r} has diagnostic settings but none sends its "
-                       "resource logs (categoryGroup 'allLogs')", resource.urn)
+                yield (
+                    f"{resource.resource_type} {resource.name!r} has diagnostic settings but none sends its "
+                    "resource logs (categoryGroup 'allLogs')",
+                    resource.urn,
+                )
 
     return check
 
@@ -57,8 +64,7 @@ RULES = (
     StackRule(
         control="AML-MON-001",
         name="workspace-resource-logs",
-        description="every workspace has a diagnostic setting that sends its resource logs (allLogs) to a "
-        "destination.",
+        description="every workspace has a diagnostic setting that sends its resource logs (allLogs) to a destination.",
         check=_diagnostics(WITH_LOGS[:1], logs=True),
     ),
     StackRule(

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from pulumi_policy import PolicyResource
+
 from aml_policies.core import (
     MISSING,
     Config,
-    PolicyResource,
     Props,
     ResourceRule,
     Stack,

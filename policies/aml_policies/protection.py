@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import Config, Props, ResourceRule, Stack, StackRule, get, type_key
 from pulumi_policy import PolicyResource
+
+from aml_policies.core import Config, Props, ResourceRule, Stack, StackRule, get, type_key
 
 WORKSPACE = "machinelearningservices:Workspace"
 LOCK = "authorization:ManagementLockByScope"
@@ -54,13 +55,24 @@ def _budget(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
 
 DEFAULT_TAGS = ["team", "environment", "costCentre"]
 TAGGED = (
-    "machinelearningservices:Workspace", "machinelearningservices:Compute",
-    "machinelearningservices:OnlineEndpoint", "machinelearningservices:OnlineDeployment",
-    "machinelearningservices:BatchEndpoint", "machinelearningservices:BatchDeployment",
-    "storage:StorageAccount", "keyvault:Vault", "containerregistry:Registry", "operationalinsights:Workspace",
-    "applicationinsights:Component", "managedidentity:UserAssignedIdentity", "containerservice:ManagedCluster",
-    "network:VirtualNetwork", "network:NetworkSecurityGroup", "network:PrivateEndpoint",
-    "privatedns:PrivateZone", "resources:ResourceGroup",
+    "machinelearningservices:Workspace",
+    "machinelearningservices:Compute",
+    "machinelearningservices:OnlineEndpoint",
+    "machinelearningservices:OnlineDeployment",
+    "machinelearningservices:BatchEndpoint",
+    "machinelearningservices:BatchDeployment",
+    "storage:StorageAccount",
+    "keyvault:Vault",
+    "containerregistry:Registry",
+    "operationalinsights:Workspace",
+    "applicationinsights:Component",
+    "managedidentity:UserAssignedIdentity",
+    "containerservice:ManagedCluster",
+    "network:VirtualNetwork",
+    "network:NetworkSecurityGroup",
+    "network:PrivateEndpoint",
+    "privatedns:PrivateZone",
+    "resources:ResourceGroup",
 )
 
 

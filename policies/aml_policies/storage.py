@@ -2,7 +2,8 @@
 
 azure-native flattens the account's properties to the top level. Names and enum values: REST spec
 ``Microsoft.Storage/stable/2024-01-01/storage.json`` (``StorageAccountPropertiesCreateParameters``,
-``NetworkRuleSet``; ``minimumTlsVersion`` is one of TLS1_0, TLS1_1, TLS1_2 and defaults to TLS 1.0) and
+``NetworkRuleSet``; ``minimumTlsVersion`` is one of TLS1_0, TLS1_1, TLS1_2 and defaults to TLS 1.0; the SDK's
+``MinimumTlsVersion`` enum adds TLS1_3) and
 ``common.json`` (``SkuName``). Blob service properties: ``blob.json`` (``isVersioningEnabled``,
 ``deleteRetentionPolicy``, ``containerDeleteRetentionPolicy``).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import MISSING, Config, Props, ResourceRule, all_of, equals, fix, get, not_equal
+from aml_policies.core import MISSING, Config, Props, ResourceRule, all_of, equals, fix, get, not_equal, one_of
 
 ACCOUNT = ("storage:StorageAccount",)
 BLOB_SERVICE = ("storage:BlobServiceProperties",)
@@ -67,11 +68,11 @@ RULES = (
         control="AML-ENC-002",
         name="storage-secure-transfer",
         types=ACCOUNT,
-        description="enableHttpsTrafficOnly is not false and minimumTlsVersion is 'TLS1_2' "
+        description="enableHttpsTrafficOnly is not false and minimumTlsVersion is 'TLS1_2' or newer "
         "(a missing TLS version fails: the default is TLS 1.0).",
         check=all_of(
             not_equal("enableHttpsTrafficOnly", False, why="HTTPS only"),
-            equals("minimumTlsVersion", "TLS1_2"),
+            one_of("minimumTlsVersion", ("TLS1_2", "TLS1_3")),
         ),
         remediate=fix(("enableHttpsTrafficOnly", True), ("minimumTlsVersion", "TLS1_2")),
     ),

@@ -11,6 +11,7 @@ from typing import Any
 from aml_policies.core import ResourceRule, plain, resource_policy
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import unknown_checking_proxy
 
 
@@ -28,12 +29,26 @@ def _args(type_token: str, props: dict[str, Any], config: dict[str, Any] | None)
     )
 
 
-def violations(rule: ResourceRule, type_token: str, props: dict[str, Any], config: dict[str, Any] | None = None) -> list[str]:
+def violations(
+    rule: ResourceRule, type_token: str, props: dict[str, Any], config: dict[str, Any] | None = None
+) -> list[str]:
     """The messages ``rule`` reports for one resource (an empty list when it passes)."""
     found: list[str] = []
     policy = resource_policy(rule)
-    policy.validate(_args(type_token, props, config), lambda message, urn=None: found.append(message))
+    try:
+        policy.validate(_args(type_token, props, config), lambda message, urn=None: found.append(message))
+    except _NotApplicableError:
+        return []
     return found
+
+
+def applies(rule: ResourceRule, type_token: str, props: dict[str, Any]) -> bool:
+    """Whether the pack would judge this resource with ``rule`` (it answers ``not_applicable`` otherwise)."""
+    try:
+        resource_policy(rule).validate(_args(type_token, props, None), lambda message, urn=None: None)
+    except _NotApplicableError:
+        return False
+    return True
 
 
 def remediated(rule: ResourceRule, type_token: str, props: dict[str, Any], config: dict[str, Any] | None = None) -> Any:

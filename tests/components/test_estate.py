@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from component_plan import TAGS, refused
+
+from hardened_aml.estate import Estate, EstateArgs
+from hardened_aml.naming import Namer
+
+NAMER = Namer("hardened-aml", "test", "haml")
+
+
+def test_region_without_zones_is_refused():
+    err = refused(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westus", tags=TAGS)))
+    assert err.key == "haml.location" and err.value == "westus"
+
+
+def test_missing_cost_tag_is_refused():
+    tags = {k: v for k, v in TAGS.items() if k != "costCentre"}
+    err = refused(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=tags)))
+    assert err.key == "haml.tags.costCentre"
+
+
+def test_bad_group_is_refused_before_anything():
+    args = EstateArgs(namer=NAMER, location="westeurope", tags=TAGS, reader_group_ids=("not-a-guid",))
+    assert refused(lambda: Estate("haml", args)).key == "haml.reader_group_ids"
+
+
+def test_estate_wires_workspace_to_its_dependencies(plan):
+    p = plan(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS)))
+    ws = p.one("azure-native:machinelearningservices:Workspace")
+    ids = {r.type: r.id for r in p.resources if r.custom}
+    assert ws.inputs["storageAccount"] == ids["azure-native:storage:StorageAccount"]
+    assert ws.inputs["keyVault"] == ids["azure-native:keyvault:Vault"]
+    assert ws.inputs["containerRegistry"] == ids["azure-native:containerregistry:Registry"]
+    assert ws.inputs["applicationInsights"] == ids["azure-native:applicationinsights:Component"]
+    uai = ids["azure-native:managedidentity:UserAssignedIdentity"]
+    assert ws.inputs["primaryUserAssignedIdentity"] == uai
+    # The identity can use the key before the workspace is created with it.
+    key_role = p.named("haml-keyvault-cmk-crypto-user")
+    assert key_role.urn in ws.dependencies
+    workspace_pe = p.named("haml-pep-mlw-pe")
+    assert (
+        workspace_pe.inputs["privateLinkServiceConnections"][0]["privateLinkServiceId"]
+        == ids["azure-native:machinelearningservices:Workspace"]
+    )
+    assert ws.urn in workspace_pe.dependencies  # AML-NET-003: the PE depends on the workspace
+    names = {r.name for r in p.resources}
+    assert {"haml-rg", "haml-id", "haml-monitoring", "haml-keyvault", "haml-storage", "haml-registry",
+            "haml-workspace", "haml-network", "haml-access"} <= names  # fmt: skip

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from component_plan import LAW_ID, TAGS, refused
+
+from hardened_aml.key_vault import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KeyVault, KeyVaultArgs
+from hardened_aml.shared import Protection
+
+SUB = "00000000-0000-0000-0000-000000000000"
+
+
+def _args(**overrides: object) -> KeyVaultArgs:
+    values: dict[str, object] = dict(
+        resource_group_name="rg-test",
+        location="westeurope",
+        vault_name="kv-test",
+        key_name="cmk-test",
+        tenant_id="tenant",
+        subscription_id=SUB,
+        cmk_principal_id="principal-of-uai",
+        log_analytics_workspace_id=LAW_ID,
+        tags=TAGS,
+    )
+    values.update(overrides)
+    return KeyVaultArgs(**values)  # type: ignore[arg-type]
+
+
+def test_vault_key_role_and_diagnostics(plan):
+    p = plan(lambda: KeyVault("kv", _args()))
+    component = p.one("hardened-aml:index:KeyVault")
+    assert p.types() == sorted(
+        [
+            "hardened-aml:index:KeyVault",
+            "azure-native:keyvault:Vault",
+            "azure-native:keyvault:Key",
+            "azure-native:authorization:RoleAssignment",
+            "azure-native:monitor:DiagnosticSetting",
+        ]
+    )
+    assert all(r.parent == component.urn for r in p.children_of(component))
+    vault = p.one("azure-native:keyvault:Vault")
+    assert vault.name == "kv-kv"
+    props = vault.inputs["properties"]
+    assert props["enableRbacAuthorization"] is True  # AML-IAM-004
+    assert props["enablePurgeProtection"] is True  # AML-DAT-003
+    assert props["enableSoftDelete"] is True
+    assert props["softDeleteRetentionInDays"] == 90
+    assert props["publicNetworkAccess"] == "Disabled"  # AML-NET-006
+    assert props["networkAcls"]["defaultAction"] == "Deny"
+    assert vault.inputs["tags"] == TAGS
+
+    key = p.one("azure-native:keyvault:Key")
+    assert key.name == "kv-cmk" and key.inputs["keyName"] == "cmk-test"
+    rotation = key.inputs["properties"]["rotationPolicy"]  # AML-ENC-003
+    assert {"action": {"type": "rotate"}, "trigger": {"timeBeforeExpiry": "P60D"}} in rotation["lifetimeActions"]
+    assert rotation["attributes"]["expiryTime"] == "P2Y"
+
+    role = p.one("azure-native:authorization:RoleAssignment")
+    assert role.inputs["roleDefinitionId"] == (
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+        + KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
+    )
+    assert KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER == "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+    assert role.inputs["scope"].endswith("/vaults/kv-test/keys/cmk-test")  # the key, not the vault
+    assert role.inputs["principalType"] == "ServicePrincipal"
+    assert role.inputs["principalId"] == "principal-of-uai"
+
+    diag = p.one("azure-native:monitor:DiagnosticSetting")
+    assert diag.inputs["resourceUri"].endswith("/vaults/kv-test")
+    assert diag.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+
+
+def test_production_locks_vault_and_key(plan):
+    p = plan(lambda: KeyVault("kv", _args(protection=Protection(protect=True, lock=True))))
+    assert p.one("azure-native:keyvault:Vault").protect and p.one("azure-native:keyvault:Key").protect
+    scopes = sorted(r.inputs["scope"] for r in p.of_type("azure-native:authorization:ManagementLockByScope"))
+    assert len(scopes) == 2
+    assert scopes[0].endswith("/vaults/kv-test") and scopes[1].endswith("/vaults/kv-test/keys/cmk-test")
+    assert {r.inputs["level"] for r in p.of_type("azure-native:authorization:ManagementLockByScope")} == {
+        "CanNotDelete"
+    }
+
+
+def test_bad_expiry_is_refused():
+    err = refused(lambda: KeyVault("kv", _args(key_expiry="two years")))
+    assert err.key == "kv.key_expiry" and err.value == "two years"
