@@ -63,5 +63,21 @@ pulumi.export("resourceGroupName", estate.resource_group_name)
 pulumi.export("workspaceId", estate.workspace_id)
 pulumi.export("workspaceName", estate.workspace_name)
 pulumi.export("privateDnsZoneIds", estate.network.private_dns_zone_ids)
-# On-premises resolvers also need a conditional forwarder for these (PITFALLS, azure-docs #87505).
-pulumi.export("dnsZonesToForward", ["instances.azureml.ms", *sorted(estate.network.private_dns_zone_ids)])
+# Public zones an on-premises resolver forwards to Azure DNS: the "Public DNS zone forwarders" column of
+# "Azure Private Endpoint private DNS zone values" (learn.microsoft.com/azure/private-link/private-endpoint-dns)
+# for amlworkspace, blob, file, vault and registry (PITFALLS: instances.azureml.ms, azure-docs #87505).
+pulumi.export(
+    "dnsZonesToForward",
+    [
+        "api.azureml.ms",
+        "notebooks.azure.net",
+        "instances.azureml.ms",
+        "aznbcontent.net",
+        "inference.ml.azure.com",
+        "blob.core.windows.net",
+        "file.core.windows.net",
+        "vault.azure.net",
+        "vaultcore.azure.net",
+        "azurecr.io",
+    ],
+)

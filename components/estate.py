@@ -13,6 +13,7 @@ from hardened_aml import shared
 from hardened_aml.access import WorkspaceAccess, WorkspaceAccessArgs
 from hardened_aml.container_registry import ContainerRegistry, ContainerRegistryArgs
 from hardened_aml.errors import InvalidInputError
+from hardened_aml.identity_roles import WorkspaceIdentityRoles, WorkspaceIdentityRolesArgs
 from hardened_aml.key_vault import KeyVault, KeyVaultArgs
 from hardened_aml.monitoring import Monitoring, MonitoringArgs
 from hardened_aml.naming import Namer
@@ -142,6 +143,19 @@ class Estate(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # The identity's roles on the workspace's resources exist before the workspace uses them.
+        self.identity_roles = WorkspaceIdentityRoles(
+            f"{name}-identity-roles",
+            WorkspaceIdentityRolesArgs(
+                principal_id=self.identity.principal_id,
+                subscription_id=subscription_id,
+                storage_account_id=self.storage.account_id,
+                key_vault_id=self.key_vault.vault_id,
+                container_registry_id=self.registry.registry_id,
+                application_insights_id=self.monitoring.application_insights_id,
+            ),
+            opts=child,
+        )
         self.workspace = Workspace(
             f"{name}-workspace",
             WorkspaceArgs(
@@ -157,7 +171,7 @@ class Estate(pulumi.ComponentResource):
                 log_analytics_workspace_id=law,
                 isolation_mode=args.isolation_mode,
                 protection=protection,
-                depends_on=[self.key_vault.key_access],
+                depends_on=[self.key_vault.key_access, self.identity_roles],
                 tags=tags,
             ),
             opts=child,

@@ -70,9 +70,73 @@ def render_catalogue(catalogue: Catalogue) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: Each generated document: its path under the repository, and how to render it.
-DOCUMENTS: dict[str, Callable[[], str]] = {
-    "docs/catalogue.md": lambda: render_catalogue(load()),
+def _whole(value: object) -> object:
+    """Numbers come back from protobuf's Struct as floats: show 10.0 as 10."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
+
+
+def render_policies(catalogue: Catalogue, pack_dir: Path) -> str:
+    """The policy reference, from what the pack itself says over its protocol (``GetAnalyzerInfo``)."""
+    import json
+
+    from google.protobuf import json_format
+    from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES, PackClient
+
+    with PackClient(pack_dir) as pack:
+        info = pack.info()
+    lines = [
+        "# Policy reference",
+        "",
+        "<!-- Generated from the pack's GetAnalyzerInfo and the catalogue by `hardened-aml docs`; do not edit. -->",
+        "",
+        f"The `{info.name}` pack has {len(info.policies)} policies. Each enforces one control of the "
+        "[catalogue](catalogue.md); its default enforcement level is the control's. Run it with "
+        "`pulumi preview --policy-pack policies --policy-pack-config stacks/policy-config.<stack>.json`.",
+        "",
+        "| policy | control | pillar | resource types | default enforcement | remediation |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = []
+    for p in sorted(info.policies, key=lambda p: p.name):
+        tags = list(p.tags)
+        control_id = next((t.split(":", 1)[1] for t in tags if t.startswith("control:")), "")
+        entry = catalogue.get(control_id)
+        types = [t.split(":", 1)[1] for t in tags if t.startswith("resource:")]
+        type_text = "whole stack" if types == ["stack"] else ", ".join(f"`{t}`" for t in types)
+        fixes = "yes" if "remediation" in tags else "no"
+        level = ENFORCEMENT_NAMES.get(p.enforcementLevel, "advisory")
+        lines.append(
+            f"| [`{p.name}`](#{p.name}) | [{control_id}](catalogue.md#{control_id.lower()}) | "
+            f"{entry.pillar if entry else ''} | {type_text} | {level} | {fixes} |"
+        )
+        rows.append((p, control_id, entry, type_text, level, fixes))
+    for p, control_id, entry, type_text, level, fixes in rows:
+        checked = p.description.split(": ", 1)[-1]
+        lines += ["", f"### {p.name}", "", f"**{_cell(entry.title) if entry else p.name}** ({control_id})", ""]
+        lines.append(f"- Checks: {_cell(checked)}")
+        lines.append(f"- Resource types: {type_text}")
+        lines.append(f"- Default enforcement: {level}")
+        lines.append(f"- Remediation: {'a safe automatic fix at the `remediate` level' if fixes == 'yes' else 'none'}")
+        schema = json_format.MessageToDict(p.configSchema.properties) if p.configSchema.properties else {}
+        for key, spec in sorted(schema.items()):
+            default = json.dumps(_whole(spec.get("default")))
+            lines.append(
+                f"- Config `{key}` ({spec.get('type')}, default `{default}`): {_cell(spec.get('description', ''))}"
+            )
+        if entry and entry.builtin:
+            links = ", ".join(f"[`{b}`]({BUILTIN_URL.format(b)})" for b in entry.builtin)
+            lines.append(f"- Mirrors Azure Policy built-in: {links}")
+    return "\n".join(lines) + "\n"
+
+
+#: Each generated document: its path under the repository, and how to render it from the repository root.
+DOCUMENTS: dict[str, Callable[[Path], str]] = {
+    "docs/catalogue.md": lambda root: render_catalogue(load()),
+    "docs/policies.md": lambda root: render_policies(load(), root / "policies"),
 }
 
 
@@ -81,7 +145,7 @@ def write(root: Path) -> list[str]:
     changed = []
     for relative, render in DOCUMENTS.items():
         path = root / relative
-        text = render()
+        text = render(root)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -94,5 +158,5 @@ def stale(root: Path) -> list[str]:
     return [
         relative
         for relative, render in DOCUMENTS.items()
-        if not (root / relative).is_file() or (root / relative).read_text(encoding="utf-8") != render()
+        if not (root / relative).is_file() or (root / relative).read_text(encoding="utf-8") != render(root)
     ]

@@ -278,12 +278,14 @@ def _known_string(props: Props, key: str) -> str:
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, Sequence):
-        for v in value:
-            yield from _strings(v)
+    elif isinstance(value, Mapping | Sequence):
+        keys = list(value) if isinstance(value, Mapping) else range(len(value))
+        for key in keys:
+            try:
+                child = value[key]
+            except UnknownValueError:  # a nested unknown is skipped too: the property's dependency relates it
+                continue
+            yield from _strings(child)
 
 
 # --- turning rules into CrossGuard policies ----------------------------------------------------------
@@ -312,7 +314,7 @@ def config_with_defaults(schema: Mapping[str, Mapping[str, Any]], given: Config)
     return merged
 
 
-def _metadata(control_id: str) -> tuple[str, EnforcementLevel, Severity, list[str]]:
+def _metadata(control_id: str, extra_tags: Iterable[str] = ()) -> tuple[str, EnforcementLevel, Severity, list[str]]:
     entry = aml_catalogue.control(control_id)
     if entry.kind != "policy":
         raise ValueError(f"{control_id} is a kind={entry.kind!r} control; only kind='policy' controls have policies")
@@ -320,13 +322,15 @@ def _metadata(control_id: str) -> tuple[str, EnforcementLevel, Severity, list[st
         entry.title,
         _ENFORCEMENT[entry.enforcement],
         _SEVERITIES[entry.severity],
-        [f"control:{entry.id}", f"pillar:{entry.pillar}"],
+        [f"control:{entry.id}", f"pillar:{entry.pillar}", *extra_tags],
     )
 
 
 def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     """A CrossGuard resource policy for ``rule``, described by its catalogue entry."""
-    title, enforcement, severity, tags = _metadata(rule.control)
+    # Tags say, over the protocol (GetAnalyzerInfo), what a policy judges and whether it can fix it.
+    extra = [f"resource:{t}" for t in rule.types] + (["remediation"] if rule.remediate else [])
+    title, enforcement, severity, tags = _metadata(rule.control, extra)
     types = frozenset(rule.types)
 
     def applies(args: ResourceValidationArgs) -> bool:
@@ -369,7 +373,7 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
 
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     """A CrossGuard stack policy for ``rule``, described by its catalogue entry."""
-    title, enforcement, severity, tags = _metadata(rule.control)
+    title, enforcement, severity, tags = _metadata(rule.control, ["resource:stack"])
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         stack = Stack(args.resources)

@@ -25,6 +25,7 @@ from aml_policies.core import (
     StackRule,
     get,
     items,
+    plain,
     type_key,
 )
 
@@ -145,7 +146,7 @@ def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
 
 def _flat(value: object) -> list[object]:
     if isinstance(value, Mapping):
-        return [f"{k}={value[k]}" for k in value]
+        return [f"{k}={plain(value[k])}" for k in value]  # plain: a nested proxy has no value-based str
     return [value]
 
 

@@ -46,3 +46,27 @@ def test_estate_wires_workspace_to_its_dependencies(plan):
     names = {r.name for r in p.resources}
     assert {"haml-rg", "haml-id", "haml-monitoring", "haml-keyvault", "haml-storage", "haml-registry",
             "haml-workspace", "haml-network", "haml-access"} <= names  # fmt: skip
+
+
+def test_workspace_identity_roles_are_scoped_to_dependencies(plan):
+    from hardened_aml.identity_roles import CONTRIBUTOR, KEY_VAULT_ADMINISTRATOR, STORAGE_BLOB_DATA_CONTRIBUTOR
+
+    p = plan(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS)))
+    component = p.named("haml-identity-roles")
+    roles = list(p.children_of(component))
+    assert len(roles) == 7
+    uai = p.one("azure-native:managedidentity:UserAssignedIdentity")
+    by_target = {(r.inputs["scope"].split("/providers/")[-1].split("/")[1], r.inputs["roleDefinitionId"][-36:])
+                 for r in roles}  # fmt: skip
+    assert ("storageAccounts", STORAGE_BLOB_DATA_CONTRIBUTOR) in by_target
+    assert ("vaults", KEY_VAULT_ADMINISTRATOR) in by_target
+    assert ("registries", CONTRIBUTOR) in by_target and ("components", CONTRIBUTOR) in by_target
+    assert all(r.inputs["principalType"] == "ServicePrincipal" for r in roles)
+    assert all(r.inputs["principalId"] == f"principal-of-{uai.inputs['resourceName']}" for r in roles)
+    ws = p.one("azure-native:machinelearningservices:Workspace")
+    assert set(r.urn for r in roles) <= set(ws.dependencies) or component.urn in ws.dependencies
+    # AML-IAM-003: nothing privileged at the workspace scope.
+    for r in p.of_type("azure-native:authorization:RoleAssignment"):
+        if "/workspaces/" in r.inputs["scope"]:
+            assert r.inputs["principalType"] == "Group"
+            assert r.inputs["roleDefinitionId"][-36:] != CONTRIBUTOR
