@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pulumi
 
+from hardened_aml.budget import BudgetOptions
 from hardened_aml.errors import InvalidInputError
 from hardened_aml.estate import Estate, EstateArgs
 from hardened_aml.naming import Namer
@@ -53,6 +54,15 @@ def estate_args(settings: StackSettings, project: str, stack: str) -> EstateArgs
         data_scientist_group_ids=tuple(settings.access.data_scientist_group_ids),
         compute_operator_group_ids=tuple(settings.access.compute_operator_group_ids),
         reader_group_ids=tuple(settings.access.reader_group_ids),
+        budget=(
+            BudgetOptions(
+                amount=settings.budget.amount,
+                contact_emails=tuple(settings.budget.contact_emails),
+                start_date=settings.budget.start_date,
+            )
+            if settings.budget
+            else None
+        ),
     )
 
 

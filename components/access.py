@@ -48,9 +48,7 @@ class WorkspaceAccessArgs:
 class WorkspaceAccess(pulumi.ComponentResource):
     """One role assignment per (group, role) at the workspace scope, ``principalType: Group``."""
 
-    def __init__(
-        self, name: str, args: WorkspaceAccessArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: WorkspaceAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         plan = [
             ("data-scientist", AZUREML_DATA_SCIENTIST, "data_scientist_group_ids"),
             ("compute-operator", AZUREML_COMPUTE_OPERATOR, "compute_operator_group_ids"),

@@ -16,13 +16,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True, kw_only=True)
-class BudgetArgs:
-    """Inputs of :class:`Budget`."""
+class BudgetOptions:
+    """What a user chooses about the budget; :class:`Estate` fills in the scope and the name."""
 
-    scope: pulumi.Input[str]
-    """The resource group id the budget watches. Default: none, required (control AML-COST-001)."""
-    budget_name: str
-    """Name of the budget. Default: none, required (from ``Namer``)."""
     amount: float
     """Monthly amount in the billing currency. Default: none, required, > 0 (control AML-COST-001)."""
     contact_emails: Sequence[str]
@@ -35,46 +31,63 @@ class BudgetArgs:
     forecast_threshold: float = 100
     """Alert when forecast cost passes this percentage. Default: 100 (control AML-COST-001)."""
 
+    def validate(self, key: str) -> None:
+        """Raise :class:`InvalidInputError` naming the first bad field."""
+        if not self.amount > 0:
+            raise InvalidInputError(f"{key}.amount", self.amount, "a positive amount")
+        if isinstance(self.contact_emails, str) or not self.contact_emails:
+            raise InvalidInputError(f"{key}.contact_emails", self.contact_emails, "a list of e-mail addresses")
+        for email in self.contact_emails:
+            if not _EMAIL.match(email):
+                raise InvalidInputError(f"{key}.contact_emails", email, "an e-mail address")
+        if not _FIRST_OF_MONTH.match(self.start_date):
+            raise InvalidInputError(f"{key}.start_date", self.start_date, "the first day of a month, YYYY-MM-01")
+        for name in ("actual_threshold", "forecast_threshold"):
+            value = getattr(self, name)
+            if not 0 < value <= 1000:
+                raise InvalidInputError(f"{key}.{name}", value, "a percentage in (0, 1000]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetArgs:
+    """Inputs of :class:`Budget`."""
+
+    scope: pulumi.Input[str]
+    """The resource group id the budget watches. Default: none, required (control AML-COST-001)."""
+    budget_name: str
+    """Name of the budget. Default: none, required (from ``Namer``)."""
+    options: BudgetOptions
+    """Amount, contacts, start and thresholds. Default: none, required (control AML-COST-001)."""
+
 
 class Budget(pulumi.ComponentResource):
     """A ``Cost`` budget, reset monthly, with an actual and a forecast notification."""
 
     def __init__(self, name: str, args: BudgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if not args.amount > 0:
-            raise InvalidInputError(f"{name}.amount", args.amount, "a positive amount")
-        if isinstance(args.contact_emails, str) or not args.contact_emails:
-            raise InvalidInputError(f"{name}.contact_emails", args.contact_emails, "a list of e-mail addresses")
-        for email in args.contact_emails:
-            if not _EMAIL.match(email):
-                raise InvalidInputError(f"{name}.contact_emails", email, "an e-mail address")
-        if not _FIRST_OF_MONTH.match(args.start_date):
-            raise InvalidInputError(f"{name}.start_date", args.start_date, "the first day of a month, YYYY-MM-01")
-        for key in ("actual_threshold", "forecast_threshold"):
-            value = getattr(args, key)
-            if not 0 < value <= 1000:
-                raise InvalidInputError(f"{name}.{key}", value, "a percentage in (0, 1000]")
+        args.options.validate(f"{name}.options")
         super().__init__("hardened-aml:index:Budget", name, None, opts)
-        emails = list(args.contact_emails)
+        options = args.options
+        emails = list(options.contact_emails)
         self.budget = consumption.Budget(
             f"{name}-budget",
             budget_name=args.budget_name,
             scope=args.scope,
-            amount=args.amount,
+            amount=options.amount,
             category="Cost",
             time_grain="Monthly",
-            time_period=consumption.BudgetTimePeriodArgs(start_date=f"{args.start_date}T00:00:00Z"),
+            time_period=consumption.BudgetTimePeriodArgs(start_date=f"{options.start_date}T00:00:00Z"),
             notifications={
                 "actual": consumption.NotificationArgs(
                     enabled=True,
                     operator="GreaterThan",
-                    threshold=args.actual_threshold,
+                    threshold=options.actual_threshold,
                     threshold_type="Actual",
                     contact_emails=emails,
                 ),
                 "forecast": consumption.NotificationArgs(
                     enabled=True,
                     operator="GreaterThan",
-                    threshold=args.forecast_threshold,
+                    threshold=options.forecast_threshold,
                     threshold_type="Forecasted",
                     contact_emails=emails,
                 ),

@@ -38,15 +38,11 @@ class ContainerRegistry(pulumi.ComponentResource):
 
     registry_id: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         if args.location not in ZONAL_REGIONS:
             raise InvalidInputError(f"{name}.location", args.location, "a region with availability zones")
         if not 0 <= args.untagged_retention_days <= 365:
-            raise InvalidInputError(
-                f"{name}.untagged_retention_days", args.untagged_retention_days, "0..365 days"
-            )
+            raise InvalidInputError(f"{name}.untagged_retention_days", args.untagged_retention_days, "0..365 days")
         super().__init__("hardened-aml:index:ContainerRegistry", name, None, opts)
 
         self.registry = containerregistry.Registry(
@@ -59,9 +55,7 @@ class ContainerRegistry(pulumi.ComponentResource):
             admin_user_enabled=False,  # AML-IAM-005
             anonymous_pull_enabled=False,  # AML-IAM-005
             public_network_access="Disabled",  # AML-NET-007
-            network_rule_set=containerregistry.NetworkRuleSetArgs(
-                default_action="Deny", ip_rules=[]
-            ),  # AML-NET-007
+            network_rule_set=containerregistry.NetworkRuleSetArgs(default_action="Deny", ip_rules=[]),  # AML-NET-007
             network_rule_bypass_options="AzureServices",
             data_endpoint_enabled=False,
             policies=containerregistry.PoliciesArgs(
@@ -82,11 +76,7 @@ class ContainerRegistry(pulumi.ComponentResource):
             parent=self,
         )  # AML-MON-002
         self.locks = (
-            [
-                shared.delete_lock(
-                    f"{name}-cr-lock", resource=self.registry, resource_id=self.registry.id, parent=self
-                )
-            ]
+            [shared.delete_lock(f"{name}-cr-lock", resource=self.registry, resource_id=self.registry.id, parent=self)]
             if args.protection.lock  # AML-REL-006
             else []
         )

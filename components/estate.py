@@ -11,6 +11,7 @@ import pulumi_azure_native.resources as resources
 
 from hardened_aml import shared
 from hardened_aml.access import WorkspaceAccess, WorkspaceAccessArgs
+from hardened_aml.budget import Budget, BudgetArgs, BudgetOptions
 from hardened_aml.container_registry import ContainerRegistry, ContainerRegistryArgs
 from hardened_aml.errors import InvalidInputError
 from hardened_aml.identity_roles import WorkspaceIdentityRoles, WorkspaceIdentityRolesArgs
@@ -53,6 +54,9 @@ class EstateArgs:
     """Entra ID groups given "AzureML Compute Operator". Default: none (control AML-IAM-003)."""
     reader_group_ids: tuple[str, ...] = ()
     """Entra ID groups given "Reader". Default: none (control AML-IAM-003)."""
+    budget: BudgetOptions | None = None
+    """A monthly budget with alerts on the resource group. Default: none; both stacks of this repository set
+    one (control AML-COST-001)."""
     storage_sku: str | None = None
     """Storage redundancy. Default: ``Standard_ZRS``; ``Standard_GZRS`` in production
     (control AML-REL-001)."""
@@ -232,6 +236,16 @@ class Estate(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.budget = (
+            Budget(
+                f"{name}-budget",
+                BudgetArgs(scope=self.resource_group.id, budget_name=namer.name("budget"), options=args.budget),
+                opts=child,
+            )
+            if args.budget is not None
+            else None
+        )
+
         self.resource_group_name = rg
         self.workspace_id = self.workspace.workspace_id
         self.workspace_name = self.workspace.workspace_name
@@ -258,5 +272,7 @@ def _validate(name: str, args: EstateArgs) -> None:
     if args.production and args.storage_sku is not None and args.storage_sku not in GEO_ZONE_REDUNDANT_SKUS:
         raise InvalidInputError(f"{name}.storage_sku", args.storage_sku, GEO_ZONE_REDUNDANT_SKUS)
     args.network.validate(f"{name}.network")
+    if args.budget is not None:
+        args.budget.validate(f"{name}.budget")
     for key in ("data_scientist_group_ids", "compute_operator_group_ids", "reader_group_ids"):
         WorkspaceAccess.validate(f"{name}.{key}", getattr(args, key))

@@ -147,12 +147,8 @@ class KeyVault(pulumi.ComponentResource):
         self.locks = []
         if args.protection.lock:  # AML-REL-006
             self.locks = [
-                shared.delete_lock(
-                    f"{name}-kv-lock", resource=self.vault, resource_id=self.vault.id, parent=self
-                ),
-                shared.delete_lock(
-                    f"{name}-cmk-lock", resource=self.key, resource_id=self.key.id, parent=self
-                ),
+                shared.delete_lock(f"{name}-kv-lock", resource=self.vault, resource_id=self.vault.id, parent=self),
+                shared.delete_lock(f"{name}-cmk-lock", resource=self.key, resource_id=self.key.id, parent=self),
             ]
 
         self.vault_id = self.vault.id

@@ -31,6 +31,7 @@ _RULES: dict[str, tuple[int, bool]] = {
     "nsg": (80, False),
     "pep": (64, False),
     "cmk": (127, False),  # Key Vault key: 1-127 letters, digits, hyphens
+    "budget": (63, False),  # Microsoft.Consumption/budgets
 }
 
 WORKLOAD_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,7}$")

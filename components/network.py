@@ -85,9 +85,7 @@ class NetworkOptions:
             try:
                 prefixes[name] = ipaddress.ip_network(value)
             except ValueError:
-                raise InvalidInputError(
-                    f"{key}.{name}", value, "an IPv4 CIDR block such as 10.40.0.0/24"
-                ) from None
+                raise InvalidInputError(f"{key}.{name}", value, "an IPv4 CIDR block such as 10.40.0.0/24") from None
         if self.existing_vnet is None:
             space = prefixes["address_space"]
             for name, prefix in prefixes.items():
@@ -97,9 +95,7 @@ class NetworkOptions:
         for i, a in enumerate(subnets):
             for b in subnets[i + 1 :]:
                 if a.overlaps(b):
-                    raise InvalidInputError(
-                        f"{key}.subnet prefixes", f"{a} and {b}", "non-overlapping blocks"
-                    )
+                    raise InvalidInputError(f"{key}.subnet prefixes", f"{a} and {b}", "non-overlapping blocks")
         for zone, zone_id in self.private_dns_zone_ids.items():
             if zone not in PRIVATE_DNS_ZONES:
                 raise InvalidInputError(f"{key}.private_dns_zone_ids", zone, PRIVATE_DNS_ZONES)

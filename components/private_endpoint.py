@@ -48,15 +48,11 @@ class PrivateEndpoint(pulumi.ComponentResource):
 
     private_endpoint_id: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: PrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: PrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         if args.group_id not in GROUP_IDS:
             raise InvalidInputError(f"{name}.group_id", args.group_id, GROUP_IDS)
         if not args.private_dns_zone_ids or len(args.private_dns_zone_ids) > 5:
-            raise InvalidInputError(
-                f"{name}.private_dns_zone_ids", list(args.private_dns_zone_ids), "1..5 zone ids"
-            )
+            raise InvalidInputError(f"{name}.private_dns_zone_ids", list(args.private_dns_zone_ids), "1..5 zone ids")
         if args.group_id == "amlworkspace" and len(args.private_dns_zone_ids) != 2:
             raise InvalidInputError(
                 f"{name}.private_dns_zone_ids",

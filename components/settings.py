@@ -108,6 +108,17 @@ class AccessSettings(_Strict):
     """Object ids of groups given "Reader"."""
 
 
+class BudgetSettings(_Strict):
+    """A monthly consumption budget with alerts on the estate's resource group (control AML-COST-001)."""
+
+    amount: Annotated[float, Field(gt=0)]
+    """Monthly amount in the billing currency."""
+    contact_emails: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]], Field(min_length=1)]
+    """Who gets the alerts."""
+    start_date: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])-01$")]
+    """First day of the first budget month, ``YYYY-MM-01``."""
+
+
 class StackSettings(_Strict):
     """Everything a stack file of this repository may set under the ``hardened-aml:`` namespace."""
 
@@ -123,6 +134,8 @@ class StackSettings(_Strict):
     """The estate's network (see :class:`NetworkSettings`)."""
     access: AccessSettings = Field(default_factory=AccessSettings)
     """Entra ID groups and their workspace roles (see :class:`AccessSettings`)."""
+    budget: BudgetSettings | None = None
+    """The estate's budget (see :class:`BudgetSettings`); none when the subscription has its own."""
 
     @field_validator("location")
     @classmethod

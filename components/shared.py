@@ -49,10 +49,15 @@ def role_assignment(
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
 ) -> authorization.RoleAssignment:
-    """Assign a built-in role (by its GUID) to a principal at ``scope``; the name is a stable GUID."""
+    """Assign a built-in role (by its GUID) to a principal at ``scope``; the name is a stable GUID.
+
+    The GUID derives from the project, the stack and the logical name: the same in every plan of one stack,
+    different between stacks that share a subscription (two stacks of one workload have equal logical names).
+    """
+    seed = f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
     return authorization.RoleAssignment(
         name,
-        role_assignment_name=str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, name)),
+        role_assignment_name=str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, seed)),
         scope=scope,
         role_definition_id=builtin_role(role_guid, subscription_id),
         principal_id=principal_id,

@@ -93,9 +93,7 @@ class Storage(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             blob_services_name="default",
             is_versioning_enabled=True,
-            delete_retention_policy=storage.DeleteRetentionPolicyArgs(
-                enabled=True, days=args.soft_delete_days
-            ),
+            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=args.soft_delete_days),
             container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(
                 enabled=True, days=args.soft_delete_days
             ),
@@ -116,11 +114,7 @@ class Storage(pulumi.ComponentResource):
             parent=self,
         )
         self.locks = (
-            [
-                shared.delete_lock(
-                    f"{name}-st-lock", resource=self.account, resource_id=self.account.id, parent=self
-                )
-            ]
+            [shared.delete_lock(f"{name}-st-lock", resource=self.account, resource_id=self.account.id, parent=self)]
             if args.protection.lock  # AML-REL-006
             else []
         )

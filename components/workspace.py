@@ -93,9 +93,7 @@ class Workspace(pulumi.ComponentResource):
             sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
             friendly_name=args.friendly_name or args.workspace_name,
             # AML-IAM-001: the user-assigned identity only (no system-assigned), and it is the primary one.
-            identity=ml.ManagedServiceIdentityArgs(
-                type="UserAssigned", user_assigned_identities=[args.identity_id]
-            ),
+            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[args.identity_id]),
             primary_user_assigned_identity=args.identity_id,
             storage_account=args.storage_account_id,
             key_vault=args.key_vault_id,
@@ -108,9 +106,7 @@ class Workspace(pulumi.ComponentResource):
             # rules declared in two places drift; see PITFALLS "Rules declared twice drift").
             managed_network=ml.ManagedNetworkSettingsArgs(isolation_mode=isolation_mode.value),
             # AML-NET-012: serverless compute without public IPs.
-            serverless_compute_settings=ml.ServerlessComputeSettingsArgs(
-                serverless_compute_no_public_ip=True
-            ),
+            serverless_compute_settings=ml.ServerlessComputeSettingsArgs(serverless_compute_no_public_ip=True),
             # AML-ENC-001: customer-managed key, read with the user-assigned identity.
             encryption=ml.EncryptionPropertyArgs(
                 status="Enabled",
@@ -125,9 +121,7 @@ class Workspace(pulumi.ComponentResource):
             v1_legacy_mode=False,
             image_build_compute=args.image_build_compute,
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protection.protect, depends_on=list(args.depends_on)
-            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect, depends_on=list(args.depends_on)),
         )
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-mlw",

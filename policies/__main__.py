@@ -5,8 +5,9 @@ and it serves the Analyzer gRPC protocol until the CLI stops it. It needs only `
 ``requirements.txt``): it judges the camelCase properties the engine sends, never the azure-native SDK.
 """
 
-from aml_policies.pack import NAME, policies
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+from aml_policies.pack import NAME, policies
 
 PolicyPack(
     name=NAME,

@@ -13,7 +13,6 @@ from typing import Any
 
 from hardened_aml.cli.analyzer import Diagnostic, PackClient, Resource
 from hardened_aml.cli.engine import PlannedResource
-
 from tests.conftest import ROOT
 
 _client: PackClient | None = None

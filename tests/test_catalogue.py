@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+
 from aml_catalogue import CatalogueError, load, parse
 from aml_policies.pack import rules
 from hardened_aml.cli import docs
-
 from tests.conftest import ROOT
 
 SEEDS = ROOT.parent / "shared" / "seeds"

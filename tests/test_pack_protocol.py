@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aml_catalogue import load
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from aml_catalogue import load
 from hardened_aml.cli.analyzer import PackClient, Resource
 from tests.conftest import ROOT
 

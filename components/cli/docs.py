@@ -84,6 +84,7 @@ def render_policies(catalogue: Catalogue, pack_dir: Path) -> str:
     import json
 
     from google.protobuf import json_format
+
     from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES, PackClient
 
     with PackClient(pack_dir) as pack:

@@ -26,10 +26,11 @@ import pulumi
 import pulumi.runtime
 import yaml
 from google.protobuf import json_format
-from hardened_aml.errors import InvalidInputError
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from hardened_aml.errors import InvalidInputError
 
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
@@ -149,8 +150,8 @@ class AzureMocks(Mocks):
                 "objectId": CLIENT_OBJECT_ID,
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
-            }, None
-        return {}, None
+            }, []
+        return {}, []
 
 
 @dataclass

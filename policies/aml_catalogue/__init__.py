@@ -123,8 +123,18 @@ class Catalogue:
 
 
 _FIELDS = {
-    "id", "title", "pillar", "severity", "enforcement", "kind", "implementation", "sources",
-    "resources", "builtin", "advisor", "reason",
+    "id",
+    "title",
+    "pillar",
+    "severity",
+    "enforcement",
+    "kind",
+    "implementation",
+    "sources",
+    "resources",
+    "builtin",
+    "advisor",
+    "reason",
 }
 
 

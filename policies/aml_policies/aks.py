@@ -126,8 +126,7 @@ def _addons(props: Props, _config: Config) -> Iterator[str]:
         )
     elif not _key(get(oms, "config"), "logAnalyticsWorkspaceResourceID"):
         yield (
-            "addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID is not set; name the Log "
-            "Analytics workspace"
+            "addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID is not set; name the Log Analytics workspace"
         )
     policy = _key(profiles, "azurepolicy")
     if policy is MISSING or get(policy, "enabled") is not True:
@@ -195,9 +194,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         "or 'SecurityPatch' (missing passes: the default is NodeImage).",
         check=all_of(
             one_of("autoUpgradeProfile.upgradeChannel", ("patch", "stable", "rapid", "node-image")),
-            one_of(
-                "autoUpgradeProfile.nodeOSUpgradeChannel", ("NodeImage", "SecurityPatch"), missing_fails=False
-            ),
+            one_of("autoUpgradeProfile.nodeOSUpgradeChannel", ("NodeImage", "SecurityPatch"), missing_fails=False),
         ),
     ),
     ResourceRule(

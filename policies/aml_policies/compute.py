@@ -89,9 +89,7 @@ def parse_duration(text: Any) -> timedelta | None:
     if match is None:
         return None
     parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return timedelta(
-        weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"]
-    )
+    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
 
 
 def _compute_type_in(*kinds: str) -> Where:
@@ -123,9 +121,7 @@ _SSH_CHECKS: Mapping[str, Check] = {
         "Disabled",
         why="'NotSpecified' leaves the SSH port open on every node when no subnet is set",
     ),
-    COMPUTE_INSTANCE: equals(
-        "properties.properties.sshSettings.sshPublicAccess", "Disabled", missing_fails=False
-    ),
+    COMPUTE_INSTANCE: equals("properties.properties.sshSettings.sshPublicAccess", "Disabled", missing_fails=False),
 }
 
 
@@ -273,6 +269,7 @@ def _user_assigned(props: Props, _config: Config) -> Iterator[str]:
     if not isinstance(users, Mapping | Sequence) or isinstance(users, str) or len(users) == 0:
         yield "identity.userAssignedIdentities is not set; name the cluster's user-assigned identity"
 
+
 RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-NET-009",
@@ -317,8 +314,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-IAM-010",
         "compute-instance-assigned-user",
-        "ComputeInstance: properties.properties.personalComputeInstanceSettings.assignedUser.objectId "
-        "is set.",
+        "ComputeInstance: properties.properties.personalComputeInstanceSettings.assignedUser.objectId is set.",
         present(
             "properties.properties.personalComputeInstanceSettings.assignedUser.objectId",
             why="a compute instance is assigned to one user",
@@ -328,8 +324,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-REL-005",
         "compute-dedicated-priority",
-        "AmlCompute: properties.properties.vmPriority is not 'LowPriority' unless tagged "
-        f"{INTERRUPTIBLE_TAG}=true.",
+        f"AmlCompute: properties.properties.vmPriority is not 'LowPriority' unless tagged {INTERRUPTIBLE_TAG}=true.",
         _dedicated_unless_interruptible,
         kinds=(AML_COMPUTE,),
     ),
@@ -386,4 +381,3 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         },
     ),
 )
-

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
-import aml_catalogue
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -32,6 +31,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
+import aml_catalogue
 
 Props = Mapping[str, Any]
 Config = Mapping[str, Any]

@@ -166,8 +166,7 @@ def _autoscaled(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
         settings = stack.referrers(deployment, (AUTOSCALE_SETTING,), "targetResourceUri")
         if not settings:
             yield (
-                f"OnlineDeployment {deployment.name!r} has no {AUTOSCALE_SETTING} whose targetResourceUri "
-                "refers to it",
+                f"OnlineDeployment {deployment.name!r} has no {AUTOSCALE_SETTING} whose targetResourceUri refers to it",
                 deployment.urn,
             )
         for setting in settings:
@@ -183,8 +182,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         control="AML-NET-013",
         name="online-endpoint-private",
         types=(ONLINE_ENDPOINT,),
-        description="properties.publicNetworkAccess is 'Disabled' (a missing value fails: the default is "
-        "Enabled).",
+        description="properties.publicNetworkAccess is 'Disabled' (a missing value fails: the default is Enabled).",
         check=equals("properties.publicNetworkAccess", "Disabled"),
         remediate=fix(("properties.publicNetworkAccess", "Disabled")),
     ),
@@ -209,8 +207,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         control="AML-REL-004",
         name="online-endpoint-traffic",
         types=(ONLINE_ENDPOINT,),
-        description="properties.traffic is empty or sums to 100; properties.mirrorTraffic sums to at most "
-        "50.",
+        description="properties.traffic is empty or sums to 100; properties.mirrorTraffic sums to at most 50.",
         check=_traffic,
     ),
     StackRule(

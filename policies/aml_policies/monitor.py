@@ -31,7 +31,10 @@ def _sends_logs(setting: PolicyResource) -> bool:
 
 
 def _has_destination(setting: PolicyResource) -> bool:
-    return any(name in setting.props for name in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId"))
+    # Keys only: ``in`` on a proxy reads the value, and a destination created in the same stack is unknown
+    # at preview, which would stop the whole stack check there although the destination is named.
+    keys = set(setting.props)
+    return any(name in keys for name in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId"))
 
 
 def _diagnostics(keys: tuple[str, ...], *, logs: bool) -> StackCheck:

@@ -70,3 +70,23 @@ def test_workspace_identity_roles_are_scoped_to_dependencies(plan):
         if "/workspaces/" in r.inputs["scope"]:
             assert r.inputs["principalType"] == "Group"
             assert r.inputs["roleDefinitionId"][-36:] != CONTRIBUTOR
+
+
+def test_budget_with_actual_and_forecast_alerts(plan):
+    from hardened_aml.budget import BudgetOptions
+
+    budget = BudgetOptions(amount=500, contact_emails=["ops@example.com"], start_date="2026-12-01")
+    p = plan(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS, budget=budget)))
+    b = p.one("azure-native:consumption:Budget")
+    assert b.name == "haml-budget-budget"
+    assert b.inputs["scope"] == p.one("azure-native:resources:ResourceGroup").id  # AML-COST-001
+    assert b.inputs["timeGrain"] == "Monthly" and b.inputs["category"] == "Cost"
+    assert {n["thresholdType"] for n in b.inputs["notifications"].values()} == {"Actual", "Forecasted"}
+
+
+def test_bad_budget_is_refused():
+    from hardened_aml.budget import BudgetOptions
+
+    budget = BudgetOptions(amount=500, contact_emails=["ops@example.com"], start_date="2026-12-15")
+    err = refused(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS, budget=budget)))
+    assert err.key == "haml.budget.start_date"

@@ -20,6 +20,7 @@ UNTAGGABLE = {
     "azure-native:monitor:DiagnosticSetting",
     "azure-native:authorization:RoleAssignment",
     "azure-native:authorization:ManagementLockByScope",
+    "azure-native:consumption:Budget",
 }
 STATEFUL = {
     "azure-native:machinelearningservices:Workspace",
@@ -61,6 +62,7 @@ def test_stack_plans_the_whole_estate(stack):
         "azure-native:network:VirtualNetwork",
         "azure-native:network:PrivateEndpoint",
         "azure-native:privatedns:PrivateZone",
+        "azure-native:consumption:Budget",
         *STATEFUL,
     } <= types
     group_ids = sorted(
@@ -132,3 +134,14 @@ def test_missing_cost_tag_is_refused(tmp_path):
     result = _plan("dev", project_dir=tmp_path, main=str(ROOT))
     assert result.returncode == 2, result.stderr
     assert "hardened-aml:tags.costCentre" in result.stderr
+
+
+def test_role_assignment_names_differ_between_stacks():
+    def names(stack: str) -> set[str]:
+        return {
+            r["inputs"]["roleAssignmentName"]
+            for r in planned(stack)
+            if r["type"] == "azure-native:authorization:RoleAssignment"
+        }
+
+    assert names("dev") and names("prod") and not names("dev") & names("prod")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aml_policies.core import ResourceRule, plain, resource_policy
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import unknown_checking_proxy
+
+from aml_policies.core import ResourceRule, plain, resource_policy
 
 
 def _args(type_token: str, props: dict[str, Any], config: dict[str, Any] | None) -> ResourceValidationArgs:

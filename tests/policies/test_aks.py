@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
+
 from aml_policies import aks
 from aml_policies.core import ResourceRule, type_key
-
 from tests.policies.harness import violations
 
 CLUSTER_TOKEN = "azure-native:containerservice:ManagedCluster"
@@ -29,10 +29,25 @@ CLUSTER: dict[str, Any] = {
         "azurepolicy": {"enabled": True},
     },
     "agentPoolProfiles": [
-        {"name": "system", "mode": "System", "vmSize": "Standard_D4s_v5", "availabilityZones": ["1", "2", "3"],
-         "enableAutoScaling": True, "minCount": 3, "maxCount": 5},
-        {"name": "inference", "mode": "User", "vmSize": "Standard_D8s_v5", "availabilityZones": ["3", "1", "2"],
-         "enableAutoScaling": True, "minCount": 0, "maxCount": 4, "nodeTaints": [TAINT]},
+        {
+            "name": "system",
+            "mode": "System",
+            "vmSize": "Standard_D4s_v5",
+            "availabilityZones": ["1", "2", "3"],
+            "enableAutoScaling": True,
+            "minCount": 3,
+            "maxCount": 5,
+        },
+        {
+            "name": "inference",
+            "mode": "User",
+            "vmSize": "Standard_D8s_v5",
+            "availabilityZones": ["3", "1", "2"],
+            "enableAutoScaling": True,
+            "minCount": 0,
+            "maxCount": 4,
+            "nodeTaints": [TAINT],
+        },
     ],
 }
 POOL: dict[str, Any] = {
@@ -101,101 +116,298 @@ INFER = "agentPoolProfiles[1] (inference)."
 
 CASES = [
     # AML-AKS-001
-    ("aml-aks-001-cluster-pool-zones", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.0.availabilityZones", ["1"],
-     [f"[AML-AKS-001] {SYSTEM}availabilityZones is ['1']; it must be ['1', '2', '3']"]),
-    ("aml-aks-001-cluster-pool-zones", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.1.availabilityZones", DELETE,
-     [f"[AML-AKS-001] {INFER}availabilityZones is not set; it must be ['1', '2', '3']"]),
-    ("aml-aks-001-agent-pool-zones", POOL_TOKEN, POOL, "availabilityZones", ["1", "2"],
-     ["[AML-AKS-001] availabilityZones is ['1', '2']; it must be ['1', '2', '3']"]),
-    ("aml-aks-001-agent-pool-zones", POOL_TOKEN, POOL, "availabilityZones", DELETE,
-     ["[AML-AKS-001] availabilityZones is not set; it must be ['1', '2', '3']"]),
+    (
+        "aml-aks-001-cluster-pool-zones",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.0.availabilityZones",
+        ["1"],
+        [f"[AML-AKS-001] {SYSTEM}availabilityZones is ['1']; it must be ['1', '2', '3']"],
+    ),
+    (
+        "aml-aks-001-cluster-pool-zones",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.availabilityZones",
+        DELETE,
+        [f"[AML-AKS-001] {INFER}availabilityZones is not set; it must be ['1', '2', '3']"],
+    ),
+    (
+        "aml-aks-001-agent-pool-zones",
+        POOL_TOKEN,
+        POOL,
+        "availabilityZones",
+        ["1", "2"],
+        ["[AML-AKS-001] availabilityZones is ['1', '2']; it must be ['1', '2', '3']"],
+    ),
+    (
+        "aml-aks-001-agent-pool-zones",
+        POOL_TOKEN,
+        POOL,
+        "availabilityZones",
+        DELETE,
+        ["[AML-AKS-001] availabilityZones is not set; it must be ['1', '2', '3']"],
+    ),
     # AML-AKS-002
-    ("aml-aks-002-private-api-server", CLUSTER_TOKEN, CLUSTER, "apiServerAccessProfile.enablePrivateCluster",
-     False, ["[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is False; it must be True"]),
-    ("aml-aks-002-private-api-server", CLUSTER_TOKEN, CLUSTER, "apiServerAccessProfile", DELETE,
-     ["[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is not set; Azure's default is insecure: set "
-      "it to True"]),
+    (
+        "aml-aks-002-private-api-server",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "apiServerAccessProfile.enablePrivateCluster",
+        False,
+        ["[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is False; it must be True"],
+    ),
+    (
+        "aml-aks-002-private-api-server",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "apiServerAccessProfile",
+        DELETE,
+        [
+            "[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is not set; Azure's default is insecure: set "
+            "it to True"
+        ],
+    ),
     # AML-AKS-003
-    ("aml-aks-003-entra-rbac-no-local-accounts", CLUSTER_TOKEN, CLUSTER, "aadProfile.enableAzureRBAC", False,
-     ["[AML-AKS-003] aadProfile.enableAzureRBAC is False; it must be True"]),
-    ("aml-aks-003-entra-rbac-no-local-accounts", CLUSTER_TOKEN, CLUSTER, "aadProfile", DELETE,
-     ["[AML-AKS-003] aadProfile.managed is not set; Azure's default is insecure: set it to True",
-      "[AML-AKS-003] aadProfile.enableAzureRBAC is not set; Azure's default is insecure: set it to True"]),
-    ("aml-aks-003-entra-rbac-no-local-accounts", CLUSTER_TOKEN, CLUSTER, "disableLocalAccounts", DELETE,
-     ["[AML-AKS-003] disableLocalAccounts is not set; Azure's default is insecure: set it to True"]),
+    (
+        "aml-aks-003-entra-rbac-no-local-accounts",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "aadProfile.enableAzureRBAC",
+        False,
+        ["[AML-AKS-003] aadProfile.enableAzureRBAC is False; it must be True"],
+    ),
+    (
+        "aml-aks-003-entra-rbac-no-local-accounts",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "aadProfile",
+        DELETE,
+        [
+            "[AML-AKS-003] aadProfile.managed is not set; Azure's default is insecure: set it to True",
+            "[AML-AKS-003] aadProfile.enableAzureRBAC is not set; Azure's default is insecure: set it to True",
+        ],
+    ),
+    (
+        "aml-aks-003-entra-rbac-no-local-accounts",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "disableLocalAccounts",
+        DELETE,
+        ["[AML-AKS-003] disableLocalAccounts is not set; Azure's default is insecure: set it to True"],
+    ),
     # AML-AKS-004
-    ("aml-aks-004-standard-tier", CLUSTER_TOKEN, CLUSTER, "sku.tier", "Free",
-     ["[AML-AKS-004] sku.tier is 'Free'; it must be one of 'Standard', 'Premium' (the Free tier has no uptime "
-      "SLA)"]),
-    ("aml-aks-004-standard-tier", CLUSTER_TOKEN, CLUSTER, "sku", DELETE,
-     ["[AML-AKS-004] sku.tier is not set; it must be one of 'Standard', 'Premium' (the Free tier has no "
-      "uptime SLA)"]),
+    (
+        "aml-aks-004-standard-tier",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "sku.tier",
+        "Free",
+        ["[AML-AKS-004] sku.tier is 'Free'; it must be one of 'Standard', 'Premium' (the Free tier has no uptime SLA)"],
+    ),
+    (
+        "aml-aks-004-standard-tier",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "sku",
+        DELETE,
+        [
+            "[AML-AKS-004] sku.tier is not set; it must be one of 'Standard', 'Premium' (the Free tier has no "
+            "uptime SLA)"
+        ],
+    ),
     ("aml-aks-004-standard-tier", CLUSTER_TOKEN, CLUSTER, "sku.tier", "Premium", []),
     # AML-AKS-005
-    ("aml-aks-005-azure-cni-network-policy", CLUSTER_TOKEN, CLUSTER, "networkProfile.networkPlugin", "kubenet",
-     ["[AML-AKS-005] networkProfile.networkPlugin is 'kubenet'; it must be 'azure'"]),
-    ("aml-aks-005-azure-cni-network-policy", CLUSTER_TOKEN, CLUSTER, "networkProfile.networkPolicy", "none",
-     ["[AML-AKS-005] networkProfile.networkPolicy is 'none'; it must be one of 'azure', 'calico', 'cilium'"]),
-    ("aml-aks-005-azure-cni-network-policy", CLUSTER_TOKEN, CLUSTER, "networkProfile.networkPolicy", DELETE,
-     ["[AML-AKS-005] networkProfile.networkPolicy is not set; it must be one of 'azure', 'calico', 'cilium'"]),
-    ("aml-aks-005-azure-cni-network-policy", CLUSTER_TOKEN, CLUSTER, "networkProfile.networkPolicy", "cilium",
-     []),
+    (
+        "aml-aks-005-azure-cni-network-policy",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "networkProfile.networkPlugin",
+        "kubenet",
+        ["[AML-AKS-005] networkProfile.networkPlugin is 'kubenet'; it must be 'azure'"],
+    ),
+    (
+        "aml-aks-005-azure-cni-network-policy",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "networkProfile.networkPolicy",
+        "none",
+        ["[AML-AKS-005] networkProfile.networkPolicy is 'none'; it must be one of 'azure', 'calico', 'cilium'"],
+    ),
+    (
+        "aml-aks-005-azure-cni-network-policy",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "networkProfile.networkPolicy",
+        DELETE,
+        ["[AML-AKS-005] networkProfile.networkPolicy is not set; it must be one of 'azure', 'calico', 'cilium'"],
+    ),
+    ("aml-aks-005-azure-cni-network-policy", CLUSTER_TOKEN, CLUSTER, "networkProfile.networkPolicy", "cilium", []),
     # AML-AKS-006
-    ("aml-aks-006-auto-upgrade", CLUSTER_TOKEN, CLUSTER, "autoUpgradeProfile.upgradeChannel", "none",
-     ["[AML-AKS-006] autoUpgradeProfile.upgradeChannel is 'none'; it must be one of 'patch', 'stable', "
-      "'rapid', 'node-image'"]),
-    ("aml-aks-006-auto-upgrade", CLUSTER_TOKEN, CLUSTER, "autoUpgradeProfile.upgradeChannel", DELETE,
-     ["[AML-AKS-006] autoUpgradeProfile.upgradeChannel is not set; it must be one of 'patch', 'stable', "
-      "'rapid', 'node-image'"]),
-    ("aml-aks-006-auto-upgrade", CLUSTER_TOKEN, CLUSTER, "autoUpgradeProfile.nodeOSUpgradeChannel", "Unmanaged",
-     ["[AML-AKS-006] autoUpgradeProfile.nodeOSUpgradeChannel is 'Unmanaged'; it must be one of 'NodeImage', "
-      "'SecurityPatch'"]),
+    (
+        "aml-aks-006-auto-upgrade",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "autoUpgradeProfile.upgradeChannel",
+        "none",
+        [
+            "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is 'none'; it must be one of 'patch', 'stable', "
+            "'rapid', 'node-image'"
+        ],
+    ),
+    (
+        "aml-aks-006-auto-upgrade",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "autoUpgradeProfile.upgradeChannel",
+        DELETE,
+        [
+            "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is not set; it must be one of 'patch', 'stable', "
+            "'rapid', 'node-image'"
+        ],
+    ),
+    (
+        "aml-aks-006-auto-upgrade",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "autoUpgradeProfile.nodeOSUpgradeChannel",
+        "Unmanaged",
+        [
+            "[AML-AKS-006] autoUpgradeProfile.nodeOSUpgradeChannel is 'Unmanaged'; it must be one of 'NodeImage', "
+            "'SecurityPatch'"
+        ],
+    ),
     ("aml-aks-006-auto-upgrade", CLUSTER_TOKEN, CLUSTER, "autoUpgradeProfile.nodeOSUpgradeChannel", DELETE, []),
     # AML-AKS-007
-    ("aml-aks-007-monitoring-and-policy-addons", CLUSTER_TOKEN, CLUSTER, "addonProfiles.omsagent.enabled", False,
-     ["[AML-AKS-007] addonProfiles.omsagent is not enabled; enable it with config.logAnalyticsWorkspaceResourceID "
-      "(Container insights to Log Analytics)"]),
-    ("aml-aks-007-monitoring-and-policy-addons", CLUSTER_TOKEN, CLUSTER, "addonProfiles.omsagent.config", DELETE,
-     ["[AML-AKS-007] addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID is not set; name the Log "
-      "Analytics workspace"]),
-    ("aml-aks-007-monitoring-and-policy-addons", CLUSTER_TOKEN, CLUSTER, "addonProfiles.azurepolicy", DELETE,
-     ["[AML-AKS-007] addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"]),
-    ("aml-aks-007-monitoring-and-policy-addons", CLUSTER_TOKEN, CLUSTER, "addonProfiles", DELETE,
-     ["[AML-AKS-007] addonProfiles.omsagent is not enabled; enable it with config.logAnalyticsWorkspaceResourceID "
-      "(Container insights to Log Analytics)",
-      "[AML-AKS-007] addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"]),
-    ("aml-aks-007-monitoring-and-policy-addons", CLUSTER_TOKEN, CLUSTER, "addonProfiles",
-     {"omsAgent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": LAW}},
-      "azurePolicy": {"enabled": True}}, []),
+    (
+        "aml-aks-007-monitoring-and-policy-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.omsagent.enabled",
+        False,
+        [
+            "[AML-AKS-007] addonProfiles.omsagent is not enabled; enable it with "
+            "config.logAnalyticsWorkspaceResourceID "
+            "(Container insights to Log Analytics)"
+        ],
+    ),
+    (
+        "aml-aks-007-monitoring-and-policy-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.omsagent.config",
+        DELETE,
+        [
+            "[AML-AKS-007] addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID is not set; name the Log "
+            "Analytics workspace"
+        ],
+    ),
+    (
+        "aml-aks-007-monitoring-and-policy-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.azurepolicy",
+        DELETE,
+        ["[AML-AKS-007] addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"],
+    ),
+    (
+        "aml-aks-007-monitoring-and-policy-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles",
+        DELETE,
+        [
+            "[AML-AKS-007] addonProfiles.omsagent is not enabled; enable it with "
+            "config.logAnalyticsWorkspaceResourceID "
+            "(Container insights to Log Analytics)",
+            "[AML-AKS-007] addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)",
+        ],
+    ),
+    (
+        "aml-aks-007-monitoring-and-policy-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles",
+        {
+            "omsAgent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": LAW}},
+            "azurePolicy": {"enabled": True},
+        },
+        [],
+    ),
     # AML-AKS-008
-    ("aml-aks-008-cluster-pool-autoscaling", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.0.enableAutoScaling",
-     DELETE,
-     [f"[AML-AKS-008] {SYSTEM}enableAutoScaling is not set; it must be True (the cluster autoscaler is off by "
-      "default)"]),
-    ("aml-aks-008-cluster-pool-autoscaling", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.0.maxCount", DELETE,
-     [f"[AML-AKS-008] {SYSTEM}maxCount not set; the autoscaler needs both minCount and maxCount"]),
-    ("aml-aks-008-cluster-pool-autoscaling", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.0.minCount", 6,
-     [f"[AML-AKS-008] {SYSTEM}minCount is 6; it must not exceed maxCount (5)"]),
-    ("aml-aks-008-cluster-pool-autoscaling", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.1.nodeTaints", [],
-     [f"[AML-AKS-008] {INFER}nodeTaints is not set; a User pool must carry a taint (e.g. "
-      "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"]),
+    (
+        "aml-aks-008-cluster-pool-autoscaling",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.0.enableAutoScaling",
+        DELETE,
+        [
+            f"[AML-AKS-008] {SYSTEM}enableAutoScaling is not set; it must be True (the cluster autoscaler is off by "
+            "default)"
+        ],
+    ),
+    (
+        "aml-aks-008-cluster-pool-autoscaling",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.0.maxCount",
+        DELETE,
+        [f"[AML-AKS-008] {SYSTEM}maxCount not set; the autoscaler needs both minCount and maxCount"],
+    ),
+    (
+        "aml-aks-008-cluster-pool-autoscaling",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.0.minCount",
+        6,
+        [f"[AML-AKS-008] {SYSTEM}minCount is 6; it must not exceed maxCount (5)"],
+    ),
+    (
+        "aml-aks-008-cluster-pool-autoscaling",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.nodeTaints",
+        [],
+        [
+            f"[AML-AKS-008] {INFER}nodeTaints is not set; a User pool must carry a taint (e.g. "
+            "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
+        ],
+    ),
     ("aml-aks-008-cluster-pool-autoscaling", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.0.nodeTaints", [], []),
-    ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, POOL, "enableAutoScaling", False,
-     ["[AML-AKS-008] enableAutoScaling is False; it must be True (the cluster autoscaler is off by default)"]),
-    ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, POOL, "minCount", DELETE,
-     ["[AML-AKS-008] minCount not set; the autoscaler needs both minCount and maxCount"]),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        POOL,
+        "enableAutoScaling",
+        False,
+        ["[AML-AKS-008] enableAutoScaling is False; it must be True (the cluster autoscaler is off by default)"],
+    ),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        POOL,
+        "minCount",
+        DELETE,
+        ["[AML-AKS-008] minCount not set; the autoscaler needs both minCount and maxCount"],
+    ),
     ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, POOL, "mode", DELETE, []),
-    ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, changed(POOL, "mode", DELETE), "nodeTaints", DELETE,
-     ["[AML-AKS-008] nodeTaints is not set; a User pool must carry a taint (e.g. "
-      "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"]),
-    ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, changed(POOL, "mode", "System"), "nodeTaints", DELETE,
-     []),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        changed(POOL, "mode", DELETE),
+        "nodeTaints",
+        DELETE,
+        [
+            "[AML-AKS-008] nodeTaints is not set; a User pool must carry a taint (e.g. "
+            "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
+        ],
+    ),
+    ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, changed(POOL, "mode", "System"), "nodeTaints", DELETE, []),
 ]
 
 
 @pytest.mark.parametrize(("policy", "token", "base", "path", "value", "expected"), CASES)
-def test_one_change(policy: str, token: str, base: dict[str, Any], path: str, value: Any,
-                    expected: list[str]) -> None:
+def test_one_change(policy: str, token: str, base: dict[str, Any], path: str, value: Any, expected: list[str]) -> None:
     assert violations(RULES[policy], token, changed(base, path, value)) == expected
 
 
@@ -206,8 +418,9 @@ def test_versioned_token_is_judged() -> None:
         "[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is False; it must be True"
     ]
     pool = changed(POOL, "availabilityZones", ["1"])
-    assert violations(RULES["aml-aks-001-agent-pool-zones"], "azure-native:containerservice/v20250901:AgentPool",
-                      pool) == ["[AML-AKS-001] availabilityZones is ['1']; it must be ['1', '2', '3']"]
+    assert violations(
+        RULES["aml-aks-001-agent-pool-zones"], "azure-native:containerservice/v20250901:AgentPool", pool
+    ) == ["[AML-AKS-001] availabilityZones is ['1']; it must be ['1', '2', '3']"]
 
 
 def test_unnamed_pool_is_named_by_index() -> None:

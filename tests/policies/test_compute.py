@@ -6,12 +6,12 @@ import copy
 from typing import Any
 
 import pytest
-from aml_policies import compute
-from aml_policies.core import ResourceRule, Stack, StackRule, set_path, type_key
 from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from aml_policies import compute
+from aml_policies.core import ResourceRule, Stack, StackRule, set_path, type_key
 from tests.policies.harness import remediated, violations
 
 TOKEN = "azure-native:machinelearningservices:Compute"
@@ -88,95 +88,238 @@ def test_happy_resources_pass_every_rule(base: dict[str, Any], token: str) -> No
 
 CASES = [
     # AML-NET-009
-    ("aml-net-009-compute-no-public-ip", CLUSTER, "properties.properties.enableNodePublicIp", True,
-     ["[AML-NET-009] properties.properties.enableNodePublicIp is True; it must be False"]),
-    ("aml-net-009-compute-no-public-ip", CLUSTER, "properties.properties.enableNodePublicIp", DELETE,
-     ["[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is insecure: set it "
-      "to False"]),
-    ("aml-net-009-compute-no-public-ip", INSTANCE, "properties.properties.enableNodePublicIp", DELETE,
-     ["[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is insecure: set it "
-      "to False"]),
+    (
+        "aml-net-009-compute-no-public-ip",
+        CLUSTER,
+        "properties.properties.enableNodePublicIp",
+        True,
+        ["[AML-NET-009] properties.properties.enableNodePublicIp is True; it must be False"],
+    ),
+    (
+        "aml-net-009-compute-no-public-ip",
+        CLUSTER,
+        "properties.properties.enableNodePublicIp",
+        DELETE,
+        [
+            "[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is insecure: set it "
+            "to False"
+        ],
+    ),
+    (
+        "aml-net-009-compute-no-public-ip",
+        INSTANCE,
+        "properties.properties.enableNodePublicIp",
+        DELETE,
+        [
+            "[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is insecure: set it "
+            "to False"
+        ],
+    ),
     # AML-NET-010
-    ("aml-net-010-compute-ssh-closed", CLUSTER, "properties.properties.remoteLoginPortPublicAccess",
-     "NotSpecified",
-     ["[AML-NET-010] properties.properties.remoteLoginPortPublicAccess is 'NotSpecified'; it must be "
-      "'Disabled' ('NotSpecified' leaves the SSH port open on every node when no subnet is set)"]),
-    ("aml-net-010-compute-ssh-closed", CLUSTER, "properties.properties.remoteLoginPortPublicAccess", DELETE,
-     ["[AML-NET-010] properties.properties.remoteLoginPortPublicAccess is not set; Azure's default is "
-      "insecure: set it to 'Disabled' ('NotSpecified' leaves the SSH port open on every node when no subnet "
-      "is set)"]),
-    ("aml-net-010-compute-ssh-closed", INSTANCE, "properties.properties.sshSettings.sshPublicAccess", "Enabled",
-     ["[AML-NET-010] properties.properties.sshSettings.sshPublicAccess is 'Enabled'; it must be 'Disabled'"]),
+    (
+        "aml-net-010-compute-ssh-closed",
+        CLUSTER,
+        "properties.properties.remoteLoginPortPublicAccess",
+        "NotSpecified",
+        [
+            "[AML-NET-010] properties.properties.remoteLoginPortPublicAccess is 'NotSpecified'; it must be "
+            "'Disabled' ('NotSpecified' leaves the SSH port open on every node when no subnet is set)"
+        ],
+    ),
+    (
+        "aml-net-010-compute-ssh-closed",
+        CLUSTER,
+        "properties.properties.remoteLoginPortPublicAccess",
+        DELETE,
+        [
+            "[AML-NET-010] properties.properties.remoteLoginPortPublicAccess is not set; Azure's default is "
+            "insecure: set it to 'Disabled' ('NotSpecified' leaves the SSH port open on every node when no subnet "
+            "is set)"
+        ],
+    ),
+    (
+        "aml-net-010-compute-ssh-closed",
+        INSTANCE,
+        "properties.properties.sshSettings.sshPublicAccess",
+        "Enabled",
+        ["[AML-NET-010] properties.properties.sshSettings.sshPublicAccess is 'Enabled'; it must be 'Disabled'"],
+    ),
     ("aml-net-010-compute-ssh-closed", INSTANCE, "properties.properties.sshSettings", DELETE, []),
     # AML-IAM-002
-    ("aml-iam-002-compute-local-auth-disabled", CLUSTER, "properties.disableLocalAuth", False,
-     ["[AML-IAM-002] properties.disableLocalAuth is False; it must be True"]),
-    ("aml-iam-002-compute-local-auth-disabled", INSTANCE, "properties.disableLocalAuth", DELETE,
-     ["[AML-IAM-002] properties.disableLocalAuth is not set; Azure's default is insecure: set it to True"]),
+    (
+        "aml-iam-002-compute-local-auth-disabled",
+        CLUSTER,
+        "properties.disableLocalAuth",
+        False,
+        ["[AML-IAM-002] properties.disableLocalAuth is False; it must be True"],
+    ),
+    (
+        "aml-iam-002-compute-local-auth-disabled",
+        INSTANCE,
+        "properties.disableLocalAuth",
+        DELETE,
+        ["[AML-IAM-002] properties.disableLocalAuth is not set; Azure's default is insecure: set it to True"],
+    ),
     # AML-IAM-008
-    ("aml-iam-008-compute-user-assigned-identity", CLUSTER, "identity", DELETE,
-     ["[AML-IAM-008] identity.type is not set; it must include 'UserAssigned'"]),
-    ("aml-iam-008-compute-user-assigned-identity", CLUSTER, "identity",
-     {"type": "SystemAssigned"},
-     ["[AML-IAM-008] identity.type is 'SystemAssigned'; it must include 'UserAssigned'",
-      "[AML-IAM-008] identity.userAssignedIdentities is not set; name the cluster's user-assigned identity"]),
+    (
+        "aml-iam-008-compute-user-assigned-identity",
+        CLUSTER,
+        "identity",
+        DELETE,
+        ["[AML-IAM-008] identity.type is not set; it must include 'UserAssigned'"],
+    ),
+    (
+        "aml-iam-008-compute-user-assigned-identity",
+        CLUSTER,
+        "identity",
+        {"type": "SystemAssigned"},
+        [
+            "[AML-IAM-008] identity.type is 'SystemAssigned'; it must include 'UserAssigned'",
+            "[AML-IAM-008] identity.userAssignedIdentities is not set; name the cluster's user-assigned identity",
+        ],
+    ),
     ("aml-iam-008-compute-user-assigned-identity", CLUSTER, "identity.type", "SystemAssigned,UserAssigned", []),
-    ("aml-iam-008-compute-user-assigned-identity", CLUSTER, "identity.userAssignedIdentities", [],
-     ["[AML-IAM-008] identity.userAssignedIdentities is not set; name the cluster's user-assigned identity"]),
+    (
+        "aml-iam-008-compute-user-assigned-identity",
+        CLUSTER,
+        "identity.userAssignedIdentities",
+        [],
+        ["[AML-IAM-008] identity.userAssignedIdentities is not set; name the cluster's user-assigned identity"],
+    ),
     # AML-IAM-010
-    ("aml-iam-010-compute-instance-assigned-user", INSTANCE,
-     "properties.properties.personalComputeInstanceSettings", DELETE,
-     ["[AML-IAM-010] properties.properties.personalComputeInstanceSettings.assignedUser.objectId is not set "
-      "(a compute instance is assigned to one user)"]),
+    (
+        "aml-iam-010-compute-instance-assigned-user",
+        INSTANCE,
+        "properties.properties.personalComputeInstanceSettings",
+        DELETE,
+        [
+            "[AML-IAM-010] properties.properties.personalComputeInstanceSettings.assignedUser.objectId is not set "
+            "(a compute instance is assigned to one user)"
+        ],
+    ),
     # AML-REL-005
-    ("aml-rel-005-compute-dedicated-priority", CLUSTER, "properties.properties.vmPriority", "LowPriority",
-     ["[AML-REL-005] properties.properties.vmPriority is 'LowPriority'; it must be 'Dedicated' unless the "
-      "cluster is tagged hardened-aml/interruptible=true (its jobs tolerate eviction)"]),
-    ("aml-rel-005-compute-dedicated-priority", changed(CLUSTER, "tags", {"hardened-aml/interruptible": "true"}),
-     "properties.properties.vmPriority", "LowPriority", []),
+    (
+        "aml-rel-005-compute-dedicated-priority",
+        CLUSTER,
+        "properties.properties.vmPriority",
+        "LowPriority",
+        [
+            "[AML-REL-005] properties.properties.vmPriority is 'LowPriority'; it must be 'Dedicated' unless the "
+            "cluster is tagged hardened-aml/interruptible=true (its jobs tolerate eviction)"
+        ],
+    ),
+    (
+        "aml-rel-005-compute-dedicated-priority",
+        changed(CLUSTER, "tags", {"hardened-aml/interruptible": "true"}),
+        "properties.properties.vmPriority",
+        "LowPriority",
+        [],
+    ),
     ("aml-rel-005-compute-dedicated-priority", CLUSTER, "properties.properties.vmPriority", DELETE, []),
     # AML-CMP-001
-    ("aml-cmp-001-cluster-scale-to-zero", CLUSTER, "properties.properties.scaleSettings.minNodeCount", 1,
-     ["[AML-CMP-001] properties.properties.scaleSettings.minNodeCount is 1; it must be 0 (scale to zero)"]),
+    (
+        "aml-cmp-001-cluster-scale-to-zero",
+        CLUSTER,
+        "properties.properties.scaleSettings.minNodeCount",
+        1,
+        ["[AML-CMP-001] properties.properties.scaleSettings.minNodeCount is 1; it must be 0 (scale to zero)"],
+    ),
     ("aml-cmp-001-cluster-scale-to-zero", CLUSTER, "properties.properties.scaleSettings.minNodeCount", DELETE, []),
-    ("aml-cmp-001-cluster-scale-to-zero", CLUSTER,
-     "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown", "PT2H",
-     ["[AML-CMP-001] properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is 'PT2H'; it must be at "
-      "most PT30M"]),
-    ("aml-cmp-001-cluster-scale-to-zero", CLUSTER,
-     "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown", "30 minutes",
-     ["[AML-CMP-001] properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is '30 minutes'; it must "
-      "be an ISO-8601 duration of at most PT30M"]),
-    ("aml-cmp-001-cluster-scale-to-zero", CLUSTER,
-     "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown", DELETE,
-     ["[AML-CMP-001] properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is not set; it must be "
-      "an ISO-8601 duration of at most PT30M"]),
+    (
+        "aml-cmp-001-cluster-scale-to-zero",
+        CLUSTER,
+        "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown",
+        "PT2H",
+        [
+            "[AML-CMP-001] properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is 'PT2H'; it must be at "
+            "most PT30M"
+        ],
+    ),
+    (
+        "aml-cmp-001-cluster-scale-to-zero",
+        CLUSTER,
+        "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown",
+        "30 minutes",
+        [
+            "[AML-CMP-001] properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is '30 minutes'; it must "
+            "be an ISO-8601 duration of at most PT30M"
+        ],
+    ),
+    (
+        "aml-cmp-001-cluster-scale-to-zero",
+        CLUSTER,
+        "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown",
+        DELETE,
+        [
+            "[AML-CMP-001] properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is not set; it must be "
+            "an ISO-8601 duration of at most PT30M"
+        ],
+    ),
     # AML-CMP-002
-    ("aml-cmp-002-compute-instance-idle-shutdown", INSTANCE, "properties.properties.idleTimeBeforeShutdown",
-     DELETE,
-     ["[AML-CMP-002] properties.properties.idleTimeBeforeShutdown is not set; it must be an ISO-8601 duration "
-      "from PT15M to P3D"]),
-    ("aml-cmp-002-compute-instance-idle-shutdown", INSTANCE, "properties.properties.idleTimeBeforeShutdown",
-     "PT10M",
-     ["[AML-CMP-002] properties.properties.idleTimeBeforeShutdown is 'PT10M'; it must be an ISO-8601 duration "
-      "from PT15M to P3D"]),
-    ("aml-cmp-002-compute-instance-idle-shutdown", INSTANCE, "properties.properties.idleTimeBeforeShutdown",
-     "P4D",
-     ["[AML-CMP-002] properties.properties.idleTimeBeforeShutdown is 'P4D'; it must be an ISO-8601 duration "
-      "from PT15M to P3D"]),
-    ("aml-cmp-002-compute-instance-idle-shutdown", INSTANCE, "properties.properties.idleTimeBeforeShutdown",
-     "P3D", []),
-    ("aml-cmp-002-compute-instance-idle-shutdown", INSTANCE, "properties.properties.idleTimeBeforeShutdown",
-     "PT15M", []),
+    (
+        "aml-cmp-002-compute-instance-idle-shutdown",
+        INSTANCE,
+        "properties.properties.idleTimeBeforeShutdown",
+        DELETE,
+        [
+            "[AML-CMP-002] properties.properties.idleTimeBeforeShutdown is not set; it must be an ISO-8601 duration "
+            "from PT15M to P3D"
+        ],
+    ),
+    (
+        "aml-cmp-002-compute-instance-idle-shutdown",
+        INSTANCE,
+        "properties.properties.idleTimeBeforeShutdown",
+        "PT10M",
+        [
+            "[AML-CMP-002] properties.properties.idleTimeBeforeShutdown is 'PT10M'; it must be an ISO-8601 duration "
+            "from PT15M to P3D"
+        ],
+    ),
+    (
+        "aml-cmp-002-compute-instance-idle-shutdown",
+        INSTANCE,
+        "properties.properties.idleTimeBeforeShutdown",
+        "P4D",
+        [
+            "[AML-CMP-002] properties.properties.idleTimeBeforeShutdown is 'P4D'; it must be an ISO-8601 duration "
+            "from PT15M to P3D"
+        ],
+    ),
+    ("aml-cmp-002-compute-instance-idle-shutdown", INSTANCE, "properties.properties.idleTimeBeforeShutdown", "P3D", []),
+    (
+        "aml-cmp-002-compute-instance-idle-shutdown",
+        INSTANCE,
+        "properties.properties.idleTimeBeforeShutdown",
+        "PT15M",
+        [],
+    ),
     # AML-CMP-003
-    ("aml-cmp-003-compute-allowed-sizes", CLUSTER, "properties.properties.vmSize", "Standard_ND96asr_v4",
-     [f"[AML-CMP-003] properties.properties.vmSize is 'Standard_ND96asr_v4'; it must be one of "
-      f"{', '.join(compute.DEFAULT_VM_SIZES)}"]),
+    (
+        "aml-cmp-003-compute-allowed-sizes",
+        CLUSTER,
+        "properties.properties.vmSize",
+        "Standard_ND96asr_v4",
+        [
+            f"[AML-CMP-003] properties.properties.vmSize is 'Standard_ND96asr_v4'; it must be one of "
+            f"{', '.join(compute.DEFAULT_VM_SIZES)}"
+        ],
+    ),
     ("aml-cmp-003-compute-allowed-sizes", INSTANCE, "properties.properties.vmSize", "STANDARD_DS3_V2", []),
-    ("aml-cmp-003-compute-allowed-sizes", CLUSTER, "properties.properties.scaleSettings.maxNodeCount", 11,
-     ["[AML-CMP-003] properties.properties.scaleSettings.maxNodeCount is 11; it must be at most 10"]),
-    ("aml-cmp-003-compute-allowed-sizes", CLUSTER, "properties.properties.scaleSettings.maxNodeCount", DELETE,
-     ["[AML-CMP-003] properties.properties.scaleSettings.maxNodeCount is not set; it must be at most 10"]),
+    (
+        "aml-cmp-003-compute-allowed-sizes",
+        CLUSTER,
+        "properties.properties.scaleSettings.maxNodeCount",
+        11,
+        ["[AML-CMP-003] properties.properties.scaleSettings.maxNodeCount is 11; it must be at most 10"],
+    ),
+    (
+        "aml-cmp-003-compute-allowed-sizes",
+        CLUSTER,
+        "properties.properties.scaleSettings.maxNodeCount",
+        DELETE,
+        ["[AML-CMP-003] properties.properties.scaleSettings.maxNodeCount is not set; it must be at most 10"],
+    ),
 ]
 
 
@@ -199,8 +342,10 @@ def test_other_compute_types_are_not_judged(kind: str) -> None:
 
 
 def test_each_rule_judges_its_compute_types() -> None:
-    judged = {name: [kind for kind, base in (("cluster", CLUSTER), ("instance", INSTANCE))
-                     if judges(rule, TOKEN, base)] for name, rule in RULES.items()}
+    judged = {
+        name: [kind for kind, base in (("cluster", CLUSTER), ("instance", INSTANCE)) if judges(rule, TOKEN, base)]
+        for name, rule in RULES.items()
+    }
     assert judged == {
         "aml-net-009-compute-no-public-ip": ["cluster", "instance"],
         "aml-net-010-compute-ssh-closed": ["cluster", "instance"],
@@ -236,13 +381,28 @@ def test_config_schemas_have_type_and_default() -> None:
 
 REMEDIATIONS = [
     ("aml-net-009-compute-no-public-ip", CLUSTER, "properties.properties.enableNodePublicIp", True, False),
-    ("aml-net-010-compute-ssh-closed", CLUSTER, "properties.properties.remoteLoginPortPublicAccess",
-     "Enabled", "Disabled"),
-    ("aml-net-010-compute-ssh-closed", INSTANCE, "properties.properties.sshSettings.sshPublicAccess",
-     "Enabled", "Disabled"),
+    (
+        "aml-net-010-compute-ssh-closed",
+        CLUSTER,
+        "properties.properties.remoteLoginPortPublicAccess",
+        "Enabled",
+        "Disabled",
+    ),
+    (
+        "aml-net-010-compute-ssh-closed",
+        INSTANCE,
+        "properties.properties.sshSettings.sshPublicAccess",
+        "Enabled",
+        "Disabled",
+    ),
     ("aml-iam-002-compute-local-auth-disabled", INSTANCE, "properties.disableLocalAuth", DELETE, True),
-    ("aml-cmp-002-compute-instance-idle-shutdown", INSTANCE, "properties.properties.idleTimeBeforeShutdown",
-     DELETE, "PT60M"),
+    (
+        "aml-cmp-002-compute-instance-idle-shutdown",
+        INSTANCE,
+        "properties.properties.idleTimeBeforeShutdown",
+        DELETE,
+        "PT60M",
+    ),
 ]
 
 
@@ -277,8 +437,9 @@ def test_parse_duration_rejects(text: Any) -> None:
 
 
 # --- AML-NET-011: the stack rule ---------------------------------------------------------------------
-def _resource(token: str, name: str, props: dict[str, Any],
-              deps: dict[str, list[PolicyResource]] | None = None) -> PolicyResource:
+def _resource(
+    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
+) -> PolicyResource:
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     return PolicyResource(
         token,
@@ -322,31 +483,35 @@ def test_net011_managed_network_without_subnet_passes() -> None:
 
 def test_net011_no_subnet_and_no_managed_network_fails() -> None:
     ws = _workspace("ws", "Disabled")
-    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE),
-                        {"workspaceName": [ws]})
-    assert _net011(ws, cluster) == [(
-        "Compute 'cpu': properties.properties.subnet is not set and workspace 'ws' has "
-        "managedNetwork.isolationMode 'Disabled'; it must be in a subnet or in a workspace whose isolationMode "
-        "is 'AllowInternetOutbound' or 'AllowOnlyApprovedOutbound'",
-        cluster.urn,
-    )]
+    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [ws]})
+    assert _net011(ws, cluster) == [
+        (
+            "Compute 'cpu': properties.properties.subnet is not set and workspace 'ws' has "
+            "managedNetwork.isolationMode 'Disabled'; it must be in a subnet or in a workspace whose isolationMode "
+            "is 'AllowInternetOutbound' or 'AllowOnlyApprovedOutbound'",
+            cluster.urn,
+        )
+    ]
 
 
 def test_net011_subnet_and_managed_network_fails() -> None:
     ws = _workspace("ws", "AllowInternetOutbound")
     cluster = _resource(TOKEN, "cpu", CLUSTER, {"workspaceName": [ws]})
-    assert _net011(ws, cluster) == [(
-        "Compute 'cpu': properties.properties.subnet is set, but workspace 'ws' uses a managed network "
-        "(managedNetwork.isolationMode 'AllowInternetOutbound'); compute in a managed VNet takes no subnet",
-        cluster.urn,
-    )]
+    assert _net011(ws, cluster) == [
+        (
+            "Compute 'cpu': properties.properties.subnet is set, but workspace 'ws' uses a managed network "
+            "(managedNetwork.isolationMode 'AllowInternetOutbound'); compute in a managed VNet takes no subnet",
+            cluster.urn,
+        )
+    ]
 
 
 def test_net011_unrelated_managed_workspace_does_not_count() -> None:
     managed = _workspace("managed", "AllowOnlyApprovedOutbound")
     plain = _workspace("plain", None)
-    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE),
-                        {"workspaceName": [plain]})
+    cluster = _resource(
+        TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [plain]}
+    )
     messages = _net011(managed, plain, cluster)
     assert [urn for _, urn in messages] == [cluster.urn]
     assert "workspace 'plain' has managedNetwork.isolationMode not set" in messages[0][0]
@@ -354,12 +519,14 @@ def test_net011_unrelated_managed_workspace_does_not_count() -> None:
 
 def test_net011_workspace_outside_the_stack() -> None:
     cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE))
-    assert _net011(_workspace("ws", "AllowOnlyApprovedOutbound"), cluster) == [(
-        "Compute 'cpu': properties.properties.subnet is not set and its workspace is not in this stack "
-        "(workspaceName does not depend on a Workspace), so a managed network cannot be verified; set a subnet "
-        "or create the compute from the workspace's outputs",
-        cluster.urn,
-    )]
+    assert _net011(_workspace("ws", "AllowOnlyApprovedOutbound"), cluster) == [
+        (
+            "Compute 'cpu': properties.properties.subnet is not set and its workspace is not in this stack "
+            "(workspaceName does not depend on a Workspace), so a managed network cannot be verified; set a subnet "
+            "or create the compute from the workspace's outputs",
+            cluster.urn,
+        )
+    ]
     assert _net011(_resource(TOKEN, "cpu", CLUSTER)) == []
 
 
@@ -376,7 +543,6 @@ def test_unknown_value_is_never_a_silent_pass() -> None:
     with pytest.raises(UnknownValueError):
         violations(RULES["aml-net-009-compute-no-public-ip"], TOKEN, props)
     ws = _resource(WS_TOKEN, "ws", {"workspaceName": "ws", "managedNetwork": {"isolationMode": UNKNOWN}})
-    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE),
-                        {"workspaceName": [ws]})
+    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [ws]})
     with pytest.raises(UnknownValueError):
         _net011(ws, cluster)

@@ -6,12 +6,12 @@ import copy
 from typing import Any
 
 import pytest
-from aml_policies import inference
-from aml_policies.core import ResourceRule, Stack, StackRule, set_path, type_key
 from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from aml_policies import inference
+from aml_policies.core import ResourceRule, Stack, StackRule, set_path, type_key
 from tests.policies.harness import remediated, violations
 
 ENDPOINT_TOKEN = "azure-native:machinelearningservices:OnlineEndpoint"
@@ -99,73 +99,159 @@ def test_happy_resources_pass_every_rule(token: str, props: dict[str, Any]) -> N
 
 CASES = [
     # AML-NET-013
-    ("aml-net-013-online-endpoint-private", ENDPOINT_TOKEN, ENDPOINT, "properties.publicNetworkAccess",
-     "Enabled", ["[AML-NET-013] properties.publicNetworkAccess is 'Enabled'; it must be 'Disabled'"]),
-    ("aml-net-013-online-endpoint-private", ENDPOINT_TOKEN, ENDPOINT, "properties.publicNetworkAccess", DELETE,
-     ["[AML-NET-013] properties.publicNetworkAccess is not set; Azure's default is insecure: set it to "
-      "'Disabled'"]),
-    ("aml-net-013-online-deployment-no-public-egress", DEPLOYMENT_TOKEN, DEPLOYMENT,
-     "properties.egressPublicNetworkAccess", "Enabled",
-     ["[AML-NET-013] properties.egressPublicNetworkAccess is 'Enabled'; it must be 'Disabled'"]),
-    ("aml-net-013-online-deployment-no-public-egress", DEPLOYMENT_TOKEN, DEPLOYMENT,
-     "properties.egressPublicNetworkAccess", DELETE,
-     ["[AML-NET-013] properties.egressPublicNetworkAccess is not set; Azure's default is insecure: set it to "
-      "'Disabled'"]),
+    (
+        "aml-net-013-online-endpoint-private",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.publicNetworkAccess",
+        "Enabled",
+        ["[AML-NET-013] properties.publicNetworkAccess is 'Enabled'; it must be 'Disabled'"],
+    ),
+    (
+        "aml-net-013-online-endpoint-private",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.publicNetworkAccess",
+        DELETE,
+        ["[AML-NET-013] properties.publicNetworkAccess is not set; Azure's default is insecure: set it to 'Disabled'"],
+    ),
+    (
+        "aml-net-013-online-deployment-no-public-egress",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.egressPublicNetworkAccess",
+        "Enabled",
+        ["[AML-NET-013] properties.egressPublicNetworkAccess is 'Enabled'; it must be 'Disabled'"],
+    ),
+    (
+        "aml-net-013-online-deployment-no-public-egress",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.egressPublicNetworkAccess",
+        DELETE,
+        [
+            "[AML-NET-013] properties.egressPublicNetworkAccess is not set; Azure's default is insecure: set it to "
+            "'Disabled'"
+        ],
+    ),
     # AML-IAM-007
-    ("aml-iam-007-online-endpoint-auth", ENDPOINT_TOKEN, ENDPOINT, "properties.authMode", DELETE,
-     ["[AML-IAM-007] properties.authMode is not set; it must be one of 'AADToken', 'AMLToken', 'Key'"]),
-    ("aml-iam-007-online-endpoint-auth", ENDPOINT_TOKEN, ENDPOINT, "properties.authMode", "None",
-     ["[AML-IAM-007] properties.authMode is 'None'; it must be one of 'AADToken', 'AMLToken', 'Key'"]),
+    (
+        "aml-iam-007-online-endpoint-auth",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.authMode",
+        DELETE,
+        ["[AML-IAM-007] properties.authMode is not set; it must be one of 'AADToken', 'AMLToken', 'Key'"],
+    ),
+    (
+        "aml-iam-007-online-endpoint-auth",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.authMode",
+        "None",
+        ["[AML-IAM-007] properties.authMode is 'None'; it must be one of 'AADToken', 'AMLToken', 'Key'"],
+    ),
     ("aml-iam-007-online-endpoint-auth", ENDPOINT_TOKEN, ENDPOINT, "properties.authMode", "Key", []),
     # AML-REL-004
-    ("aml-rel-004-online-endpoint-traffic", ENDPOINT_TOKEN, ENDPOINT, "properties.traffic",
-     {"blue": 80, "green": 10},
-     ["[AML-REL-004] properties.traffic sums to 90 (blue=80, green=10); it must sum to 100 (or be empty)"]),
-    ("aml-rel-004-online-endpoint-traffic", ENDPOINT_TOKEN, ENDPOINT, "properties.traffic",
-     {"blue": 90, "green": 10}, []),
+    (
+        "aml-rel-004-online-endpoint-traffic",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.traffic",
+        {"blue": 80, "green": 10},
+        ["[AML-REL-004] properties.traffic sums to 90 (blue=80, green=10); it must sum to 100 (or be empty)"],
+    ),
+    (
+        "aml-rel-004-online-endpoint-traffic",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.traffic",
+        {"blue": 90, "green": 10},
+        [],
+    ),
     ("aml-rel-004-online-endpoint-traffic", ENDPOINT_TOKEN, ENDPOINT, "properties.traffic", {}, []),
     ("aml-rel-004-online-endpoint-traffic", ENDPOINT_TOKEN, ENDPOINT, "properties.traffic", DELETE, []),
-    ("aml-rel-004-online-endpoint-traffic", ENDPOINT_TOKEN, ENDPOINT, "properties.mirrorTraffic",
-     {"green": 50}, []),
-    ("aml-rel-004-online-endpoint-traffic", ENDPOINT_TOKEN, ENDPOINT, "properties.mirrorTraffic",
-     {"green": 30, "red": 30},
-     ["[AML-REL-004] properties.mirrorTraffic sums to 60 (green=30, red=30); it must sum to at most 50"]),
+    ("aml-rel-004-online-endpoint-traffic", ENDPOINT_TOKEN, ENDPOINT, "properties.mirrorTraffic", {"green": 50}, []),
+    (
+        "aml-rel-004-online-endpoint-traffic",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.mirrorTraffic",
+        {"green": 30, "red": 30},
+        ["[AML-REL-004] properties.mirrorTraffic sums to 60 (green=30, red=30); it must sum to at most 50"],
+    ),
     # AML-REL-007
-    ("aml-rel-007-online-deployment-min-instances", DEPLOYMENT_TOKEN, DEPLOYMENT, "sku.capacity", 2,
-     ["[AML-REL-007] sku.capacity is 2; it must be at least 3 in production"]),
-    ("aml-rel-007-online-deployment-min-instances", DEPLOYMENT_TOKEN, DEPLOYMENT, "sku.capacity", DELETE,
-     ["[AML-REL-007] sku.capacity is not set (Azure's default is 1); it must be at least 3 in production"]),
+    (
+        "aml-rel-007-online-deployment-min-instances",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "sku.capacity",
+        2,
+        ["[AML-REL-007] sku.capacity is 2; it must be at least 3 in production"],
+    ),
+    (
+        "aml-rel-007-online-deployment-min-instances",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "sku.capacity",
+        DELETE,
+        ["[AML-REL-007] sku.capacity is not set (Azure's default is 1); it must be at least 3 in production"],
+    ),
     # AML-REL-008
-    ("aml-rel-008-online-deployment-probes", DEPLOYMENT_TOKEN, DEPLOYMENT, "properties.livenessProbe", DELETE,
-     ["[AML-REL-008] properties.livenessProbe is not set"]),
-    ("aml-rel-008-online-deployment-probes", DEPLOYMENT_TOKEN, DEPLOYMENT, "properties.readinessProbe", {},
-     ["[AML-REL-008] properties.readinessProbe is not set"]),
+    (
+        "aml-rel-008-online-deployment-probes",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.livenessProbe",
+        DELETE,
+        ["[AML-REL-008] properties.livenessProbe is not set"],
+    ),
+    (
+        "aml-rel-008-online-deployment-probes",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.readinessProbe",
+        {},
+        ["[AML-REL-008] properties.readinessProbe is not set"],
+    ),
     # AML-MON-004
-    ("aml-mon-004-online-deployment-app-insights", DEPLOYMENT_TOKEN, DEPLOYMENT, "properties.appInsightsEnabled",
-     False, ["[AML-MON-004] properties.appInsightsEnabled is False; it must be True"]),
-    ("aml-mon-004-online-deployment-app-insights", DEPLOYMENT_TOKEN, DEPLOYMENT, "properties.appInsightsEnabled",
-     DELETE,
-     ["[AML-MON-004] properties.appInsightsEnabled is not set; Azure's default is insecure: set it to True"]),
+    (
+        "aml-mon-004-online-deployment-app-insights",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.appInsightsEnabled",
+        False,
+        ["[AML-MON-004] properties.appInsightsEnabled is False; it must be True"],
+    ),
+    (
+        "aml-mon-004-online-deployment-app-insights",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.appInsightsEnabled",
+        DELETE,
+        ["[AML-MON-004] properties.appInsightsEnabled is not set; Azure's default is insecure: set it to True"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("policy", "token", "base", "path", "value", "expected"), CASES)
-def test_one_change(policy: str, token: str, base: dict[str, Any], path: str, value: Any,
-                    expected: list[str]) -> None:
+def test_one_change(policy: str, token: str, base: dict[str, Any], path: str, value: Any, expected: list[str]) -> None:
     assert violations(RULES[policy], token, changed(base, path, value)) == expected
 
 
 def test_versioned_tokens_are_judged() -> None:
     endpoint = changed(ENDPOINT, "properties.publicNetworkAccess", "Enabled")
-    assert violations(RULES["aml-net-013-online-endpoint-private"],
-                      "azure-native:machinelearningservices/v20240401:OnlineEndpoint", endpoint) == [
-        "[AML-NET-013] properties.publicNetworkAccess is 'Enabled'; it must be 'Disabled'"
-    ]
+    assert violations(
+        RULES["aml-net-013-online-endpoint-private"],
+        "azure-native:machinelearningservices/v20240401:OnlineEndpoint",
+        endpoint,
+    ) == ["[AML-NET-013] properties.publicNetworkAccess is 'Enabled'; it must be 'Disabled'"]
     deployment = changed(DEPLOYMENT, "properties.appInsightsEnabled", False)
-    assert violations(RULES["aml-mon-004-online-deployment-app-insights"],
-                      "azure-native:machinelearningservices/v20240401:OnlineDeployment", deployment) == [
-        "[AML-MON-004] properties.appInsightsEnabled is False; it must be True"
-    ]
+    assert violations(
+        RULES["aml-mon-004-online-deployment-app-insights"],
+        "azure-native:machinelearningservices/v20240401:OnlineDeployment",
+        deployment,
+    ) == ["[AML-MON-004] properties.appInsightsEnabled is False; it must be True"]
 
 
 def test_kubernetes_deployment_has_no_egress_setting() -> None:
@@ -189,12 +275,30 @@ def test_config_schemas_have_type_and_default() -> None:
 
 
 REMEDIATIONS = [
-    ("aml-net-013-online-endpoint-private", ENDPOINT_TOKEN, ENDPOINT, "properties.publicNetworkAccess",
-     "Enabled", "Disabled"),
-    ("aml-net-013-online-deployment-no-public-egress", DEPLOYMENT_TOKEN, DEPLOYMENT,
-     "properties.egressPublicNetworkAccess", DELETE, "Disabled"),
-    ("aml-mon-004-online-deployment-app-insights", DEPLOYMENT_TOKEN, DEPLOYMENT, "properties.appInsightsEnabled",
-     False, True),
+    (
+        "aml-net-013-online-endpoint-private",
+        ENDPOINT_TOKEN,
+        ENDPOINT,
+        "properties.publicNetworkAccess",
+        "Enabled",
+        "Disabled",
+    ),
+    (
+        "aml-net-013-online-deployment-no-public-egress",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.egressPublicNetworkAccess",
+        DELETE,
+        "Disabled",
+    ),
+    (
+        "aml-mon-004-online-deployment-app-insights",
+        DEPLOYMENT_TOKEN,
+        DEPLOYMENT,
+        "properties.appInsightsEnabled",
+        False,
+        True,
+    ),
 ]
 
 
@@ -208,8 +312,9 @@ def test_remediation(policy: str, token: str, base: dict[str, Any], path: str, b
 
 
 # --- stack rules -------------------------------------------------------------------------------------
-def _resource(token: str, name: str, props: dict[str, Any],
-              deps: dict[str, list[PolicyResource]] | None = None) -> PolicyResource:
+def _resource(
+    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
+) -> PolicyResource:
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     return PolicyResource(
         token,
@@ -244,10 +349,16 @@ def test_traffic_naming_a_missing_deployment_fails() -> None:
     endpoint = _resource(ENDPOINT_TOKEN, "score", props)
     blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [endpoint]})
     assert _run(TARGETS, endpoint, blue) == [
-        ("OnlineEndpoint 'score': properties.traffic names 'green', which is not an OnlineDeployment of this "
-         "endpoint (its deployments in this stack: 'blue')", endpoint.urn),
-        ("OnlineEndpoint 'score': properties.mirrorTraffic names 'red', which is not an OnlineDeployment of this "
-         "endpoint (its deployments in this stack: 'blue')", endpoint.urn),
+        (
+            "OnlineEndpoint 'score': properties.traffic names 'green', which is not an OnlineDeployment of this "
+            "endpoint (its deployments in this stack: 'blue')",
+            endpoint.urn,
+        ),
+        (
+            "OnlineEndpoint 'score': properties.mirrorTraffic names 'red', which is not an OnlineDeployment of this "
+            "endpoint (its deployments in this stack: 'blue')",
+            endpoint.urn,
+        ),
     ]
 
 
@@ -256,8 +367,11 @@ def test_a_deployment_of_another_endpoint_does_not_count() -> None:
     other = _resource(ENDPOINT_TOKEN, "other", changed(ENDPOINT, "endpointName", "other"))
     blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [other]})
     assert _run(TARGETS, endpoint, other, blue) == [
-        ("OnlineEndpoint 'score': properties.traffic names 'blue', which is not an OnlineDeployment of this "
-         "endpoint (its deployments in this stack: none)", endpoint.urn),
+        (
+            "OnlineEndpoint 'score': properties.traffic names 'blue', which is not an OnlineDeployment of this "
+            "endpoint (its deployments in this stack: none)",
+            endpoint.urn,
+        ),
     ]
 
 
@@ -271,8 +385,7 @@ BATCH_RULE = "aml-rel-005-batch-deployment-dedicated-compute"
 
 
 def _cluster(priority: str) -> PolicyResource:
-    props = {"workspaceName": "ws", "properties": {"computeType": "AmlCompute",
-                                                   "properties": {"vmPriority": priority}}}
+    props = {"workspaceName": "ws", "properties": {"computeType": "AmlCompute", "properties": {"vmPriority": priority}}}
     return _resource(COMPUTE_TOKEN, f"{priority.lower()}-cluster", props)
 
 
@@ -286,12 +399,19 @@ def test_batch_on_low_priority_cluster_fails_unless_tagged() -> None:
     cluster = _cluster("LowPriority")
     batch = _resource(BATCH_TOKEN, "nightly", BATCH, {"properties": [cluster]})
     assert _run(BATCH_RULE, cluster, batch) == [
-        ("BatchDeployment 'nightly': properties.compute is cluster 'lowpriority-cluster', whose vmPriority is "
-         "'LowPriority'; batch inference must run on a 'Dedicated' cluster unless the deployment is tagged "
-         "hardened-aml/interruptible=true", batch.urn),
+        (
+            "BatchDeployment 'nightly': properties.compute is cluster 'lowpriority-cluster', whose vmPriority is "
+            "'LowPriority'; batch inference must run on a 'Dedicated' cluster unless the deployment is tagged "
+            "hardened-aml/interruptible=true",
+            batch.urn,
+        ),
     ]
-    tagged = _resource(BATCH_TOKEN, "nightly", changed(BATCH, "tags", {"hardened-aml/interruptible": "true"}),
-                       {"properties": [cluster]})
+    tagged = _resource(
+        BATCH_TOKEN,
+        "nightly",
+        changed(BATCH, "tags", {"hardened-aml/interruptible": "true"}),
+        {"properties": [cluster]},
+    )
     assert _run(BATCH_RULE, cluster, tagged) == []
 
 
@@ -321,8 +441,10 @@ def test_deployment_without_autoscale_fails() -> None:
 
 
 def test_autoscale_by_arm_id_counts() -> None:
-    arm_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/" \
-             "onlineEndpoints/score/deployments/blue"
+    arm_id = (
+        "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/"
+        "onlineEndpoints/score/deployments/blue"
+    )
     blue = _resource(DEPLOYMENT_TOKEN, "blue", changed(DEPLOYMENT, "id", arm_id))
     scale = _resource(AUTOSCALE_TOKEN, "blue-scale", changed(AUTOSCALE, "targetResourceUri", arm_id))
     assert _run(AUTOSCALE_RULE, blue, scale) == []
@@ -335,8 +457,11 @@ def test_autoscale_by_arm_id_counts() -> None:
         ("enabled", False, "enabled is not true (Azure's default is false)"),
         ("profiles", [], "profiles is not set"),
         ("profiles.0.capacity", {"default": "3"}, "profiles[0].capacity needs a numeric minimum and maximum"),
-        ("profiles.0.capacity", {"minimum": "5", "maximum": "2", "default": "3"},
-         "profiles[0].capacity.minimum is 5; it must not exceed capacity.maximum (2)"),
+        (
+            "profiles.0.capacity",
+            {"minimum": "5", "maximum": "2", "default": "3"},
+            "profiles[0].capacity.minimum is 5; it must not exceed capacity.maximum (2)",
+        ),
         ("profiles.0.rules", [], "profiles[0].rules is empty; it needs at least one scale rule"),
     ],
 )

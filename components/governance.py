@@ -1,0 +1,422 @@
+"""Azure Policy assignments of the Machine Learning built-ins the catalogue lists (controls AML-GOV-001..008).
+
+What a job may pull, install, run or deploy is decided at run time, where no resource property reaches: the
+estate assigns Azure Policy built-in definitions at its resource group instead (catalogue kind
+``assignment``). Every parameter name, type, allowed effect and default below was read from the built-in's
+definition file in the Azure/azure-policy repository (``built-in-policies/policyDefinitions/Machine
+Learning/<file>.json``); the file is cited beside each built-in. Nothing is assigned whose definition was not
+found there.
+
+Optional assignments are skipped, not assigned with empty values, when their input is absent:
+
+* AML-GOV-002 (allowed Python package indexes) when ``allowed_python_indexes`` is not given;
+* AML-GOV-003 (code signing) when ``code_signing_public_key`` is not given;
+* AML-GOV-004 (approval endpoint) when ``approval_endpoint`` is not given;
+* AML-GOV-005 (log filters and datastore) when ``log_filters`` / ``log_datastore`` are not given.
+
+AML-GOV-001 (allowed registries), AML-GOV-006 (model deployments from one registry), AML-GOV-007 and the
+AML-GOV-008 baseline (audit only) are always assigned. Built-in f110a506 is listed by both AML-GOV-007 and
+AML-GOV-008: it is assigned once, under AML-GOV-007.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import pulumi
+import pulumi_azure_native.authorization as authorization
+
+from hardened_aml.catalogue import control
+from hardened_aml.errors import InvalidInputError
+
+#: Built-in definitions live at tenant level, under this prefix.
+DEFINITION_PREFIX = "/providers/Microsoft.Authorization/policyDefinitions/"
+#: The metadata key that ties an assignment to its control.
+CONTROL_METADATA_KEY = "hardened-aml/control"
+#: Microsoft.Authorization/policyAssignments: "1-64 resource name, 1-24 resource name at management group
+#: scope", characters <>*%&:\?.+/ and control characters refused, no trailing period or space
+#: (learn.microsoft.com/azure/templates/microsoft.authorization/policyassignments, "name" row; the same
+#: limits are in learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules).
+ASSIGNMENT_NAME_LIMIT = 64
+#: Microsoft's container registry of curated environments and base images (control AML-OPS-005).
+MCR = "mcr.microsoft.com"
+
+_RG_SCOPE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+$", re.IGNORECASE)
+_SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# A registry login server, optionally with a repository path: "amlrepo.azurecr.io", "amlrepo.azurecr.io/foo".
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]+)?(/[a-z0-9._/-]+)?$")
+_HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
+_DATASTORE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+# An Azure ML registry name as it appears in azureml://registries/<name>/...; no glob characters, since the
+# built-in builds a `like` pattern from it.
+_MODEL_REGISTRY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$")
+_PGP_BEGIN = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
+
+
+class AssignmentEnforcement(StrEnum):
+    """The assignments' ``enforcementMode``."""
+
+    DEFAULT = "Default"
+    """Effects are enforced: jobs and deployments that break a setting are refused. The secure default."""
+    DO_NOT_ENFORCE = "DoNotEnforce"
+    """Effects are evaluated and reported as compliance only: an opt-out, asked for by name."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GovernanceArgs:
+    """Inputs of :class:`Governance`."""
+
+    scope: pulumi.Input[str]
+    """The resource group id the built-ins are assigned at (``/subscriptions/<sub>/resourceGroups/<rg>``).
+    Default: none, required."""
+    registry_login_server: pulumi.Input[str] | None = None
+    """The estate's own container registry login server (``<name>.azurecr.io``). Default: none; required
+    when ``allowed_registries`` is not given (control AML-GOV-001)."""
+    allowed_registries: Sequence[pulumi.Input[str]] | None = None
+    """Container registries jobs may pull images from (login servers, optionally with a repository path:
+    ``amlrepo.azurecr.io/foo``), the built-in's ``allowedACRs``. Default: ``registry_login_server`` and
+    ``mcr.microsoft.com`` (curated environments, AML-OPS-005); a list given replaces that default whole
+    (``registry_login_server`` is then not added) (control AML-GOV-001)."""
+    allowed_python_indexes: Sequence[str] | None = None
+    """Python package indexes jobs may install from (``https://`` URLs), the built-in's
+    ``allowedPythonPackageChannels``; the built-in takes indexes, not package names. Default: none, and the
+    AML-GOV-002 assignment is skipped (control AML-GOV-002)."""
+    code_signing_public_key: str | None = None
+    """The PGP public key (ASCII-armoured) training code must be signed with, the built-in's ``signingKey``.
+    Line breaks are sent as the literal ``\\r\\n`` the built-in asks for. Default: none, and the AML-GOV-003
+    assignment is skipped (control AML-GOV-003)."""
+    approval_endpoint: str | None = None
+    """An ``https://`` endpoint called to approve each job before it runs, the built-in's
+    ``approvalEndpoint``. Default: none, and the AML-GOV-004 assignment is skipped (control AML-GOV-004)."""
+    log_filters: Sequence[str] | None = None
+    """Log filter expressions (regular expressions, e.g. ``^prefix1.*$``), the built-in's ``logFilters``;
+    given together with ``log_datastore``. Default: none, and the AML-GOV-005 assignment is skipped
+    (control AML-GOV-005)."""
+    log_datastore: str | None = None
+    """The workspace datastore that receives the full logs, the built-in's ``datastore``; given together with
+    ``log_filters``. Default: none, and the AML-GOV-005 assignment is skipped (control AML-GOV-005)."""
+    allowed_model_registry: str = "azureml"
+    """The one Azure ML registry (``azureml://registries/<name>``) models may be deployed from, the
+    built-in's ``allowedRegistryName``: the definition takes a single name, not a list. Default: ``azureml``
+    (Microsoft's model catalog) (control AML-GOV-006)."""
+    restricted_models: Sequence[str] = ()
+    """Model asset ids (``azureml://registries/...``) refused even from the allowed registry, the built-in's
+    ``restrictedModels``. Default: none (control AML-GOV-006)."""
+    enforcement: AssignmentEnforcement | str = AssignmentEnforcement.DEFAULT
+    """Every assignment's ``enforcementMode``: ``Default`` or ``DoNotEnforce``. Default: ``Default``
+    (controls AML-GOV-001..008). The audit-only built-ins (AML-GOV-007, AML-GOV-008) always use the Audit
+    effect, whatever this says."""
+    name_suffix: str | None = None
+    """Suffix of the assignment names (``aml-gov-001-<suffix>``): lowercase letters, digits, hyphens, at most
+    40. Default: the first 4 hex digits of SHA-256 of ``<project>/<stack>``, as ``Namer.suffix``."""
+
+
+@dataclass(frozen=True)
+class _Builtin:
+    """One built-in definition to assign, as its definition file declares it."""
+
+    control_id: str
+    guid: str
+    source: str  # path in Azure/azure-policy
+    display_name: str  # the definition's displayName, for the assignments of multi-definition controls
+    parameters: Mapping[str, Any]
+
+    @property
+    def definition_id(self) -> str:
+        return DEFINITION_PREFIX + self.guid
+
+
+_ML_DIR = "built-in-policies/policyDefinitions/Machine Learning/"
+
+# AML-GOV-008: the Machine Learning built-ins of the security baseline, in audit mode. Each declares one
+# parameter, "effect" (String), default "Audit"; the allowed values are noted beside each.
+_BASELINE: tuple[tuple[str, str, str], ...] = (
+    # effect: Audit | Deny | Disabled, default Audit
+    (
+        "438c38d2-3772-465a-a9cc-7a6666a275ce",
+        "Workspace_PublicNetworkAccessDisabled_Audit.json",
+        "Workspaces should disable public network access",
+    ),
+    # effect: Audit | Disabled, default Audit
+    (
+        "45e05259-1eb5-4f70-9574-baf73e9d219b",
+        "Workspace_PrivateEndpoint_Audit_V2.json",
+        "Workspaces should use private link",
+    ),
+    # effect: Audit | Deny | Disabled, default Audit
+    (
+        "ba769a63-b8cc-4b2d-abf6-ac33c7204be8",
+        "Workspace_CMKEnabled_Audit.json",
+        "Workspaces should be encrypted with a customer-managed key",
+    ),
+    # effect: Audit | Deny | Disabled, default Audit
+    (
+        "5f0c7d88-c7de-45b8-ac49-db49e72eaa78",
+        "Workspace_UAIEnabled_Audit.json",
+        "Workspaces should use user-assigned managed identity",
+    ),
+    # effect: Audit | Disabled, default Audit
+    (
+        "7804b5c7-01dc-4723-969b-ae300cc07ff1",
+        "MachineLearningServices_Vnet_Audit.json",
+        "Compute clusters and instances should be behind a virtual network",
+    ),
+    # effect: Audit | Deny | Disabled, default Audit
+    (
+        "e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f",
+        "MachineLearningServices_DisableLocalAuth_Audit.json",
+        "Computes should have local authentication methods disabled",
+    ),
+    # f110a506 (latest software updates) is also in the baseline: assigned once, under AML-GOV-007.
+)
+
+
+def _pgp_parameter(key: str) -> str:
+    """A PGP public key as the built-in wants it: line breaks written as the literal characters ``\\r\\n``."""
+    lines = key.strip().splitlines()
+    return "\\r\\n".join(line.rstrip() for line in lines)
+
+
+def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[str]]) -> list[_Builtin]:
+    """The built-ins to assign, with their parameters; optional ones only when their input is given."""
+    enforce = "enforceSetting"  # the AML "Data" built-ins' effect: enforceSetting | disabled
+    found: list[_Builtin] = [
+        # AML-GOV-001. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|Any,
+        # "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"), trustIPProtectedComponent (String,
+        # Yes|No|None, "None"), allowedACRs (Array, []), tags (Array, []), effect (String,
+        # enforceSetting|disabled, "enforceSetting"). Source: AllowedACRs_EnforceSetting.json (5.0.0-preview).
+        _Builtin(
+            "AML-GOV-001",
+            "5853517a-63de-11ea-bc55-0242ac130003",
+            _ML_DIR + "AllowedACRs_EnforceSetting.json",
+            "Allowed registries for Machine Learning computes",
+            {"allowedACRs": list(allowed_registries), "effect": enforce},
+        ),
+    ]
+    if args.allowed_python_indexes is not None:
+        # AML-GOV-002. Parameters: computeNames (Array, []), computeType (String,
+        # MachineLearningCompute|SynapseSpark|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"),
+        # allowedPythonPackageChannels (Array, []: "List of allowed Python package indexes"), tags (Array, []),
+        # effect (String, enforceSetting|disabled, "enforceSetting").
+        # Source: AllowedPythonPackageChannels_EnforceSetting.json (5.1.0-preview).
+        found.append(
+            _Builtin(
+                "AML-GOV-002",
+                "77eeea86-7e81-4a7d-9067-de844d096752",
+                _ML_DIR + "AllowedPythonPackageChannels_EnforceSetting.json",
+                "Allowed Python package indexes for Machine Learning computes",
+                {"allowedPythonPackageChannels": list(args.allowed_python_indexes), "effect": enforce},
+            )
+        )
+    if args.code_signing_public_key is not None:
+        # AML-GOV-003. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|
+        # AzureDataFactory|HDInsight|SynapseSpark|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"),
+        # trustIPProtectedComponent (String, Yes|No|None, "None"), signingKey (String, no default: required),
+        # optionalSecondSigningKey (String, ""), tags (Array, []), effect (String, enforceSetting|disabled,
+        # "enforceSetting"). Source: AllowedSigningKey_EnforceSetting.json (6.1.0-preview).
+        found.append(
+            _Builtin(
+                "AML-GOV-003",
+                "6a6f7384-63de-11ea-bc55-0242ac130003",
+                _ML_DIR + "AllowedSigningKey_EnforceSetting.json",
+                "Code signing for training code",
+                {"signingKey": _pgp_parameter(args.code_signing_public_key), "effect": enforce},
+            )
+        )
+    if args.approval_endpoint is not None:
+        # AML-GOV-004. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|
+        # AzureDataFactory|HDInsight|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"),
+        # approvalEndpoint (String, no default: required), tags (Array, []), effect (String,
+        # enforceSetting|disabled, "enforceSetting"). Source: ApprovalEndpoint_EnforceSetting.json (5.0.0-preview).
+        found.append(
+            _Builtin(
+                "AML-GOV-004",
+                "3948394e-63de-11ea-bc55-0242ac130003",
+                _ML_DIR + "ApprovalEndpoint_EnforceSetting.json",
+                "Approval endpoint called before jobs run",
+                {"approvalEndpoint": args.approval_endpoint, "effect": enforce},
+            )
+        )
+    if args.log_filters is not None and args.log_datastore is not None:
+        # AML-GOV-005. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|
+        # SynapseSpark|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"), logFilters (Array, []),
+        # datastore (String, no default: required), tags (Array, []), effect (String, enforceSetting|disabled,
+        # "enforceSetting"). Source: AllowedLogFilter_EnforceSetting.json (5.1.0-preview).
+        found.append(
+            _Builtin(
+                "AML-GOV-005",
+                "1d413020-63de-11ea-bc55-0242ac130003",
+                _ML_DIR + "AllowedLogFilter_EnforceSetting.json",
+                "Log filters and datastore for full logs",
+                {"logFilters": list(args.log_filters), "datastore": args.log_datastore, "effect": enforce},
+            )
+        )
+    # AML-GOV-006. Parameters: allowedRegistryName (String, "": all registry models refused), restrictedModels
+    # (Array, []), effect (string, Deny|Disabled, no default: required). Deny: with enforcementMode
+    # DoNotEnforce it is reported, not enforced. Source: OnlyDeployAllowedRegistryModels_Deny.json
+    # (1.0.0-preview).
+    found.append(
+        _Builtin(
+            "AML-GOV-006",
+            "19539b54-c61e-4196-9a38-67598701be90",
+            _ML_DIR + "OnlyDeployAllowedRegistryModels_Deny.json",
+            "Model deployments restricted to one registry",
+            {
+                "allowedRegistryName": args.allowed_model_registry,
+                "restrictedModels": list(args.restricted_models),
+                "effect": "Deny",
+            },
+        )
+    )
+    # AML-GOV-007 (also in the AML-GOV-008 baseline). Effect Audit | Disabled, default "Audit". No parameter
+    # is passed: the stored versions disagree on its name (MachineLearningServices_ComputeInstanceUpdates_Audit
+    # .json declares "effects"; ComputeInstanceUpdates_Audit.json 1.0.3 declares "effect" but its rule reads
+    # parameters('effects')), and an undeclared name fails the assignment. Every version defaults to Audit,
+    # and Audit is the only effect this control uses. Source: ComputeInstanceUpdates_Audit.json (1.0.3).
+    found.append(
+        _Builtin(
+            "AML-GOV-007",
+            "f110a506-2dcb-422e-bcea-d533fc8c35e2",
+            _ML_DIR + "ComputeInstanceUpdates_Audit.json",
+            "Compute instances recreated for the latest software updates",
+            {},
+        )
+    )
+    # AML-GOV-008: the baseline built-ins, always effect "Audit" (sources and allowed effects in _BASELINE).
+    found.extend(
+        _Builtin("AML-GOV-008", guid, _ML_DIR + file, title, {"effect": "Audit"}) for guid, file, title in _BASELINE
+    )
+    return found
+
+
+def _validate(name: str, args: GovernanceArgs) -> tuple[list[pulumi.Input[str]], AssignmentEnforcement, str]:
+    """Check every input; return the allowed registries, the enforcement mode and the name suffix."""
+
+    def key(field: str) -> str:
+        return f"{name}.{field}"
+
+    if isinstance(args.scope, str) and not _RG_SCOPE.match(args.scope):
+        raise InvalidInputError(
+            key("scope"), args.scope, "a resource group id: /subscriptions/<id>/resourceGroups/<name>"
+        )
+    try:
+        enforcement = AssignmentEnforcement(args.enforcement)
+    except ValueError:
+        raise InvalidInputError(
+            key("enforcement"), args.enforcement, [e.value for e in AssignmentEnforcement]
+        ) from None
+
+    registries: list[pulumi.Input[str]]
+    if args.allowed_registries is None:
+        if args.registry_login_server is None:
+            raise InvalidInputError(
+                key("registry_login_server"),
+                None,
+                "the estate registry's login server when allowed_registries is not given",
+            )
+        registries = [args.registry_login_server, MCR]
+    else:
+        registries = list(args.allowed_registries)
+        if not registries:
+            raise InvalidInputError(key("allowed_registries"), [], "at least one registry login server")
+    for server in registries:
+        if isinstance(server, str) and not _REGISTRY.match(server):
+            raise InvalidInputError(
+                key("allowed_registries"), server, "lowercase login servers, e.g. crx.azurecr.io or crx.azurecr.io/repo"
+            )
+
+    if args.allowed_python_indexes is not None:
+        if not args.allowed_python_indexes:
+            raise InvalidInputError(
+                key("allowed_python_indexes"), [], "at least one https:// index URL, or none at all"
+            )
+        for url in args.allowed_python_indexes:
+            if not _HTTPS_URL.match(url):
+                raise InvalidInputError(key("allowed_python_indexes"), url, "https:// index URLs")
+
+    if args.code_signing_public_key is not None and _PGP_BEGIN not in args.code_signing_public_key:
+        raise InvalidInputError(
+            key("code_signing_public_key"), args.code_signing_public_key[:40], f"an ASCII-armoured key ({_PGP_BEGIN})"
+        )
+
+    if args.approval_endpoint is not None and not _HTTPS_URL.match(args.approval_endpoint):
+        raise InvalidInputError(key("approval_endpoint"), args.approval_endpoint, "an https:// URL")
+
+    if (args.log_filters is None) != (args.log_datastore is None):
+        missing = "log_datastore" if args.log_datastore is None else "log_filters"
+        raise InvalidInputError(key(missing), None, "log_filters and log_datastore given together, or neither")
+    if args.log_filters is not None:
+        if not args.log_filters:
+            raise InvalidInputError(key("log_filters"), [], "at least one filter expression")
+        for expression in args.log_filters:
+            try:
+                re.compile(expression)
+            except re.error:
+                raise InvalidInputError(key("log_filters"), expression, "regular expressions") from None
+    if args.log_datastore is not None and not _DATASTORE.match(args.log_datastore):
+        raise InvalidInputError(key("log_datastore"), args.log_datastore, "a datastore name: letters, digits, _")
+
+    if not _MODEL_REGISTRY.match(args.allowed_model_registry):
+        raise InvalidInputError(
+            key("allowed_model_registry"), args.allowed_model_registry, "one registry name: letters, digits, - and _"
+        )
+    for asset_id in args.restricted_models:
+        if not asset_id.startswith("azureml://registries/"):
+            raise InvalidInputError(key("restricted_models"), asset_id, "model asset ids azureml://registries/...")
+
+    if args.name_suffix is None:
+        suffix = hashlib.sha256(f"{pulumi.get_project()}/{pulumi.get_stack()}".encode()).hexdigest()[:4]
+    elif _SUFFIX.match(args.name_suffix):
+        suffix = args.name_suffix
+    else:
+        raise InvalidInputError(key("name_suffix"), args.name_suffix, "lowercase letters, digits and -, at most 40")
+    return registries, enforcement, suffix
+
+
+class Governance(pulumi.ComponentResource):
+    """Azure Policy assignments of the Machine Learning built-ins at the estate's resource group."""
+
+    assignment_ids: pulumi.Output[dict[str, str]]
+    """Assignment ids by assignment name."""
+
+    def __init__(self, name: str, args: GovernanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        registries, enforcement, suffix = _validate(name, args)
+        super().__init__("hardened-aml:index:Governance", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.assignments: dict[str, authorization.PolicyAssignment] = {}
+        for builtin in _builtins(args, registries):
+            entry = control(builtin.control_id)
+            several = len(entry.builtin) > 1
+            # aml-gov-001-<suffix>; aml-gov-008-<suffix>-<guid[:8]>: at most 11 + 1 + 40 + 1 + 8 = 61 characters.
+            assignment_name = f"{entry.slug}-{suffix}" + (f"-{builtin.guid[:8]}" if several else "")
+            display_name = f"{entry.title}: {builtin.display_name}" if several else entry.title
+            self.assignments[assignment_name] = authorization.PolicyAssignment(
+                f"{name}-{entry.slug}" + (f"-{builtin.guid[:8]}" if several else ""),
+                policy_assignment_name=assignment_name,
+                scope=args.scope,
+                policy_definition_id=builtin.definition_id,
+                display_name=display_name[:128],
+                description=(
+                    f"control:{entry.id} {entry.title}. Built-in {builtin.guid} "
+                    f"(Azure/azure-policy {builtin.source}), assigned by hardened-aml."
+                )[:512],
+                metadata={CONTROL_METADATA_KEY: entry.id},
+                enforcement_mode=enforcement.value,
+                parameters={
+                    key: authorization.ParameterValuesValueArgs(value=value)
+                    for key, value in builtin.parameters.items()
+                }
+                or None,
+                opts=child,
+            )
+
+        self.assignment_ids = pulumi.Output.all(
+            **{assignment_name: a.id for assignment_name, a in self.assignments.items()}
+        )
+        self.register_outputs({"assignment_ids": self.assignment_ids})

@@ -1,0 +1,287 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from component_plan import LAW_ID, RG_ID, SUB, TAGS, UAI_ID, refused
+
+from hardened_aml.aks import (
+    AKS_CLUSTER_ADMIN_ROLE,
+    CONTRIBUTOR,
+    KUBERNETES_EXTENSION_CONTRIBUTOR,
+    NETWORK_CONTRIBUTOR,
+    READER,
+    InferenceCluster,
+    InferenceClusterArgs,
+    InferenceTls,
+    InferenceTransport,
+    NodePool,
+    RouterExposure,
+)
+from tests.pack_check import mandatory, violations
+
+SUBNET_ID = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-test/subnets/snet-aks"
+AKS_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks"
+WS_ID = RG_ID + "/providers/Microsoft.MachineLearningServices/workspaces/mlw-test"
+AKS_PRINCIPAL = "11111111-1111-1111-1111-111111111111"
+WS_PRINCIPAL = "22222222-2222-2222-2222-222222222222"
+ROLE_PREFIX = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+TLS = InferenceTls(cname="scoring.contoso.internal", secret_name="azureml-fe-tls")
+
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+POOL = "azure-native:containerservice:AgentPool"
+EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+BINDING = "azure-native:containerservice:TrustedAccessRoleBinding"
+NAMESPACE = "azure-native:containerservice:ManagedNamespace"
+COMPUTE = "azure-native:machinelearningservices:Compute"
+ROLE = "azure-native:authorization:RoleAssignment"
+
+
+def _args(**overrides: Any) -> InferenceClusterArgs:
+    values: dict[str, Any] = dict(
+        resource_group_name="rg-test",
+        location="westeurope",
+        subscription_id=SUB,
+        cluster_name="aks-haml-test-1a2b",
+        subnet_id=SUBNET_ID,
+        control_plane_identity_id=AKS_UAI_ID,
+        control_plane_principal_id=AKS_PRINCIPAL,
+        workspace_name="mlw-test",
+        workspace_id=WS_ID,
+        workspace_identity_id=UAI_ID,
+        workspace_principal_id=WS_PRINCIPAL,
+        log_analytics_workspace_id=LAW_ID,
+        tls=TLS,
+        tags=TAGS,
+    )
+    values.update(overrides)
+    return InferenceClusterArgs(**values)
+
+
+def test_children_names_and_parents(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    component = p.one("hardened-aml:index:InferenceCluster")
+    assert p.types() == sorted(
+        ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE] + [ROLE] * 5
+    )
+    assert {r.name for r in p.resources if r.type != "hardened-aml:index:InferenceCluster"} == {
+        "inf-aks",
+        "inf-pool-inference",
+        "inf-azureml-ext",
+        "inf-trusted-access",
+        "inf-ns",
+        "inf-compute",
+        "inf-subnet-network-contributor",
+        "inf-ws-reader",
+        "inf-ws-extension-contributor",
+        "inf-ws-cluster-admin",
+        "inf-ws-contributor",
+    }
+    assert all(r.parent == component.urn for r in p.resources if r is not component)
+
+
+def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    i = p.one(CLUSTER).inputs
+    assert i["resourceName"] == "aks-haml-test-1a2b"
+    assert i["location"] == "westeurope"
+    assert i["apiServerAccessProfile"] == {  # AML-AKS-002
+        "enablePrivateCluster": True,
+        "enablePrivateClusterPublicFQDN": False,
+        "privateDNSZone": "system",
+    }
+    assert i["aadProfile"] == {"managed": True, "enableAzureRBAC": True, "adminGroupObjectIDs": []}  # AML-AKS-003
+    assert i["disableLocalAccounts"] is True
+    assert i["enableRBAC"] is True
+    assert i["sku"] == {"name": "Base", "tier": "Standard"}  # AML-AKS-004
+    assert i["networkProfile"] == {  # AML-AKS-005
+        "networkPlugin": "azure",
+        "networkPluginMode": "overlay",
+        "networkDataplane": "cilium",
+        "networkPolicy": "cilium",
+        "loadBalancerSku": "standard",
+        "outboundType": "loadBalancer",
+        "podCidr": "10.244.0.0/16",
+        "serviceCidr": "10.0.0.0/16",
+        "dnsServiceIP": "10.0.0.10",
+    }
+    assert i["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}  # AML-AKS-006
+    assert i["addonProfiles"] == {  # AML-AKS-007
+        "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": LAW_ID, "useAADAuth": "true"}},
+        "azurepolicy": {"enabled": True},
+    }
+    assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [AKS_UAI_ID]}
+    assert i["tags"] == TAGS
+    [system] = i["agentPoolProfiles"]
+    assert system == {  # AML-AKS-001, AML-AKS-008
+        "name": "system",
+        "mode": "System",
+        "type": "VirtualMachineScaleSets",
+        "osType": "Linux",
+        "vmSize": "Standard_D4s_v5",
+        "availabilityZones": ["1", "2", "3"],
+        "enableAutoScaling": True,
+        "minCount": 3,
+        "maxCount": 5,
+        "count": 3,
+        "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"],
+        "vnetSubnetID": SUBNET_ID,
+        "enableNodePublicIP": False,
+    }
+
+
+def test_inference_pool_is_a_separate_zonal_autoscaled_tainted_user_pool(plan):
+    p = plan(
+        lambda: InferenceCluster(
+            "inf", _args(inference_pool=NodePool(vm_size="Standard_NC8as_T4_v3", min_count=3, max_count=9))
+        )
+    )
+    pool = p.one(POOL)
+    i = pool.inputs
+    assert i["agentPoolName"] == "inference"
+    assert i["resourceName"] == "aks-haml-test-1a2b"
+    assert i["mode"] == "User"
+    assert i["availabilityZones"] == ["1", "2", "3"]  # AML-AKS-001
+    assert (i["enableAutoScaling"], i["minCount"], i["maxCount"], i["count"]) == (True, 3, 9, 3)  # AML-AKS-008
+    assert i["vmSize"] == "Standard_NC8as_T4_v3"
+    assert i["nodeTaints"] == ["workload=inference:PreferNoSchedule"]
+    assert i["nodeLabels"] == {"workload": "inference"}
+    assert i["vnetSubnetID"] == SUBNET_ID
+    assert i["enableNodePublicIP"] is False
+    assert p.one(CLUSTER).urn in pool.dependencies
+
+
+def test_extension_is_inference_only_https_internal_and_pinned_to_the_pool(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    ext = p.one(EXTENSION)
+    i = ext.inputs
+    assert i["extensionType"] == "microsoft.azureml.kubernetes"
+    assert (i["clusterRp"], i["clusterResourceName"], i["clusterName"]) == (
+        "Microsoft.ContainerService",
+        "managedClusters",
+        "aks-haml-test-1a2b",
+    )
+    assert i["scope"] == {"cluster": {"releaseNamespace": "azureml"}}
+    assert i["configurationSettings"] == {
+        "enableTraining": "False",
+        "enableInference": "True",
+        "inferenceRouterServiceType": "loadBalancer",
+        "internalLoadBalancerProvider": "azure",
+        "allowInsecureConnections": "False",
+        "sslCname": "scoring.contoso.internal",
+        "sslSecret": "azureml-fe-tls",
+        "inferenceRouterHA": "True",
+        "nodeSelector.workload": "inference",
+    }
+    assert p.one(POOL).urn in ext.dependencies
+
+
+def test_insecure_http_and_cluster_ip_only_by_name(plan):
+    args = _args(
+        tls=None,
+        transport=InferenceTransport.HTTP_INSECURE_FOR_TESTING,
+        router_exposure=RouterExposure.CLUSTER_IP,
+        router_high_availability=False,
+        inference_pool=NodePool(vm_size="Standard_D4s_v5", min_count=0, max_count=2),
+    )
+    p = plan(lambda: InferenceCluster("inf", args))
+    settings = p.one(EXTENSION).inputs["configurationSettings"]
+    assert settings["allowInsecureConnections"] == "True"
+    assert settings["inferenceRouterServiceType"] == "clusterIP"
+    assert settings["inferenceRouterHA"] == "False"
+    assert not {"internalLoadBalancerProvider", "sslCname", "sslSecret"} & set(settings)
+    assert p.one(POOL).inputs["minCount"] == 0
+
+
+def test_roles_trusted_access_and_namespace(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    cluster_name = p.one(CLUSTER).inputs["resourceName"]
+    roles = {r.name: r.inputs for r in p.of_type(ROLE)}
+    subnet = roles.pop("inf-subnet-network-contributor")
+    assert subnet["scope"] == SUBNET_ID
+    assert subnet["principalId"] == AKS_PRINCIPAL
+    assert subnet["roleDefinitionId"] == ROLE_PREFIX + NETWORK_CONTRIBUTOR
+    assert {n: r["roleDefinitionId"].removeprefix(ROLE_PREFIX) for n, r in roles.items()} == {
+        "inf-ws-reader": READER,
+        "inf-ws-extension-contributor": KUBERNETES_EXTENSION_CONTRIBUTOR,
+        "inf-ws-cluster-admin": AKS_CLUSTER_ADMIN_ROLE,
+        "inf-ws-contributor": CONTRIBUTOR,
+    }
+    for r in roles.values():
+        assert r["principalId"] == WS_PRINCIPAL and r["principalType"] == "ServicePrincipal"
+        assert r["scope"].endswith(f"/managedClusters/{cluster_name}")
+    binding = p.one(BINDING).inputs
+    assert binding["sourceResourceId"] == WS_ID
+    assert binding["roles"] == ["Microsoft.MachineLearningServices/workspaces/mlworkload"]
+    assert binding["resourceName"] == cluster_name
+    ns = p.one(NAMESPACE).inputs
+    assert ns["managedNamespaceName"] == "inference"
+    assert ns["properties"]["adoptionPolicy"] == "Never"
+    assert p.one(CLUSTER).urn in p.one(BINDING).dependencies
+    # the subnet role exists before the cluster joins the subnet
+    assert p.named("inf-subnet-network-contributor").urn in p.one(CLUSTER).dependencies
+
+
+def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespace(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    compute = p.one(COMPUTE)
+    i = compute.inputs
+    assert i["computeName"] == "aks-inference"
+    assert i["workspaceName"] == "mlw-test"
+    assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [UAI_ID]}
+    assert i["tags"] == TAGS
+    props = i["properties"]
+    assert props["computeType"] == "Kubernetes"
+    assert props["disableLocalAuth"] is True  # AML-IAM-002
+    assert props["resourceId"].endswith("/managedClusters/aks-haml-test-1a2b")
+    assert props["computeLocation"] == "westeurope"
+    assert props["properties"] == {"namespace": "inference"}
+    # PITFALLS "Attaching AKS fails on identity": everything the attach needs comes first.
+    needed = [p.one(EXTENSION), p.one(BINDING), p.one(NAMESPACE), *p.of_type(ROLE)]
+    needed = [r for r in needed if r.name != "inf-subnet-network-contributor"]
+    assert len(needed) == 7
+    for r in needed:
+        assert r.urn in compute.dependencies, r.name
+
+
+def test_passes_the_pack(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    assert mandatory(p.resources) == []
+    aks_rules = [d for d in violations(p.resources) if d.policy.startswith("aml-aks-")]
+    assert aks_rules == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"location": "westus"}, "inf.location"),  # no availability zones
+        ({"location": "mars"}, "inf.location"),
+        ({"system_pool": NodePool(vm_size="", min_count=1, max_count=3)}, "inf.system_pool.vm_size"),
+        ({"system_pool": NodePool(vm_size="Standard_D4s_v5", min_count=0, max_count=3)}, "inf.system_pool.min_count"),
+        ({"system_pool": NodePool(vm_size="Standard_D4s_v5", min_count=4, max_count=3)}, "inf.system_pool.max_count"),
+        (
+            {"inference_pool": NodePool(vm_size="Standard_D4s_v5", min_count=3, max_count=1001)},
+            "inf.inference_pool.max_count",
+        ),
+        (
+            {"inference_pool": NodePool(vm_size="Standard_D4s_v5", min_count=2, max_count=4)},
+            "inf.inference_pool.min_count",
+        ),
+        ({"tls": None}, "inf.tls"),
+        ({"namespace": "Inference"}, "inf.namespace"),
+        ({"namespace": "azureml"}, "inf.namespace"),
+        ({"compute_name": "a-much-too-long-compute-name"}, "inf.compute_name"),
+        ({"router_exposure": "publicLoadBalancer"}, "inf.router_exposure"),
+        ({"service_cidr": "10.244.0.0/20"}, "inf.service_cidr"),
+        ({"dns_service_ip": "10.1.0.10"}, "inf.dns_service_ip"),
+        ({"pod_cidr": "not-a-cidr"}, "inf.pod_cidr"),
+    ],
+)
+def test_bad_input_is_refused(overrides, key):
+    err = refused(lambda: InferenceCluster("inf", _args(**overrides)))
+    assert err.key == key
+
+
+def test_zoneless_region_error_names_the_region():
+    err = refused(lambda: InferenceCluster("inf", _args(location="westus")))
+    assert err.value == "westus" and "westeurope" in err.allowed

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from component_plan import RG_ID, refused
+
+from hardened_aml.catalogue import control, load
+from hardened_aml.governance import Governance, GovernanceArgs
+
+ASSIGNMENT = "azure-native:authorization:PolicyAssignment"
+DEFS = "/providers/Microsoft.Authorization/policyDefinitions/"
+# install("hardened-aml", "test", ...) in component_plan: the default suffix is Namer's.
+SUFFIX = hashlib.sha256(b"hardened-aml/test").hexdigest()[:4]
+LOGIN_SERVER = "crhamltest1a2b.azurecr.io"
+PGP_KEY = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBFake\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n"
+BASELINE = {
+    "438c38d2-3772-465a-a9cc-7a6666a275ce",
+    "45e05259-1eb5-4f70-9574-baf73e9d219b",
+    "ba769a63-b8cc-4b2d-abf6-ac33c7204be8",
+    "5f0c7d88-c7de-45b8-ac49-db49e72eaa78",
+    "7804b5c7-01dc-4723-969b-ae300cc07ff1",
+    "e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f",
+}
+
+
+def _args(**overrides: object) -> GovernanceArgs:
+    values: dict[str, object] = dict(scope=RG_ID, registry_login_server=LOGIN_SERVER)
+    values.update(overrides)
+    return GovernanceArgs(**values)  # type: ignore[arg-type]
+
+
+def _full() -> GovernanceArgs:
+    return _args(
+        allowed_python_indexes=["https://pypi.org/simple"],
+        code_signing_public_key=PGP_KEY,
+        approval_endpoint="https://approve.example.com/approve",
+        log_filters=["^azureml-logs/.*$"],
+        log_datastore="logs_store",
+        allowed_model_registry="contoso-models",
+        restricted_models=["azureml://registries/contoso-models/models/blocked/versions/1"],
+        enforcement="DoNotEnforce",
+    )
+
+
+def _by_control(p):
+    found: dict[str, list] = {}
+    for r in p.of_type(ASSIGNMENT):
+        found.setdefault(r.inputs["metadata"]["hardened-aml/control"], []).append(r)
+    return found
+
+
+def _params(r) -> dict[str, object]:
+    return {k: v["value"] for k, v in r.inputs.get("parameters", {}).items()}
+
+
+def test_defaults_assign_the_mandatory_and_audit_builtins(plan):
+    p = plan(lambda: Governance("gov", _args()))
+    component = p.one("hardened-aml:index:Governance")
+    assignments = p.of_type(ASSIGNMENT)
+    assert all(r.parent == component.urn for r in assignments)
+    by_control = _by_control(p)
+    # Optional assignments are skipped when their input is absent.
+    assert sorted(by_control) == ["AML-GOV-001", "AML-GOV-006", "AML-GOV-007", "AML-GOV-008"]
+    assert len(assignments) == 3 + len(BASELINE)
+    for r in assignments:
+        assert r.inputs["scope"] == RG_ID
+        assert r.inputs["enforcementMode"] == "Default"
+        assert len(r.inputs["policyAssignmentName"]) <= 64
+        control_id = r.inputs["metadata"]["hardened-aml/control"]
+        assert r.inputs["description"].startswith(f"control:{control_id} ")
+
+    (acr,) = by_control["AML-GOV-001"]
+    assert acr.name == "gov-aml-gov-001"
+    assert acr.inputs["policyAssignmentName"] == f"aml-gov-001-{SUFFIX}"
+    assert acr.inputs["policyDefinitionId"] == DEFS + "5853517a-63de-11ea-bc55-0242ac130003"
+    assert acr.inputs["displayName"] == "Allowed container registries for Machine Learning computes"
+    assert _params(acr) == {"allowedACRs": [LOGIN_SERVER, "mcr.microsoft.com"], "effect": "enforceSetting"}
+
+    (models,) = by_control["AML-GOV-006"]
+    assert models.inputs["policyDefinitionId"] == DEFS + "19539b54-c61e-4196-9a38-67598701be90"
+    assert _params(models) == {"allowedRegistryName": "azureml", "restrictedModels": [], "effect": "Deny"}
+
+    (updates,) = by_control["AML-GOV-007"]
+    assert updates.inputs["policyDefinitionId"] == DEFS + "f110a506-2dcb-422e-bcea-d533fc8c35e2"
+    assert "parameters" not in updates.inputs  # the definition's default effect, Audit
+
+    baseline = by_control["AML-GOV-008"]
+    assert {r.inputs["policyDefinitionId"].removeprefix(DEFS) for r in baseline} == BASELINE
+    for r in baseline:
+        assert _params(r) == {"effect": "Audit"}
+        guid = r.inputs["policyDefinitionId"].removeprefix(DEFS)
+        assert r.inputs["policyAssignmentName"] == f"aml-gov-008-{SUFFIX}-{guid[:8]}"
+
+
+def test_every_input_given_assigns_every_builtin(plan):
+    p = plan(lambda: Governance("gov", _full()))
+    by_control = _by_control(p)
+    assert sorted(by_control) == [f"AML-GOV-00{i}" for i in range(1, 9)]
+    assert {r.inputs["enforcementMode"] for r in p.of_type(ASSIGNMENT)} == {"DoNotEnforce"}
+
+    (python,) = by_control["AML-GOV-002"]
+    assert python.inputs["policyDefinitionId"] == DEFS + "77eeea86-7e81-4a7d-9067-de844d096752"
+    assert _params(python) == {
+        "allowedPythonPackageChannels": ["https://pypi.org/simple"],
+        "effect": "enforceSetting",
+    }
+
+    (signing,) = by_control["AML-GOV-003"]
+    assert signing.inputs["policyDefinitionId"] == DEFS + "6a6f7384-63de-11ea-bc55-0242ac130003"
+    assert _params(signing) == {
+        "signingKey": "\\r\\n".join(
+            ["-----BEGIN PGP PUBLIC KEY BLOCK-----", "", "mQENBFake", "=abcd", "-----END PGP PUBLIC KEY BLOCK-----"]
+        ),
+        "effect": "enforceSetting",
+    }
+
+    (approval,) = by_control["AML-GOV-004"]
+    assert approval.inputs["policyDefinitionId"] == DEFS + "3948394e-63de-11ea-bc55-0242ac130003"
+    assert _params(approval) == {"approvalEndpoint": "https://approve.example.com/approve", "effect": "enforceSetting"}
+
+    (logs,) = by_control["AML-GOV-005"]
+    assert logs.inputs["policyDefinitionId"] == DEFS + "1d413020-63de-11ea-bc55-0242ac130003"
+    assert _params(logs) == {"logFilters": ["^azureml-logs/.*$"], "datastore": "logs_store", "effect": "enforceSetting"}
+
+    (models,) = by_control["AML-GOV-006"]
+    assert _params(models) == {
+        "allowedRegistryName": "contoso-models",
+        "restrictedModels": ["azureml://registries/contoso-models/models/blocked/versions/1"],
+        "effect": "Deny",
+    }
+    # Audit-only built-ins stay Audit whatever the enforcement mode.
+    assert {_params(r)["effect"] for r in by_control["AML-GOV-008"]} == {"Audit"}
+
+
+def test_explicit_registries_and_suffix(plan):
+    p = plan(
+        lambda: Governance(
+            "gov", _args(registry_login_server=None, allowed_registries=["crx.azurecr.io/team"], name_suffix="prod")
+        )
+    )
+    (acr,) = _by_control(p)["AML-GOV-001"]
+    assert acr.inputs["policyAssignmentName"] == "aml-gov-001-prod"
+    assert _params(acr)["allowedACRs"] == ["crx.azurecr.io/team"]
+
+
+@pytest.mark.parametrize(
+    ("key", "overrides"),
+    [
+        ("scope", {"scope": "/subscriptions/x"}),
+        ("enforcement", {"enforcement": "Enroll"}),
+        ("registry_login_server", {"registry_login_server": None}),
+        ("allowed_registries", {"allowed_registries": []}),
+        ("allowed_registries", {"allowed_registries": ["https://crx.azurecr.io"]}),
+        ("allowed_python_indexes", {"allowed_python_indexes": ["http://pypi.org/simple"]}),
+        ("allowed_python_indexes", {"allowed_python_indexes": []}),
+        ("code_signing_public_key", {"code_signing_public_key": "not a key"}),
+        ("approval_endpoint", {"approval_endpoint": "http://approve.example.com"}),
+        ("log_datastore", {"log_filters": ["^x$"]}),
+        ("log_filters", {"log_datastore": "logs"}),
+        ("log_filters", {"log_filters": ["("], "log_datastore": "logs"}),
+        ("log_datastore", {"log_filters": ["^x$"], "log_datastore": "bad-name"}),
+        ("allowed_model_registry", {"allowed_model_registry": "azureml*"}),
+        ("restricted_models", {"restricted_models": ["models/x"]}),
+        ("name_suffix", {"name_suffix": "Has Spaces"}),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_registered(key, overrides):
+    err = refused(lambda: Governance("gov", _args(**overrides)))
+    assert err.key == f"gov.{key}"
+
+
+def test_assigned_definitions_are_the_catalogues_builtins(plan):
+    """Every built-in of every kind="assignment" control is assigned once (f110a506 serves two controls)."""
+    p = plan(lambda: Governance("gov", _full()))
+    assigned = [r.inputs["policyDefinitionId"].removeprefix(DEFS) for r in p.of_type(ASSIGNMENT)]
+    listed = {guid for c in load().of_kind("assignment") for guid in c.builtin}
+    assert sorted(assigned) == sorted(listed)
+    for r in p.of_type(ASSIGNMENT):
+        guid = r.inputs["policyDefinitionId"].removeprefix(DEFS)
+        assert guid in control(r.inputs["metadata"]["hardened-aml/control"]).builtin

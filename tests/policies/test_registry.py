@@ -1,0 +1,181 @@
+"""The container registry rules (``aml_policies.registry``): one compliant registry, one change per case."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from aml_policies import registry
+from aml_policies.core import type_key
+from tests.policies.harness import applies, remediated, violations
+
+TOKEN = "azure-native:containerregistry:Registry"
+VERSIONED = "azure-native:containerregistry/v20230101preview:Registry"
+
+REGISTRY: dict[str, Any] = {
+    "registryName": "acr",
+    "sku": {"name": "Premium"},
+    "adminUserEnabled": False,
+    "anonymousPullEnabled": False,
+    "publicNetworkAccess": "Disabled",
+    "networkRuleSet": {"defaultAction": "Deny"},
+    "zoneRedundancy": "Enabled",
+    "policies": {"retentionPolicy": {"status": "enabled", "days": 7}},
+}
+
+DELETE = object()
+RULES = {rule.policy_name: rule for rule in registry.RULES}
+
+
+def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``)."""
+    props = copy.deepcopy(base)
+    *parents, leaf = path.split(".")
+    node: Any = props
+    for part in parents:
+        node = node.setdefault(part, {})
+    if value is DELETE:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return props
+
+
+@pytest.mark.parametrize("token", [TOKEN, VERSIONED, "azure-native:containerregistry/v20250401:Registry"])
+def test_happy_registry_passes_every_rule(token: str) -> None:
+    for rule in RULES.values():
+        assert applies(rule, token, REGISTRY), rule.policy_name
+        assert violations(rule, token, REGISTRY) == [], rule.policy_name
+
+
+def test_the_ml_registry_is_not_a_container_registry() -> None:
+    """``machinelearningservices:Registry`` shares the kind name but not the module."""
+    for rule in RULES.values():
+        assert not applies(rule, "azure-native:machinelearningservices:Registry", REGISTRY)
+
+
+CASES = [
+    # AML-NET-007
+    (
+        "aml-net-007-registry-private-access",
+        "publicNetworkAccess",
+        "Enabled",
+        ["[AML-NET-007] publicNetworkAccess is 'Enabled'; it must be 'Disabled'"],
+    ),
+    (
+        "aml-net-007-registry-private-access",
+        "publicNetworkAccess",
+        DELETE,
+        ["[AML-NET-007] publicNetworkAccess is not set; Azure's default is insecure: set it to 'Disabled'"],
+    ),
+    (
+        "aml-net-007-registry-private-access",
+        "networkRuleSet.defaultAction",
+        "Allow",
+        ["[AML-NET-007] networkRuleSet.defaultAction is 'Allow'; it must be 'Deny'"],
+    ),
+    (
+        "aml-net-007-registry-private-access",
+        "networkRuleSet",
+        DELETE,
+        ["[AML-NET-007] networkRuleSet.defaultAction is not set; Azure's default is insecure: set it to 'Deny'"],
+    ),
+    # AML-IAM-005
+    (
+        "aml-iam-005-registry-no-admin-or-anonymous-pull",
+        "adminUserEnabled",
+        True,
+        ["[AML-IAM-005] adminUserEnabled is True; it must not be (use Entra identities, not the shared admin account)"],
+    ),
+    ("aml-iam-005-registry-no-admin-or-anonymous-pull", "adminUserEnabled", DELETE, []),
+    (
+        "aml-iam-005-registry-no-admin-or-anonymous-pull",
+        "anonymousPullEnabled",
+        True,
+        ["[AML-IAM-005] anonymousPullEnabled is True; it must not be (every pull is authenticated)"],
+    ),
+    ("aml-iam-005-registry-no-admin-or-anonymous-pull", "anonymousPullEnabled", DELETE, []),
+    # AML-REL-002
+    (
+        "aml-rel-002-registry-premium-zone-redundant",
+        "sku.name",
+        "Standard",
+        ["[AML-REL-002] sku.name is 'Standard'; it must be 'Premium'"],
+    ),
+    (
+        "aml-rel-002-registry-premium-zone-redundant",
+        "sku",
+        DELETE,
+        ["[AML-REL-002] sku.name is not set; Azure's default is insecure: set it to 'Premium'"],
+    ),
+    (
+        "aml-rel-002-registry-premium-zone-redundant",
+        "zoneRedundancy",
+        "Disabled",
+        ["[AML-REL-002] zoneRedundancy is 'Disabled'; it must be 'Enabled'"],
+    ),
+    (
+        "aml-rel-002-registry-premium-zone-redundant",
+        "zoneRedundancy",
+        DELETE,
+        ["[AML-REL-002] zoneRedundancy is not set; Azure's default is insecure: set it to 'Enabled'"],
+    ),
+    # AML-DAT-004
+    (
+        "aml-dat-004-registry-retention-policy",
+        "policies.retentionPolicy.status",
+        "disabled",
+        ["[AML-DAT-004] policies.retentionPolicy.status is 'disabled'; it must be 'enabled'"],
+    ),
+    (
+        "aml-dat-004-registry-retention-policy",
+        "policies",
+        DELETE,
+        ["[AML-DAT-004] policies.retentionPolicy.status is not set; Azure's default is insecure: set it to 'enabled'"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "path", "value", "expected"), CASES)
+def test_one_change(policy: str, path: str, value: Any, expected: list[str]) -> None:
+    assert violations(RULES[policy], TOKEN, changed(REGISTRY, path, value)) == expected
+
+
+def test_a_basic_registry_fails_both_halves_of_rel_002() -> None:
+    props = changed(changed(REGISTRY, "sku.name", "Basic"), "zoneRedundancy", DELETE)
+    assert violations(RULES["aml-rel-002-registry-premium-zone-redundant"], TOKEN, props) == [
+        "[AML-REL-002] sku.name is 'Basic'; it must be 'Premium'",
+        "[AML-REL-002] zoneRedundancy is not set; Azure's default is insecure: set it to 'Enabled'",
+    ]
+
+
+def test_versioned_token_is_judged() -> None:
+    assert type_key(VERSIONED) == "containerregistry:Registry"
+    assert violations(
+        RULES["aml-iam-005-registry-no-admin-or-anonymous-pull"], VERSIONED, changed(REGISTRY, "adminUserEnabled", True)
+    ) == ["[AML-IAM-005] adminUserEnabled is True; it must not be (use Entra identities, not the shared admin account)"]
+
+
+REMEDIATIONS = [
+    ("aml-net-007-registry-private-access", "publicNetworkAccess", "Enabled", "Disabled"),
+    ("aml-net-007-registry-private-access", "networkRuleSet.defaultAction", DELETE, "Deny"),
+    ("aml-iam-005-registry-no-admin-or-anonymous-pull", "adminUserEnabled", True, False),
+    ("aml-iam-005-registry-no-admin-or-anonymous-pull", "anonymousPullEnabled", True, False),
+]
+
+
+@pytest.mark.parametrize(("policy", "path", "bad", "good"), REMEDIATIONS)
+def test_remediation(policy: str, path: str, bad: Any, good: Any) -> None:
+    rule = RULES[policy]
+    fixed = remediated(rule, TOKEN, changed(REGISTRY, path, bad))
+    assert fixed == changed(REGISTRY, path, good)
+    assert violations(rule, TOKEN, fixed) == []
+    assert remediated(rule, TOKEN, REGISTRY) is None
+
+
+def test_rules_without_a_safe_fix_have_none() -> None:
+    # Moving to Premium changes the bill, and a retention policy deletes manifests: neither is automatic.
+    assert RULES["aml-rel-002-registry-premium-zone-redundant"].remediate is None
+    assert RULES["aml-dat-004-registry-retention-policy"].remediate is None

@@ -1,0 +1,380 @@
+"""The storage rules (``aml_policies.storage``): one compliant account and blob service, one change per case."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from aml_policies import storage
+from aml_policies.core import type_key
+from tests.policies.harness import applies, remediated, violations
+
+ACCOUNT_TOKEN = "azure-native:storage:StorageAccount"
+BLOB_TOKEN = "azure-native:storage:BlobServiceProperties"
+
+ACCOUNT: dict[str, Any] = {
+    "accountName": "st",
+    "kind": "StorageV2",
+    "sku": {"name": "Standard_GZRS"},
+    "publicNetworkAccess": "Disabled",
+    "networkRuleSet": {"defaultAction": "Deny", "bypass": "AzureServices"},
+    "allowSharedKeyAccess": False,
+    "enableHttpsTrafficOnly": True,
+    "minimumTlsVersion": "TLS1_2",
+    "allowBlobPublicAccess": False,
+    "tags": {"environment": "production"},
+}
+BLOB: dict[str, Any] = {
+    "accountName": "st",
+    "blobServicesName": "default",
+    "isVersioningEnabled": True,
+    "deleteRetentionPolicy": {"enabled": True, "days": 7},
+    "containerDeleteRetentionPolicy": {"enabled": True, "days": 7},
+}
+
+DELETE = object()
+RULES = {rule.policy_name: rule for rule in storage.RULES}
+
+
+def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``)."""
+    props = copy.deepcopy(base)
+    *parents, leaf = path.split(".")
+    node: Any = props
+    for part in parents:
+        node = node.setdefault(part, {})
+    if value is DELETE:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return props
+
+
+EXPLORATION = changed(ACCOUNT, "tags.environment", "exploration")
+
+
+def all_violations(token: str, props: dict[str, Any]) -> list[str]:
+    return [m for rule in RULES.values() if applies(rule, token, props) for m in violations(rule, token, props)]
+
+
+@pytest.mark.parametrize(
+    ("token", "props"),
+    [
+        (ACCOUNT_TOKEN, ACCOUNT),
+        (ACCOUNT_TOKEN, EXPLORATION),
+        (BLOB_TOKEN, BLOB),
+        ("azure-native:storage/v20230101:StorageAccount", ACCOUNT),
+        ("azure-native:storage/v20230101:BlobServiceProperties", BLOB),
+    ],
+)
+def test_happy_resources_pass_every_rule(token: str, props: dict[str, Any]) -> None:
+    assert all_violations(token, props) == []
+
+
+def test_each_type_is_judged_by_its_rules() -> None:
+    assert sorted(n for n, r in RULES.items() if applies(r, BLOB_TOKEN, BLOB)) == [
+        "aml-dat-002-blob-versioning-and-soft-delete"
+    ]
+    assert len([r for r in RULES.values() if applies(r, ACCOUNT_TOKEN, ACCOUNT)]) == 5
+    assert not any(applies(r, "azure-native:storage:FileServiceProperties", BLOB) for r in RULES.values())
+
+
+ZONE = "Standard_ZRS, Premium_ZRS, Standard_GZRS, Standard_RAGZRS"
+GEO = "Standard_GZRS, Standard_RAGZRS"
+
+CASES = [
+    # AML-NET-005
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "publicNetworkAccess",
+        "Enabled",
+        ["[AML-NET-005] publicNetworkAccess is 'Enabled'; it must be 'Disabled'"],
+    ),
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "publicNetworkAccess",
+        DELETE,
+        ["[AML-NET-005] publicNetworkAccess is not set; Azure's default is insecure: set it to 'Disabled'"],
+    ),
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet.defaultAction",
+        "Allow",
+        ["[AML-NET-005] networkRuleSet.defaultAction is 'Allow'; it must be 'Deny'"],
+    ),
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet",
+        DELETE,
+        ["[AML-NET-005] networkRuleSet.defaultAction is not set; Azure's default is insecure: set it to 'Deny'"],
+    ),
+    # AML-IAM-006
+    (
+        "aml-iam-006-storage-no-shared-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "allowSharedKeyAccess",
+        True,
+        ["[AML-IAM-006] allowSharedKeyAccess is True; it must be False"],
+    ),
+    (
+        "aml-iam-006-storage-no-shared-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "allowSharedKeyAccess",
+        DELETE,
+        ["[AML-IAM-006] allowSharedKeyAccess is not set; Azure's default is insecure: set it to False"],
+    ),
+    # AML-ENC-002
+    (
+        "aml-enc-002-storage-secure-transfer",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "enableHttpsTrafficOnly",
+        False,
+        ["[AML-ENC-002] enableHttpsTrafficOnly is False; it must not be (HTTPS only)"],
+    ),
+    ("aml-enc-002-storage-secure-transfer", ACCOUNT_TOKEN, ACCOUNT, "enableHttpsTrafficOnly", DELETE, []),
+    (
+        "aml-enc-002-storage-secure-transfer",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "minimumTlsVersion",
+        "TLS1_0",
+        ["[AML-ENC-002] minimumTlsVersion is 'TLS1_0'; it must be one of 'TLS1_2', 'TLS1_3'"],
+    ),
+    (
+        "aml-enc-002-storage-secure-transfer",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "minimumTlsVersion",
+        "TLS1_1",
+        ["[AML-ENC-002] minimumTlsVersion is 'TLS1_1'; it must be one of 'TLS1_2', 'TLS1_3'"],
+    ),
+    (
+        "aml-enc-002-storage-secure-transfer",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "minimumTlsVersion",
+        DELETE,
+        ["[AML-ENC-002] minimumTlsVersion is not set; it must be one of 'TLS1_2', 'TLS1_3'"],
+    ),
+    ("aml-enc-002-storage-secure-transfer", ACCOUNT_TOKEN, ACCOUNT, "minimumTlsVersion", "TLS1_3", []),
+    # AML-DAT-001
+    (
+        "aml-dat-001-storage-no-anonymous-blob-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "allowBlobPublicAccess",
+        True,
+        ["[AML-DAT-001] allowBlobPublicAccess is True; it must be False"],
+    ),
+    (
+        "aml-dat-001-storage-no-anonymous-blob-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "allowBlobPublicAccess",
+        DELETE,
+        ["[AML-DAT-001] allowBlobPublicAccess is not set; Azure's default is insecure: set it to False"],
+    ),
+    # AML-REL-001
+    ("aml-rel-001-storage-zone-redundant", ACCOUNT_TOKEN, ACCOUNT, "sku.name", "Standard_RAGZRS", []),
+    (
+        "aml-rel-001-storage-zone-redundant",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "sku.name",
+        "Standard_ZRS",
+        [f"[AML-REL-001] sku.name is 'Standard_ZRS'; it must be one of {GEO} in production"],
+    ),
+    (
+        "aml-rel-001-storage-zone-redundant",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "sku.name",
+        "Standard_RAGRS",
+        [f"[AML-REL-001] sku.name is 'Standard_RAGRS'; it must be one of {GEO} in production"],
+    ),
+    (
+        "aml-rel-001-storage-zone-redundant",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "sku",
+        DELETE,
+        [f"[AML-REL-001] sku.name is not set; it must be one of {GEO}"],
+    ),
+    ("aml-rel-001-storage-zone-redundant", ACCOUNT_TOKEN, EXPLORATION, "sku.name", "Standard_ZRS", []),
+    ("aml-rel-001-storage-zone-redundant", ACCOUNT_TOKEN, EXPLORATION, "sku.name", "Premium_ZRS", []),
+    (
+        "aml-rel-001-storage-zone-redundant",
+        ACCOUNT_TOKEN,
+        EXPLORATION,
+        "sku.name",
+        "Standard_LRS",
+        [f"[AML-REL-001] sku.name is 'Standard_LRS'; it must be one of {ZONE}"],
+    ),
+    (
+        "aml-rel-001-storage-zone-redundant",
+        ACCOUNT_TOKEN,
+        EXPLORATION,
+        "sku",
+        DELETE,
+        [f"[AML-REL-001] sku.name is not set; it must be one of {ZONE}"],
+    ),
+    ("aml-rel-001-storage-zone-redundant", ACCOUNT_TOKEN, ACCOUNT, "tags", DELETE, []),
+    # AML-DAT-002
+    (
+        "aml-dat-002-blob-versioning-and-soft-delete",
+        BLOB_TOKEN,
+        BLOB,
+        "isVersioningEnabled",
+        False,
+        ["[AML-DAT-002] isVersioningEnabled is False; it must be True"],
+    ),
+    (
+        "aml-dat-002-blob-versioning-and-soft-delete",
+        BLOB_TOKEN,
+        BLOB,
+        "isVersioningEnabled",
+        DELETE,
+        ["[AML-DAT-002] isVersioningEnabled is not set; Azure's default is insecure: set it to True"],
+    ),
+    (
+        "aml-dat-002-blob-versioning-and-soft-delete",
+        BLOB_TOKEN,
+        BLOB,
+        "deleteRetentionPolicy.enabled",
+        False,
+        ["[AML-DAT-002] deleteRetentionPolicy.enabled is False; it must be True"],
+    ),
+    (
+        "aml-dat-002-blob-versioning-and-soft-delete",
+        BLOB_TOKEN,
+        BLOB,
+        "containerDeleteRetentionPolicy",
+        DELETE,
+        ["[AML-DAT-002] containerDeleteRetentionPolicy.enabled is MISSING; it must be True"],
+    ),
+    (
+        "aml-dat-002-blob-versioning-and-soft-delete",
+        BLOB_TOKEN,
+        BLOB,
+        "deleteRetentionPolicy.days",
+        3,
+        ["[AML-DAT-002] deleteRetentionPolicy.days is 3; it must be at least 7"],
+    ),
+    (
+        "aml-dat-002-blob-versioning-and-soft-delete",
+        BLOB_TOKEN,
+        BLOB,
+        "containerDeleteRetentionPolicy.days",
+        DELETE,
+        ["[AML-DAT-002] containerDeleteRetentionPolicy.days is MISSING; it must be at least 7"],
+    ),
+    ("aml-dat-002-blob-versioning-and-soft-delete", BLOB_TOKEN, BLOB, "deleteRetentionPolicy.days", 365, []),
+]
+
+
+@pytest.mark.parametrize(("policy", "token", "base", "path", "value", "expected"), CASES)
+def test_one_change(policy: str, token: str, base: dict[str, Any], path: str, value: Any, expected: list[str]) -> None:
+    assert violations(RULES[policy], token, changed(base, path, value)) == expected
+
+
+def test_bare_blob_service_fails_every_check() -> None:
+    assert violations(RULES["aml-dat-002-blob-versioning-and-soft-delete"], BLOB_TOKEN, {"accountName": "st"}) == [
+        "[AML-DAT-002] isVersioningEnabled is not set; Azure's default is insecure: set it to True",
+        "[AML-DAT-002] deleteRetentionPolicy.enabled is MISSING; it must be True",
+        "[AML-DAT-002] containerDeleteRetentionPolicy.enabled is MISSING; it must be True",
+    ]
+
+
+def test_versioned_token_is_judged() -> None:
+    token = "azure-native:storage/v20230101:StorageAccount"
+    assert type_key(token) == "storage:StorageAccount"
+    props = changed(ACCOUNT, "allowSharedKeyAccess", True)
+    assert violations(RULES["aml-iam-006-storage-no-shared-key"], token, props) == [
+        "[AML-IAM-006] allowSharedKeyAccess is True; it must be False"
+    ]
+    blob = changed(BLOB, "isVersioningEnabled", False)
+    assert violations(
+        RULES["aml-dat-002-blob-versioning-and-soft-delete"],
+        "azure-native:storage/v20230101:BlobServiceProperties",
+        blob,
+    ) == ["[AML-DAT-002] isVersioningEnabled is False; it must be True"]
+
+
+# --- config --------------------------------------------------------------------------------------------
+def test_geo_zone_redundancy_in_production_can_be_turned_off() -> None:
+    rule = RULES["aml-rel-001-storage-zone-redundant"]
+    zrs = changed(ACCOUNT, "sku.name", "Standard_ZRS")
+    off = {"geoZoneRedundantInProduction": False}
+    assert violations(rule, ACCOUNT_TOKEN, zrs, off) == []
+    assert violations(rule, ACCOUNT_TOKEN, changed(ACCOUNT, "sku.name", "Standard_LRS"), off) == [
+        f"[AML-REL-001] sku.name is 'Standard_LRS'; it must be one of {ZONE}"
+    ]
+    assert violations(rule, ACCOUNT_TOKEN, zrs, {"geoZoneRedundantInProduction": True}) == [
+        f"[AML-REL-001] sku.name is 'Standard_ZRS'; it must be one of {GEO} in production"
+    ]
+
+
+def test_min_retention_days_is_configurable() -> None:
+    rule = RULES["aml-dat-002-blob-versioning-and-soft-delete"]
+    assert violations(rule, BLOB_TOKEN, BLOB, {"minRetentionDays": 14}) == [
+        "[AML-DAT-002] deleteRetentionPolicy.days is 7; it must be at least 14",
+        "[AML-DAT-002] containerDeleteRetentionPolicy.days is 7; it must be at least 14",
+    ]
+    assert violations(rule, BLOB_TOKEN, changed(BLOB, "deleteRetentionPolicy.days", 3), {"minRetentionDays": 1}) == []
+
+
+def test_config_schemas_have_type_and_default() -> None:
+    assert {name: dict(schema) for r in storage.RULES for name, schema in r.config.items()} == {
+        "geoZoneRedundantInProduction": {
+            "type": "boolean",
+            "default": True,
+            "description": "Require GZRS or RA-GZRS for accounts tagged environment=production.",
+        },
+        "minRetentionDays": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 365,
+            "default": 7,
+            "description": "The shortest blob and container soft-delete retention accepted, in days.",
+        },
+    }
+
+
+# --- remediation ---------------------------------------------------------------------------------------
+REMEDIATIONS = [
+    ("aml-net-005-storage-private-access", "publicNetworkAccess", "Enabled", "Disabled"),
+    ("aml-net-005-storage-private-access", "networkRuleSet.defaultAction", "Allow", "Deny"),
+    ("aml-enc-002-storage-secure-transfer", "minimumTlsVersion", DELETE, "TLS1_2"),
+    ("aml-enc-002-storage-secure-transfer", "enableHttpsTrafficOnly", False, True),
+    ("aml-dat-001-storage-no-anonymous-blob-access", "allowBlobPublicAccess", True, False),
+]
+
+
+@pytest.mark.parametrize(("policy", "path", "bad", "good"), REMEDIATIONS)
+def test_remediation(policy: str, path: str, bad: Any, good: Any) -> None:
+    rule = RULES[policy]
+    fixed = remediated(rule, ACCOUNT_TOKEN, changed(ACCOUNT, path, bad))
+    assert fixed == changed(ACCOUNT, path, good)
+    assert violations(rule, ACCOUNT_TOKEN, fixed) == []
+    assert remediated(rule, ACCOUNT_TOKEN, ACCOUNT) is None
+
+
+def test_remediation_keeps_the_other_network_rules() -> None:
+    rule = RULES["aml-net-005-storage-private-access"]
+    props = changed(ACCOUNT, "networkRuleSet", {"defaultAction": "Allow", "ipRules": [{"value": "1.2.3.4"}]})
+    fixed = remediated(rule, ACCOUNT_TOKEN, props)
+    assert fixed["networkRuleSet"] == {"defaultAction": "Deny", "ipRules": [{"value": "1.2.3.4"}]}
+    assert violations(rule, ACCOUNT_TOKEN, fixed) == []
