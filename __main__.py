@@ -8,12 +8,34 @@ from __future__ import annotations
 
 import pulumi
 
+from hardened_aml.aks import InferenceTls, NodePool
+from hardened_aml.batch_endpoint import BatchDeploymentSpec
 from hardened_aml.budget import BudgetOptions
 from hardened_aml.errors import InvalidInputError
-from hardened_aml.estate import Estate, EstateArgs
+from hardened_aml.estate import (
+    AksOptions,
+    BatchEndpointOptions,
+    ClusterOptions,
+    ComputeOptions,
+    Estate,
+    EstateArgs,
+    GovernanceOptions,
+    InstanceOptions,
+    OnlineEndpointOptions,
+)
 from hardened_aml.naming import Namer
 from hardened_aml.network import ExistingVnet, NetworkOptions
-from hardened_aml.settings import StackSettings, from_pulumi_config
+from hardened_aml.online_endpoint import Autoscale, OnlineDeploymentSpec
+from hardened_aml.settings import (
+    AksSettings,
+    BatchEndpointSettings,
+    ComputeSettings,
+    GovernanceSettings,
+    NodePoolSettings,
+    OnlineEndpointSettings,
+    StackSettings,
+    from_pulumi_config,
+)
 
 
 def estate_args(settings: StackSettings, project: str, stack: str) -> EstateArgs:
@@ -63,6 +85,122 @@ def estate_args(settings: StackSettings, project: str, stack: str) -> EstateArgs
             if settings.budget
             else None
         ),
+        compute=_compute(settings.compute),
+        aks=_aks(settings.inference.aks) if settings.inference.aks else None,
+        online_endpoint=_online(settings.inference.online_endpoint) if settings.inference.online_endpoint else None,
+        batch_endpoint=_batch(settings.inference.batch_endpoint) if settings.inference.batch_endpoint else None,
+        governance=_governance(settings.governance),
+    )
+
+
+def _compute(c: ComputeSettings) -> ComputeOptions:
+    return ComputeOptions(
+        clusters=tuple(
+            ClusterOptions(
+                name=k.name,
+                vm_size=k.vm_size,
+                max_nodes=k.max_nodes,
+                purpose=k.purpose,
+                tier=k.tier,
+                idle_before_scale_down=k.idle_before_scale_down,
+            )
+            for k in c.clusters
+        ),
+        instances=tuple(
+            InstanceOptions(
+                name=i.name,
+                vm_size=i.vm_size,
+                assigned_user_object_id=i.assigned_user_object_id,
+                image_epoch=i.image_epoch.isoformat(),
+                idle_time_before_shutdown=i.idle_time_before_shutdown,
+            )
+            for i in c.instances
+        ),
+        max_image_age_days=c.max_image_age_days,
+    )
+
+
+def _pool(p: NodePoolSettings) -> NodePool:
+    return NodePool(vm_size=p.vm_size, min_count=p.min_count, max_count=p.max_count)
+
+
+def _aks(a: AksSettings) -> AksOptions:
+    return AksOptions(
+        system_pool=_pool(a.system_pool),
+        inference_pool=_pool(a.inference_pool),
+        compute_name=a.compute_name,
+        namespace=a.namespace,
+        transport=a.transport,
+        tls=InferenceTls(cname=a.tls.cname, secret_name=a.tls.secret_name) if a.tls else None,
+        router_exposure=a.router_exposure,
+        router_high_availability=a.router_high_availability,
+        outbound_type=a.outbound_type,
+        pod_cidr=a.pod_cidr,
+        service_cidr=a.service_cidr,
+        dns_service_ip=a.dns_service_ip,
+        admin_group_object_ids=tuple(a.admin_group_object_ids),
+        kubernetes_version=a.kubernetes_version,
+    )
+
+
+def _online(o: OnlineEndpointSettings) -> OnlineEndpointOptions:
+    return OnlineEndpointOptions(
+        name=o.name,
+        auth_mode=o.auth_mode,
+        deployments=tuple(
+            OnlineDeploymentSpec(
+                name=d.name,
+                model=d.model,
+                stage=d.stage,
+                instance_type=d.instance_type,
+                instance_count=d.instance_count,
+                environment_id=d.environment_id,
+                code_id=d.code_id,
+                scoring_script=d.scoring_script,
+                autoscale=Autoscale(
+                    minimum=d.autoscale.minimum,
+                    maximum=d.autoscale.maximum,
+                    cpu_scale_out_percent=d.autoscale.cpu_scale_out_percent,
+                    cpu_scale_in_percent=d.autoscale.cpu_scale_in_percent,
+                    latency_scale_out_ms=d.autoscale.latency_scale_out_ms,
+                ),
+            )
+            for d in o.deployments
+        ),
+        traffic=dict(o.traffic),
+        mirror_traffic=dict(o.mirror_traffic),
+    )
+
+
+def _batch(b: BatchEndpointSettings) -> BatchEndpointOptions:
+    d = b.deployment
+    return BatchEndpointOptions(
+        name=b.name,
+        cluster=b.cluster,
+        deployment=(
+            BatchDeploymentSpec(
+                name=d.name,
+                model=d.model,
+                stage=d.stage,
+                instance_count=d.instance_count,
+                mini_batch_size=d.mini_batch_size,
+                max_concurrency_per_instance=d.max_concurrency_per_instance,
+                environment_id=d.environment_id,
+                code_id=d.code_id,
+                scoring_script=d.scoring_script,
+            )
+            if d
+            else None
+        ),
+    )
+
+
+def _governance(g: GovernanceSettings) -> GovernanceOptions:
+    return GovernanceOptions(
+        allowed_python_indexes=tuple(g.allowed_python_indexes) if g.allowed_python_indexes is not None else None,
+        allowed_model_registry=g.allowed_model_registry,
+        restricted_models=tuple(g.restricted_models),
+        enforcement=g.enforcement,
     )
 
 
@@ -73,6 +211,15 @@ pulumi.export("resourceGroupName", estate.resource_group_name)
 pulumi.export("workspaceId", estate.workspace_id)
 pulumi.export("workspaceName", estate.workspace_name)
 pulumi.export("privateDnsZoneIds", estate.network.private_dns_zone_ids)
+pulumi.export("computeIds", estate.compute_ids)
+if estate.inference_cluster is not None:
+    pulumi.export("aksClusterId", estate.inference_cluster.cluster_id)
+    pulumi.export("aksComputeId", estate.inference_cluster.compute_id)
+if estate.online_endpoint is not None:
+    pulumi.export("onlineEndpointName", estate.online_endpoint.endpoint_name)
+if estate.batch_endpoint is not None:
+    pulumi.export("batchEndpointName", estate.batch_endpoint.endpoint_name)
+pulumi.export("policyAssignmentIds", estate.governance.assignment_ids)
 # Public zones an on-premises resolver forwards to Azure DNS: the "Public DNS zone forwarders" column of
 # "Azure Private Endpoint private DNS zone values" (learn.microsoft.com/azure/private-link/private-endpoint-dns)
 # for amlworkspace, blob, file, vault and registry (PITFALLS: instances.azureml.ms, azure-docs #87505).

@@ -7,9 +7,11 @@ and invalid values. Each error is one line naming the key, the value given and w
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, get_args
 
@@ -17,8 +19,20 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from hardened_aml.aks import InferenceTransport, OutboundType, RouterExposure
+from hardened_aml.compute_cluster import (
+    DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN,
+    DEFAULT_MAX_NODES_LIMIT,
+    DEFAULT_VM_SIZES,
+    ClusterPurpose,
+    VmTier,
+    parse_duration,
+)
+from hardened_aml.compute_instance import IDLE_SHUTDOWN_MAX, IDLE_SHUTDOWN_MIN
 from hardened_aml.errors import MISSING, InvalidInputError
+from hardened_aml.governance import AssignmentEnforcement
 from hardened_aml.naming import WORKLOAD_PATTERN
+from hardened_aml.online_endpoint import MAX_MIRROR_PERCENT, PRODUCTION_MIN_INSTANCES, AuthMode, DeploymentStage
 from hardened_aml.regions import REGIONS
 
 
@@ -119,6 +133,304 @@ class BudgetSettings(_Strict):
     """First day of the first budget month, ``YYYY-MM-01``."""
 
 
+ComputeName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{2,23}$")]
+"""An Azure ML compute name: 3-24 letters, digits and '-', starting with a letter."""
+ResourceName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{2,31}$")]
+"""An endpoint or deployment name: 3-32 letters, digits and '-', starting with a letter."""
+ModelId = Annotated[str, Field(pattern=r"^(azureml://\S+|/subscriptions/\S+/models/\S+)$")]
+"""A model asset id: ``azureml://registries/<registry>/models/<name>/versions/<version>`` or an ARM id."""
+Percent = Annotated[int, Field(ge=0, le=100)]
+AssetId = Annotated[str, Field(pattern=r"^(azureml:\S+|/subscriptions/\S+)$")]
+"""An environment or code asset id: ``azureml:...`` / ``azureml://...`` or an ARM id."""
+
+
+def _vm_size(value: str) -> str:
+    if value.lower() not in {s.lower() for s in DEFAULT_VM_SIZES}:
+        raise ValueError("one of " + ", ".join(DEFAULT_VM_SIZES) + " (control AML-CMP-003)")
+    return value
+
+
+def _duration(value: str, low: dt.timedelta, high: dt.timedelta, what: str) -> str:
+    parsed = parse_duration(value)
+    if parsed is None or not low <= parsed <= high:
+        raise ValueError(what)
+    return value
+
+
+class ClusterSettings(_Strict):
+    """One AmlCompute cluster (controls AML-CMP-001, AML-CMP-003, AML-REL-005)."""
+
+    name: ComputeName
+    """Compute name, unique among the workspace's computes."""
+    vm_size: str
+    """VM size, from the pack's allow-list (AML-CMP-003)."""
+    max_nodes: Annotated[int, Field(ge=1, le=DEFAULT_MAX_NODES_LIMIT)]
+    """Most nodes (1..10, AML-CMP-003); the cluster always scales to zero (AML-CMP-001)."""
+    purpose: ClusterPurpose = ClusterPurpose.TRAINING
+    """``Training`` or ``BatchInference``."""
+    tier: VmTier = VmTier.DEDICATED
+    """``Dedicated`` or ``LowPriorityInterruptible`` (training only, AML-REL-005)."""
+    idle_before_scale_down: str = "PT15M"
+    """Idle time before a node is released: an ISO-8601 duration up to PT30M (AML-CMP-001)."""
+
+    @field_validator("vm_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        return _vm_size(value)
+
+    @field_validator("idle_before_scale_down")
+    @classmethod
+    def _idle(cls, value: str) -> str:
+        limit = parse_duration(DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN)
+        assert limit is not None
+        return _duration(
+            value,
+            dt.timedelta(seconds=1),
+            limit,
+            f"an ISO-8601 duration above zero and at most {DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN}, e.g. PT15M",
+        )
+
+
+class InstanceSettings(_Strict):
+    """One personal compute instance (controls AML-CMP-002, AML-IAM-010, AML-GOV-007)."""
+
+    name: ComputeName
+    """Compute name, unique in the region."""
+    vm_size: str
+    """VM size, from the pack's allow-list (AML-CMP-003)."""
+    assigned_user_object_id: ObjectId
+    """Entra object id of its one user (AML-IAM-010)."""
+    image_epoch: dt.date
+    """Date the instance was last (re)built, ``YYYY-MM-DD``: bump it to rebuild with the latest image (AML-GOV-007)."""
+    idle_time_before_shutdown: str = "PT60M"
+    """Idle time before shutdown, PT15M..P3D (AML-CMP-002)."""
+
+    @field_validator("vm_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        return _vm_size(value)
+
+    @field_validator("image_epoch", mode="before")
+    @classmethod
+    def _date_only(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("a date, YYYY-MM-DD")
+        return value
+
+    @field_validator("idle_time_before_shutdown")
+    @classmethod
+    def _idle(cls, value: str) -> str:
+        return _duration(value, IDLE_SHUTDOWN_MIN, IDLE_SHUTDOWN_MAX, "an ISO-8601 duration from PT15M to P3D")
+
+
+class ComputeSettings(_Strict):
+    """The workspace's training and batch clusters and personal instances."""
+
+    clusters: list[ClusterSettings] = Field(default_factory=list)
+    """AmlCompute clusters."""
+    instances: list[InstanceSettings] = Field(default_factory=list)
+    """Personal compute instances."""
+    max_image_age_days: Annotated[int, Field(ge=1, le=365)] = 30
+    """Most days an instance's ``imageEpoch`` may lie in the past (AML-GOV-007)."""
+
+
+class NodePoolSettings(_Strict):
+    """Size and autoscaler range of one AKS node pool (controls AML-AKS-001, AML-AKS-008)."""
+
+    vm_size: Annotated[str, Field(pattern=r"^Standard_[A-Za-z0-9_]+$")]
+    """VM size, e.g. ``Standard_D4s_v5``."""
+    min_count: Annotated[int, Field(ge=0, le=1000)]
+    """Fewest nodes."""
+    max_count: Annotated[int, Field(ge=1, le=1000)]
+    """Most nodes, at least ``minCount``."""
+
+    @field_validator("max_count")
+    @classmethod
+    def _range(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_count")
+        if low is not None and value < low:
+            raise ValueError(f"a count from {max(low, 1)} to 1000 (at least minCount)")
+        return value
+
+
+class TlsSettings(_Strict):
+    """The inference router's certificate: a Kubernetes secret in the ``azureml`` namespace."""
+
+    cname: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")]
+    """The host name clients call."""
+    secret_name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    """The secret holding ``cert.pem`` and ``key.pem``."""
+
+
+class AksSettings(_Strict):
+    """A zonal private AKS cluster attached to the workspace as Kubernetes compute (AML-AKS-001..008)."""
+
+    system_pool: NodePoolSettings = NodePoolSettings(vm_size="Standard_D4s_v5", min_count=3, max_count=5)
+    """System pool; at least one node."""
+    inference_pool: NodePoolSettings = NodePoolSettings(vm_size="Standard_D8s_v5", min_count=3, max_count=6)
+    """Inference pool; at least three nodes with ``routerHighAvailability``."""
+    compute_name: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,15}$")] = "aks-inference"
+    """Name of the attached compute: 2-16 letters, digits and hyphens."""
+    namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] = "inference"
+    """Kubernetes namespace of the inference workloads."""
+    transport: InferenceTransport = InferenceTransport.HTTPS
+    """``https`` (needs ``tls``) or ``http-insecure-for-testing``."""
+    tls: TlsSettings | None = None
+    """The router's certificate; required with ``https``."""
+    router_exposure: RouterExposure = RouterExposure.INTERNAL_LOAD_BALANCER
+    """How the inference router is reached; never public."""
+    router_high_availability: bool = True
+    """Three router replicas."""
+    outbound_type: OutboundType = OutboundType.LOAD_BALANCER
+    """Node egress."""
+    pod_cidr: Cidr = "10.244.0.0/16"
+    """Overlay pod address space; outside the VNet's."""
+    service_cidr: Cidr = "10.0.0.0/16"
+    """Kubernetes service address space; outside the VNet's and the pods'."""
+    dns_service_ip: Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}$")] = "10.0.0.10"
+    """Cluster DNS service address, inside ``serviceCidr``."""
+    admin_group_object_ids: list[ObjectId] = Field(default_factory=list)
+    """Entra ID groups that administer the cluster."""
+    kubernetes_version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = None
+    """Kubernetes version at creation; AKS's default when unset."""
+
+    @field_validator("pod_cidr", "service_cidr")
+    @classmethod
+    def _block(cls, value: str) -> str:
+        try:
+            ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError("an IPv4 CIDR block with no host bits set, such as 10.244.0.0/16") from None
+        return value
+
+
+class AutoscaleSettings(_Strict):
+    """Azure Monitor autoscale of one online deployment (control AML-CMP-004)."""
+
+    minimum: Annotated[int, Field(ge=1)] | None = None
+    """Fewest instances; the deployment's ``instanceCount`` when unset."""
+    maximum: Annotated[int, Field(ge=1)] = 5
+    """Most instances, at least ``instanceCount``."""
+    cpu_scale_out_percent: Annotated[int, Field(ge=1, le=100)] = 70
+    """Scale out above this average CPU."""
+    cpu_scale_in_percent: Annotated[int, Field(ge=1, le=99)] = 30
+    """Scale in below this average CPU."""
+    latency_scale_out_ms: Annotated[int, Field(ge=1)] | None = None
+    """Also scale out above this average request latency (ms)."""
+
+    @field_validator("cpu_scale_in_percent")
+    @classmethod
+    def _below_out(cls, value: int, info: ValidationInfo) -> int:
+        out = info.data.get("cpu_scale_out_percent")
+        if out is not None and value >= out:
+            raise ValueError(f"a percentage below cpuScaleOutPercent ({out})")
+        return value
+
+
+class OnlineDeploymentSettings(_Strict):
+    """One blue/green deployment of the online endpoint."""
+
+    name: ResourceName
+    """Deployment name, e.g. ``blue``."""
+    model: ModelId
+    """Model asset id."""
+    stage: DeploymentStage = DeploymentStage.NEW
+    """``New`` on the update that creates it; ``Existing`` afterwards (only then may traffic name it)."""
+    instance_type: str = "Standard_DS3_v2"
+    """VM size of the instances (AML-CMP-003)."""
+    instance_count: Annotated[int, Field(ge=1)] | None = None
+    """Instances; 3 by default in production (AML-REL-007), 1 otherwise."""
+    autoscale: AutoscaleSettings = Field(default_factory=AutoscaleSettings)
+    """Autoscale (AML-CMP-004)."""
+    environment_id: AssetId | None = None
+    """Environment asset id; none for MLflow and curated registry models."""
+    code_id: AssetId | None = None
+    """Code asset id with the scoring script; given with ``scoringScript``."""
+    scoring_script: Annotated[str, Field(min_length=1)] | None = None
+    """Scoring script in the code asset, e.g. ``score.py``; given with ``codeId``."""
+
+    @field_validator("instance_type")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        return _vm_size(value)
+
+
+class OnlineEndpointSettings(_Strict):
+    """A private managed online endpoint with blue/green deployments (AML-REL-004, AML-NET-013)."""
+
+    name: ResourceName | None = None
+    """Endpoint name, unique in the region; derived from the workload and stack when unset."""
+    auth_mode: AuthMode = AuthMode.AAD_TOKEN
+    """``AADToken`` or ``Key`` (AML-IAM-007)."""
+    deployments: list[OnlineDeploymentSettings] = Field(default_factory=list)
+    """The deployments."""
+    traffic: dict[str, Percent] = Field(default_factory=dict)
+    """Live traffic per ``Existing`` deployment; empty or summing to 100."""
+    mirror_traffic: dict[str, Percent] = Field(default_factory=dict)
+    """Mirrored traffic per ``Existing`` deployment; at most 50 in total."""
+
+
+class BatchDeploymentSettings(_Strict):
+    """The model deployment of the batch endpoint."""
+
+    name: ResourceName
+    """Deployment name."""
+    model: ModelId
+    """Model asset id."""
+    stage: DeploymentStage = DeploymentStage.NEW
+    """``Existing`` once created: only then it is the endpoint's default."""
+    instance_count: Annotated[int, Field(ge=1)] = 1
+    """Cluster nodes per job."""
+    mini_batch_size: Annotated[int, Field(ge=1)] = 10
+    """Files per mini-batch."""
+    max_concurrency_per_instance: Annotated[int, Field(ge=1)] = 1
+    """Parallel mini-batches per node."""
+    environment_id: AssetId | None = None
+    """Environment asset id; none for MLflow and curated registry models."""
+    code_id: AssetId | None = None
+    """Code asset id with the scoring script; given with ``scoringScript``."""
+    scoring_script: Annotated[str, Field(min_length=1)] | None = None
+    """Scoring script in the code asset, e.g. ``score.py``; given with ``codeId``."""
+
+
+class BatchEndpointSettings(_Strict):
+    """A batch endpoint on a ``BatchInference`` cluster of ``compute.clusters`` (AML-REL-005)."""
+
+    name: ResourceName | None = None
+    """Endpoint name, unique in the region; derived from the workload and stack when unset."""
+    cluster: ComputeName
+    """Name of a ``compute.clusters`` entry with purpose ``BatchInference``."""
+    deployment: BatchDeploymentSettings | None = None
+    """The model deployment."""
+
+
+class InferenceSettings(_Strict):
+    """Serving: an attached AKS cluster, an online endpoint and a batch endpoint, each optional."""
+
+    aks: AksSettings | None = None
+    """Zonal private AKS attached as Kubernetes compute."""
+    online_endpoint: OnlineEndpointSettings | None = None
+    """The managed online endpoint."""
+    batch_endpoint: BatchEndpointSettings | None = None
+    """The batch endpoint."""
+
+
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s/]+(/\S*)?$")]
+
+
+class GovernanceSettings(_Strict):
+    """What the Azure Policy assignments of AML-GOV-001..008 allow (always assigned at the resource group)."""
+
+    allowed_python_indexes: list[HttpsUrl] | None = None
+    """Python package indexes jobs may install from; AML-GOV-002 is skipped when unset."""
+    allowed_model_registry: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$")] = "azureml"
+    """The one Azure ML registry models may be deployed from (AML-GOV-006)."""
+    restricted_models: list[Annotated[str, Field(pattern=r"^azureml://registries/\S+$")]] = Field(default_factory=list)
+    """Model asset ids refused even from that registry (AML-GOV-006)."""
+    enforcement: AssignmentEnforcement = AssignmentEnforcement.DEFAULT
+    """``Default`` (enforced) or ``DoNotEnforce`` (compliance reporting only)."""
+
+
 class StackSettings(_Strict):
     """Everything a stack file of this repository may set under the ``hardened-aml:`` namespace."""
 
@@ -136,6 +448,12 @@ class StackSettings(_Strict):
     """Entra ID groups and their workspace roles (see :class:`AccessSettings`)."""
     budget: BudgetSettings | None = None
     """The estate's budget (see :class:`BudgetSettings`); none when the subscription has its own."""
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)
+    """Clusters and compute instances (see :class:`ComputeSettings`)."""
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    """AKS, online and batch endpoints (see :class:`InferenceSettings`)."""
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
+    """The Azure Policy assignments' settings (see :class:`GovernanceSettings`)."""
 
     @field_validator("location")
     @classmethod
@@ -149,6 +467,156 @@ class StackSettings(_Strict):
         return self.environment is Environment.PRODUCTION
 
 
+Problem = tuple[tuple[str | int, ...], object, str]
+"""A cross-field problem: the key's location (aliases), the value given and what is allowed."""
+
+
+def _compute_rules(settings: StackSettings, today: dt.date) -> Iterator[Problem]:
+    compute = settings.compute
+    seen: set[str] = set()
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        *((("compute", "clusters", i, "name"), c.name) for i, c in enumerate(compute.clusters)),
+        *((("compute", "instances", i, "name"), c.name) for i, c in enumerate(compute.instances)),
+    ]
+    if settings.inference.aks is not None:
+        named.append((("inference", "aks", "computeName"), settings.inference.aks.compute_name))
+    for loc, name in named:
+        if name.lower() in seen:
+            yield loc, name, "a compute name not used by another cluster, instance or the AKS compute"
+        seen.add(name.lower())
+    for i, instance in enumerate(compute.instances):
+        age = (today - instance.image_epoch).days
+        if not 0 <= age <= compute.max_image_age_days:
+            yield (
+                ("compute", "instances", i, "imageEpoch"),
+                instance.image_epoch.isoformat(),
+                f"a date from {today - dt.timedelta(days=compute.max_image_age_days)} to {today} "
+                f"(maxImageAgeDays {compute.max_image_age_days}): set it to {today} to rebuild the instance "
+                "with the latest OS image (AML-GOV-007)",
+            )
+
+
+def _aks_rules(settings: StackSettings, aks: AksSettings) -> Iterator[Problem]:
+    here: tuple[str, ...] = ("inference", "aks")
+    if aks.transport is InferenceTransport.HTTPS and aks.tls is None:
+        insecure = InferenceTransport.HTTP_INSECURE_FOR_TESTING.value
+        yield (*here, "tls"), MISSING, f"cname and secretName with transport https, or transport {insecure}"
+    if aks.system_pool.min_count < 1:
+        yield (*here, "systemPool", "minCount"), aks.system_pool.min_count, "1 or more (a System pool)"
+    if aks.router_high_availability and aks.inference_pool.min_count < 3:
+        yield (
+            (*here, "inferencePool", "minCount"),
+            aks.inference_pool.min_count,
+            "3 or more while routerHighAvailability is true (three router replicas)",
+        )
+    pods, services = ipaddress.IPv4Network(aks.pod_cidr), ipaddress.IPv4Network(aks.service_cidr)
+    if pods.overlaps(services):
+        yield (*here, "serviceCidr"), aks.service_cidr, f"a block that does not overlap podCidr {aks.pod_cidr}"
+    net = settings.network
+    taken = {
+        "privateEndpointSubnetPrefix": net.private_endpoint_subnet_prefix,
+        "aksSubnetPrefix": net.aks_subnet_prefix,
+        "computeSubnetPrefix": net.compute_subnet_prefix,
+    }
+    if net.existing_vnet is None:
+        taken = {"addressSpace": net.address_space, **taken}
+    for key, block in (("podCidr", pods), ("serviceCidr", services)):
+        for other, prefix in taken.items():
+            if block.overlaps(ipaddress.IPv4Network(prefix)):
+                yield (
+                    (*here, key),
+                    str(block),
+                    f"a block that does not overlap network.{other} {prefix} (AKS overlay addresses stay "
+                    "outside the VNet)",
+                )
+    try:
+        dns_ip: ipaddress.IPv4Address | None = ipaddress.IPv4Address(aks.dns_service_ip)
+    except ValueError:
+        dns_ip = None
+    if dns_ip is None or dns_ip not in services:
+        yield (*here, "dnsServiceIp"), aks.dns_service_ip, f"an address inside serviceCidr {aks.service_cidr}"
+
+
+def _deployment_rules(
+    settings: StackSettings, at: tuple[str | int, ...], d: OnlineDeploymentSettings | BatchDeploymentSettings
+) -> Iterator[Problem]:
+    if (d.code_id is None) != (d.scoring_script is None):
+        missing = "scoringScript" if d.scoring_script is None else "codeId"
+        yield (*at, missing), MISSING, "codeId and scoringScript given together, or neither"
+    registry = settings.governance.allowed_model_registry
+    if d.model.startswith("azureml://registries/") and d.model.split("/")[3] != registry:
+        yield (
+            (*at, "model"),
+            d.model,
+            f"a model of registry {registry!r} (governance.allowedModelRegistry; AML-GOV-006 refuses others)",
+        )
+
+
+def _online_rules(settings: StackSettings, endpoint: OnlineEndpointSettings) -> Iterator[Problem]:
+    here: tuple[str, ...] = ("inference", "onlineEndpoint")
+    low = PRODUCTION_MIN_INSTANCES if settings.production else 1
+    stages: dict[str, DeploymentStage] = {}
+    for i, d in enumerate(endpoint.deployments):
+        at = (*here, "deployments", i)
+        if d.name in stages:
+            yield (*at, "name"), d.name, "a deployment name not used by another deployment of this endpoint"
+        stages[d.name] = d.stage
+        yield from _deployment_rules(settings, at, d)
+        count = d.instance_count if d.instance_count is not None else low
+        if count < low:
+            yield (*at, "instanceCount"), count, f"{low} or more in production (AML-REL-007)"
+        minimum = d.autoscale.minimum if d.autoscale.minimum is not None else count
+        if minimum < low:
+            yield (*at, "autoscale", "minimum"), minimum, f"{low} or more in production (AML-REL-007)"
+        if not minimum <= count <= d.autoscale.maximum:
+            yield (
+                (*at, "autoscale", "maximum"),
+                d.autoscale.maximum,
+                f"at least instanceCount ({count}) and autoscale.minimum ({minimum})",
+            )
+    for key, split in (("traffic", endpoint.traffic), ("mirrorTraffic", endpoint.mirror_traffic)):
+        for name, share in split.items():
+            if name not in stages:
+                yield (*here, key, name), share, "a deployment of this endpoint: " + (", ".join(stages) or "none")
+            elif stages[name] is not DeploymentStage.EXISTING:
+                yield (
+                    (*here, key, name),
+                    share,
+                    f"traffic only to deployments with stage Existing: create {name!r} with stage New first, "
+                    "then set it to Existing and give it traffic in the next update",
+                )
+    if endpoint.traffic and sum(endpoint.traffic.values()) != 100:
+        shares = ", ".join(f"{n}={s}" for n, s in endpoint.traffic.items())
+        yield (*here, "traffic"), shares, "empty, or percentages that sum to 100"
+    if sum(endpoint.mirror_traffic.values()) > MAX_MIRROR_PERCENT:
+        shares = ", ".join(f"{n}={s}" for n, s in endpoint.mirror_traffic.items())
+        yield (*here, "mirrorTraffic"), shares, f"percentages that sum to at most {MAX_MIRROR_PERCENT}"
+
+
+def _batch_rules(settings: StackSettings, endpoint: BatchEndpointSettings) -> Iterator[Problem]:
+    if endpoint.deployment is not None:
+        yield from _deployment_rules(settings, ("inference", "batchEndpoint", "deployment"), endpoint.deployment)
+    batch = [c.name for c in settings.compute.clusters if c.purpose is ClusterPurpose.BATCH_INFERENCE]
+    if endpoint.cluster not in batch:
+        yield (
+            ("inference", "batchEndpoint", "cluster"),
+            endpoint.cluster,
+            "the name of a compute.clusters entry with purpose BatchInference: " + (", ".join(batch) or "none"),
+        )
+
+
+def problems(settings: StackSettings, today: dt.date | None = None) -> Iterator[Problem]:
+    """The rules that relate several keys, in the order of the stack file's sections."""
+    yield from _compute_rules(settings, today or dt.datetime.now(dt.UTC).date())
+    inference = settings.inference
+    if inference.aks is not None:
+        yield from _aks_rules(settings, inference.aks)
+    if inference.online_endpoint is not None:
+        yield from _online_rules(settings, inference.online_endpoint)
+    if inference.batch_endpoint is not None:
+        yield from _batch_rules(settings, inference.batch_endpoint)
+
+
 def _allowed(model: type[BaseModel], loc: tuple[Any, ...], error: Mapping[str, Any]) -> str:
     """What is allowed at ``loc``, in words, from the model and the pydantic error."""
     kind = error["type"]
@@ -158,6 +626,8 @@ def _allowed(model: type[BaseModel], loc: tuple[Any, ...], error: Mapping[str, A
         for part in loc[:-1]:
             if target is None:
                 break
+            if isinstance(part, int):  # an item of a list: the list's model applies
+                continue
             fields = target.model_fields
             field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
             target = _model_in(field.annotation) if field else None
@@ -176,15 +646,16 @@ def _allowed(model: type[BaseModel], loc: tuple[Any, ...], error: Mapping[str, A
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model class in an annotation such as ``Model`` or ``Model | None``."""
-    candidates = (annotation, *get_args(annotation))
-    return next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    """The model class in an annotation such as ``Model``, ``Model | None`` or ``list[Model]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, get_args(annotation)) if m is not None), None)
 
 
 def parse(values: Mapping[str, Any], namespace: str = "hardened-aml") -> StackSettings:
     """Validate raw config values (already JSON-decoded); raise one :class:`InvalidInputError` per stack."""
     try:
-        return StackSettings.model_validate(values)
+        settings = StackSettings.model_validate(values)
     except ValidationError as exc:
         # Unknown keys first: a misspelt key also shows up as a missing one, and the spelling is the cause.
         first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
@@ -193,6 +664,9 @@ def parse(values: Mapping[str, Any], namespace: str = "hardened-aml") -> StackSe
         given = first.get("input") if first["type"] != "missing" else MISSING
         more = f" (and {exc.error_count() - 1} more error(s))" if exc.error_count() > 1 else ""
         raise InvalidInputError(key, given, _allowed(StackSettings, loc, first) + more) from None
+    for loc, given, allowed in problems(settings):
+        raise InvalidInputError(f"{namespace}:" + ".".join(str(p) for p in loc), given, allowed)
+    return settings
 
 
 def from_pulumi_config(namespace: str | None = None) -> StackSettings:

@@ -1,30 +1,27 @@
 """Judge what a program registered with the whole policy pack, over its real gRPC protocol.
 
-``violations(resources)`` starts the pack once per test session (as ``pulumi preview --policy-pack`` starts
-it), sends ``Analyze`` for every custom resource and ``AnalyzeStack`` for all of them, and returns the
-diagnostics. Component tests use it to show that a component passes its own pack.
+``violations(resources)`` starts the pack once per test session with ``hardened_aml.testing`` (as
+``pulumi preview --policy-pack`` starts it) and returns what ``Analyze`` and ``AnalyzeStack`` report.
+Component tests use it to show that a component passes its own pack.
 """
 
 from __future__ import annotations
 
 import atexit
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from hardened_aml.cli.analyzer import Diagnostic, PackClient, Resource
 from hardened_aml.cli.engine import PlannedResource
+from hardened_aml.testing import Diagnostic, PolicyPack, Resource
 from tests.conftest import ROOT
 
-_client: PackClient | None = None
 
-
-def _pack() -> PackClient:
-    global _client
-    if _client is None:
-        _client = PackClient(ROOT / "policies")
-        _client.start()
-        atexit.register(_client.close)
-    return _client
+@cache
+def _pack() -> PolicyPack:
+    pack = PolicyPack(ROOT / "policies", project="hardened-aml").__enter__()
+    atexit.register(pack.__exit__, None, None, None)
+    return pack
 
 
 def violations(
@@ -33,7 +30,6 @@ def violations(
     """Every diagnostic the pack reports for these registrations (resource and stack policies)."""
     pack = _pack()
     pack.configure(dict(config or {}))
-    pack.configure_stack(project="hardened-aml", stack="test")
     judged = [
         Resource(
             urn=r.urn,
@@ -47,8 +43,8 @@ def violations(
         )
         for r in resources
     ]
-    found = [d for r, p in zip(judged, resources, strict=True) if p.custom for d in pack.analyze(r).diagnostics]
-    return found + pack.analyze_stack(judged).diagnostics
+    found = [d for r, p in zip(judged, resources, strict=True) if p.custom for d in pack.analyze(r)]
+    return found + pack.analyze_stack(judged)
 
 
 def mandatory(resources: Sequence[PlannedResource], ignore: Sequence[str] = ()) -> list[str]:

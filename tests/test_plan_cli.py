@@ -147,3 +147,42 @@ def test_invalid_config_is_bad_input(tmp_path: Path, override: str, expected: st
     assert len(lines) == 1, done.stderr
     assert expected in lines[0]
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"all": "strict"}, "all.enforcementLevel: got 'strict'; allowed: one of advisory, mandatory, remediate"),
+        ({"aml-nope": "mandatory"}, "aml-nope: not a policy of the pack; allowed: 'all' or a policy name"),
+        (
+            {"aml-rel-007-online-deployment-min-instances": {"minInstances": "three"}},
+            "aml-rel-007-online-deployment-min-instances.minInstances: got 'three'; allowed: a JSON integer",
+        ),
+        (
+            {"aml-dat-003-key-vault-purge-protection": {"minSoftDeleteDays": 3}},
+            "aml-dat-003-key-vault-purge-protection.minSoftDeleteDays: got 3; "
+            "allowed: an integer at least 7 and at most 90",
+        ),
+        (
+            {"aml-cmp-003-compute-allowed-sizes": {"allowedVmSizes": ["Standard_D4s_v5", 4]}},
+            "aml-cmp-003-compute-allowed-sizes.allowedVmSizes[1]: got 4; allowed: a JSON string",
+        ),
+    ],
+)
+def test_bad_policy_config_is_bad_input(tmp_path: Path, config: dict[str, Any], expected: str) -> None:
+    path = tmp_path / "policy-config.json"
+    path.write_text(json.dumps(config))
+    done = run_cli("plan", "--stack", "dev", "--quiet", "--policy-config", str(path))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hardened-aml: error: --policy-config: {expected}")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shipped_policy_configs_are_valid_and_mandatory_where_it_matters(stack: str) -> None:
+    config = json.loads((ROOT / "stacks" / f"policy-config.{stack}.json").read_text())
+    assert config["all"] == "mandatory"
+    if stack == "dev":
+        assert config["aml-cost-001-budget-with-alerts"] == "advisory"
+    else:
+        assert set(config) == {"all"}

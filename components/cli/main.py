@@ -102,24 +102,21 @@ class ProgramFailed(Exception):
 
 
 def load_policy_config(path: Path | None) -> dict[str, dict[str, Any]]:
+    from hardened_aml.cli import policyconfig
+
     if path is None:
         return {}
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BadInput(f"--policy-config: cannot read {path}: {exc}; allowed: a JSON policy-config file") from None
-    if not isinstance(document, dict):
-        raise BadInput(f"--policy-config: {path} holds {type(document).__name__}; allowed: a JSON object")
-    config: dict[str, dict[str, Any]] = {}
-    for name, value in document.items():
-        config[name] = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
-    return config
+        return policyconfig.load(path)
+    except policyconfig.PolicyConfigError as exc:
+        raise BadInput(f"--policy-config: {exc}") from None
 
 
 def evaluate(
     project: Project, stack: str, planned: list[dict[str, Any]], policy_config: dict[str, dict[str, Any]]
 ) -> Any:
     """Start the pack as the CLI does, then Configure, Analyze each resource and AnalyzeStack once."""
+    from hardened_aml.cli import policyconfig
     from hardened_aml.cli.analyzer import PackClient, Resource
     from hardened_aml.cli.report import build_report
 
@@ -139,6 +136,10 @@ def evaluate(
     custom = {p["urn"] for p in planned if p["custom"]}
     with PackClient(project.directory / "policies") as pack:
         info = pack.info()
+        try:
+            policyconfig.validate(policy_config, _schemas(info))
+        except policyconfig.PolicyConfigError as exc:
+            raise BadInput(f"--policy-config: {exc}") from None
         pack.configure(_expand_all(policy_config, [p.name for p in info.policies]))
         pack.configure_stack(project=project.name, stack=stack)
         analyses = [(r.urn, pack.analyze(r)) for r in resources if r.urn in custom]
@@ -153,6 +154,16 @@ def evaluate(
         analyses=analyses,
         stack_analysis=stack_analysis,
     )
+
+
+def _schemas(info: Any) -> dict[str, dict[str, Any]]:
+    """Each policy's config schema properties, as ``GetAnalyzerInfo`` declares them."""
+    from google.protobuf import json_format
+
+    return {
+        p.name: json_format.MessageToDict(p.configSchema.properties) if p.configSchema.properties else {}
+        for p in info.policies
+    }
 
 
 def _expand_all(config: dict[str, dict[str, Any]], names: Sequence[str]) -> dict[str, dict[str, Any]]:

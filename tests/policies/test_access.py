@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from aml_policies import access
-from aml_policies.core import Stack, StackRule, config_with_defaults
+from aml_policies.core import StackRule
+from tests.policies.harness import run_stack, stack_resource
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -34,27 +34,6 @@ RULE = next(r for r in access.RULES if isinstance(r, StackRule))
 assert RULE.policy_name == "aml-iam-003-workspace-least-privilege"
 
 
-def _resource(
-    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
-) -> PolicyResource:
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return PolicyResource(
-        token,
-        unknown_checking_proxy(deserialize_properties(props)),
-        f"urn:pulumi:test::p::{token}::{name}",
-        name,
-        opts,
-        None,
-        None,
-        [d for targets in (deps or {}).values() for d in targets],
-        deps or {},
-    )
-
-
-def _run(*resources: PolicyResource) -> list[tuple[str, str]]:
-    return list(RULE.check(Stack(list(resources)), config_with_defaults(RULE.config, {})))
-
-
 def _assignment(
     name: str, scope: PolicyResource | str, role: str = DATA_SCIENTIST, principal_type: str | None = "Group"
 ) -> PolicyResource:
@@ -67,11 +46,11 @@ def _assignment(
     if principal_type is not None:
         props["principalType"] = principal_type
     deps = None if isinstance(scope, str) else {"scope": [scope]}
-    return _resource(ASSIGNMENT, name, props, deps)
+    return stack_resource(ASSIGNMENT, name, props, deps)
 
 
 def _workspace(name: str = "ws", arm_id: str | None = None) -> PolicyResource:
-    return _resource(WORKSPACE, name, {"workspaceName": name, **({"id": arm_id} if arm_id else {})})
+    return stack_resource(WORKSPACE, name, {"workspaceName": name}, arm_id=arm_id)
 
 
 def _privileged(assignment: PolicyResource, role: str) -> tuple[str, str]:
@@ -92,12 +71,12 @@ def _single_user(assignment: PolicyResource) -> tuple[str, str]:
 
 def test_group_data_scientist_by_dependency_passes() -> None:
     ws = _workspace()
-    assert _run(ws, _assignment("ds", ws)) == []
+    assert run_stack(RULE, ws, _assignment("ds", ws)) == []
 
 
 def test_group_data_scientist_by_arm_id_passes() -> None:
     ws = _workspace(arm_id=WS_ID)
-    assert _run(ws, _assignment("ds", WS_ID)) == []
+    assert run_stack(RULE, ws, _assignment("ds", WS_ID)) == []
 
 
 @pytest.mark.parametrize(
@@ -112,70 +91,70 @@ def test_group_data_scientist_by_arm_id_passes() -> None:
 def test_privileged_role_by_dependency_fails(role: str, title: str) -> None:
     ws = _workspace()
     assignment = _assignment("admin", ws, role)
-    assert _run(ws, assignment) == [_privileged(assignment, title)]
+    assert run_stack(RULE, ws, assignment) == [_privileged(assignment, title)]
 
 
 def test_privileged_role_by_arm_id_fails() -> None:
     ws = _workspace(arm_id=WS_ID)
     assignment = _assignment("admin", WS_ID, OWNER)
-    assert _run(ws, assignment) == [_privileged(assignment, "Owner")]
+    assert run_stack(RULE, ws, assignment) == [_privileged(assignment, "Owner")]
 
 
 def test_role_id_is_compared_without_case_and_may_be_a_bare_guid() -> None:
     ws = _workspace()
     upper = _assignment("upper", ws, OWNER.upper())
     bare = _assignment("bare", ws, "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
-    assert _run(ws, upper, bare) == [_privileged(upper, "Owner"), _privileged(bare, "Owner")]
+    assert run_stack(RULE, ws, upper, bare) == [_privileged(upper, "Owner"), _privileged(bare, "Owner")]
 
 
 def test_single_user_fails() -> None:
     ws = _workspace()
     assignment = _assignment("alice", ws, principal_type="User")
-    assert _run(ws, assignment) == [_single_user(assignment)]
+    assert run_stack(RULE, ws, assignment) == [_single_user(assignment)]
 
 
 def test_owner_for_a_single_user_fails_twice() -> None:
     ws = _workspace()
     assignment = _assignment("alice", ws, OWNER, principal_type="User")
-    assert _run(ws, assignment) == [_privileged(assignment, "Owner"), _single_user(assignment)]
+    assert run_stack(RULE, ws, assignment) == [_privileged(assignment, "Owner"), _single_user(assignment)]
 
 
 @pytest.mark.parametrize("principal_type", ["ServicePrincipal", None])
 def test_service_principals_and_unstated_types_pass(principal_type: str | None) -> None:
     ws = _workspace()
-    assert _run(ws, _assignment("sp", ws, principal_type=principal_type)) == []
+    assert run_stack(RULE, ws, _assignment("sp", ws, principal_type=principal_type)) == []
 
 
 def test_workspace_outside_the_stack_is_recognised_by_its_id() -> None:
     assignment = _assignment("admin", WS_ID, OWNER)
-    assert _run(assignment) == [_privileged(assignment, "Owner")]
+    assert run_stack(RULE, assignment) == [_privileged(assignment, "Owner")]
     child = _assignment("child", f"{WS_ID}/computes/cpu", CONTRIBUTOR)
-    assert _run(child) == [_privileged(child, "Contributor")]
+    assert run_stack(RULE, child) == [_privileged(child, "Contributor")]
 
 
 def test_owner_on_another_resource_is_not_judged() -> None:
     ws = _workspace(arm_id=WS_ID)
-    st = _resource(ACCOUNT, "st", {"id": ST_ID})
+    st = stack_resource(ACCOUNT, "st", {"id": ST_ID})
     by_dependency = _assignment("st-owner", st, OWNER, principal_type="User")
     by_id = _assignment("st-owner2", ST_ID, OWNER, principal_type="User")
     on_group = _assignment("rg-reader", f"{SUB}/resourceGroups/rg", CONTRIBUTOR)
-    assert _run(ws, st, by_dependency, by_id, on_group) == []
+    assert run_stack(RULE, ws, st, by_dependency, by_id, on_group) == []
 
 
 def test_ml_registry_is_not_a_workspace() -> None:
-    registry = _resource("azure-native:machinelearningservices:Registry", "reg", {})
-    assert _run(registry, _assignment("reg-owner", registry, OWNER)) == []
+    registry = stack_resource("azure-native:machinelearningservices:Registry", "reg", {})
+    assert run_stack(RULE, registry, _assignment("reg-owner", registry, OWNER)) == []
 
 
 def test_versioned_workspace_token_is_related() -> None:
-    ws = _resource("azure-native:machinelearningservices/v20241001:Workspace", "ws", {"workspaceName": "ws"})
-    assignment = _resource(
+    ws = stack_resource("azure-native:machinelearningservices/v20241001:Workspace", "ws", {"workspaceName": "ws"})
+    assignment = stack_resource(
         "azure-native:authorization/v20220401:RoleAssignment",
         "admin",
         {"scope": UNKNOWN_STRING_VALUE, "roleDefinitionId": OWNER},
         {"scope": [ws]},
     )
-    assert _run(ws, assignment) == [_privileged(assignment, "Owner")]
+    assert run_stack(RULE, ws, assignment) == [_privileged(assignment, "Owner")]
 
 
 def test_unknown_scope_related_by_dependency_does_not_crash() -> None:
@@ -183,14 +162,14 @@ def test_unknown_scope_related_by_dependency_does_not_crash() -> None:
     assignment = _assignment("admin", ws, OWNER)
     with pytest.raises(UnknownValueError):  # the scope really is unknown, as at preview
         assignment.props["scope"]
-    assert _run(ws, assignment) == [_privileged(assignment, "Owner")]
+    assert run_stack(RULE, ws, assignment) == [_privileged(assignment, "Owner")]
 
 
 def test_unknown_role_on_a_workspace_is_never_a_silent_pass() -> None:
     ws = _workspace()
     with pytest.raises(UnknownValueError):
-        _run(ws, _assignment("admin", ws, UNKNOWN_STRING_VALUE))
+        run_stack(RULE, ws, _assignment("admin", ws, UNKNOWN_STRING_VALUE))
 
 
 def test_a_stack_without_assignments_passes() -> None:
-    assert _run(_workspace()) == []
+    assert run_stack(RULE, _workspace()) == []

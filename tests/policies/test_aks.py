@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from aml_policies import aks
-from aml_policies.core import ResourceRule, type_key
-from tests.policies.harness import violations
+from aml_policies.core import ResourceRule
+from tests.policies.harness import DELETE, all_violations, changed, judges, violations
 
 CLUSTER_TOKEN = "azure-native:containerservice:ManagedCluster"
 POOL_TOKEN = "azure-native:containerservice:AgentPool"
@@ -62,32 +61,7 @@ POOL: dict[str, Any] = {
     "nodeTaints": [TAINT],
 }
 
-DELETE = object()
 RULES = {rule.policy_name: rule for rule in aks.RULES if isinstance(rule, ResourceRule)}
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``); digits index lists."""
-    props = copy.deepcopy(base)
-    *parents, leaf = path.split(".")
-    node: Any = props
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
-    if value is DELETE:
-        del node[leaf]
-    elif isinstance(node, list):
-        node[int(leaf)] = value
-    else:
-        node[leaf] = value
-    return props
-
-
-def judges(rule: ResourceRule, token: str, props: dict[str, Any]) -> bool:
-    return type_key(token) in rule.types and rule.where(props)
-
-
-def all_violations(token: str, props: dict[str, Any]) -> list[str]:
-    return [m for rule in RULES.values() if judges(rule, token, props) for m in violations(rule, token, props)]
 
 
 @pytest.mark.parametrize(
@@ -100,7 +74,7 @@ def all_violations(token: str, props: dict[str, Any]) -> list[str]:
     ],
 )
 def test_happy_resources_pass_every_rule(token: str, props: dict[str, Any]) -> None:
-    assert all_violations(token, props) == []
+    assert all_violations(RULES.values(), token, props) == []
 
 
 def test_each_type_is_judged_by_its_rules() -> None:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UnknownValueError
 
 from aml_policies import compute
-from aml_policies.core import ResourceRule, Stack, StackRule, set_path, type_key
-from tests.policies.harness import remediated, violations
+from aml_policies.core import ResourceRule, StackRule
+from tests.policies.harness import (
+    DELETE,
+    all_violations,
+    changed,
+    judges,
+    remediated,
+    run_stack,
+    stack_resource,
+    violations,
+)
 
 TOKEN = "azure-native:machinelearningservices:Compute"
 VERSIONED = "azure-native:machinelearningservices/v20240401:Compute"
@@ -53,37 +60,13 @@ INSTANCE: dict[str, Any] = {
     },
 }
 
-DELETE = object()
 RULES = {rule.policy_name: rule for rule in compute.RULES if isinstance(rule, ResourceRule)}
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``)."""
-    props = copy.deepcopy(base)
-    if value is not DELETE:
-        return set_path(props, path, value)
-    *parents, leaf = path.split(".")
-    node = props
-    for part in parents:
-        node = node[part]
-    del node[leaf]
-    return props
-
-
-def judges(rule: ResourceRule, token: str, props: dict[str, Any]) -> bool:
-    """Whether ``rule`` applies to the resource (a rule that does not is reported "not applicable")."""
-    return type_key(token) in rule.types and rule.where(props)
-
-
-def all_violations(props: dict[str, Any], token: str = TOKEN) -> list[str]:
-    """Every message of every compute rule that judges the resource."""
-    return [m for rule in RULES.values() if judges(rule, token, props) for m in violations(rule, token, props)]
 
 
 @pytest.mark.parametrize("base", [CLUSTER, INSTANCE], ids=["cluster", "instance"])
 @pytest.mark.parametrize("token", [TOKEN, VERSIONED])
 def test_happy_resources_pass_every_rule(base: dict[str, Any], token: str) -> None:
-    assert all_violations(base, token) == []
+    assert all_violations(RULES.values(), token, base) == []
 
 
 CASES = [
@@ -437,23 +420,6 @@ def test_parse_duration_rejects(text: Any) -> None:
 
 
 # --- AML-NET-011: the stack rule ---------------------------------------------------------------------
-def _resource(
-    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
-) -> PolicyResource:
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return PolicyResource(
-        token,
-        unknown_checking_proxy(deserialize_properties(props)),
-        f"urn:pulumi:test::p::{token}::{name}",
-        name,
-        opts,
-        None,
-        None,
-        [d for targets in (deps or {}).values() for d in targets],
-        deps or {},
-    )
-
-
 NETWORK_RULE = next(r for r in compute.RULES if isinstance(r, StackRule) and r.control == "AML-NET-011")
 WS_TOKEN = "azure-native:machinelearningservices:Workspace"
 
@@ -462,29 +428,27 @@ def _workspace(name: str, mode: str | None) -> PolicyResource:
     props: dict[str, Any] = {"workspaceName": name}
     if mode is not None:
         props["managedNetwork"] = {"isolationMode": mode}
-    return _resource(WS_TOKEN, name, props)
-
-
-def _net011(*resources: PolicyResource) -> list[tuple[str, str]]:
-    return list(NETWORK_RULE.check(Stack(list(resources)), {}))
+    return stack_resource(WS_TOKEN, name, props)
 
 
 def test_net011_subnet_without_managed_network_passes() -> None:
     ws = _workspace("ws", None)
-    cluster = _resource(TOKEN, "cpu", CLUSTER, {"workspaceName": [ws]})
-    assert _net011(ws, cluster) == []
+    cluster = stack_resource(TOKEN, "cpu", CLUSTER, {"workspaceName": [ws]})
+    assert run_stack(NETWORK_RULE, ws, cluster) == []
 
 
 def test_net011_managed_network_without_subnet_passes() -> None:
     ws = _workspace("ws", "AllowOnlyApprovedOutbound")
-    instance = _resource(VERSIONED, "ci", INSTANCE, {"workspaceName": [ws]})
-    assert _net011(ws, instance) == []
+    instance = stack_resource(VERSIONED, "ci", INSTANCE, {"workspaceName": [ws]})
+    assert run_stack(NETWORK_RULE, ws, instance) == []
 
 
 def test_net011_no_subnet_and_no_managed_network_fails() -> None:
     ws = _workspace("ws", "Disabled")
-    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [ws]})
-    assert _net011(ws, cluster) == [
+    cluster = stack_resource(
+        TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [ws]}
+    )
+    assert run_stack(NETWORK_RULE, ws, cluster) == [
         (
             "Compute 'cpu': properties.properties.subnet is not set and workspace 'ws' has "
             "managedNetwork.isolationMode 'Disabled'; it must be in a subnet or in a workspace whose isolationMode "
@@ -496,8 +460,8 @@ def test_net011_no_subnet_and_no_managed_network_fails() -> None:
 
 def test_net011_subnet_and_managed_network_fails() -> None:
     ws = _workspace("ws", "AllowInternetOutbound")
-    cluster = _resource(TOKEN, "cpu", CLUSTER, {"workspaceName": [ws]})
-    assert _net011(ws, cluster) == [
+    cluster = stack_resource(TOKEN, "cpu", CLUSTER, {"workspaceName": [ws]})
+    assert run_stack(NETWORK_RULE, ws, cluster) == [
         (
             "Compute 'cpu': properties.properties.subnet is set, but workspace 'ws' uses a managed network "
             "(managedNetwork.isolationMode 'AllowInternetOutbound'); compute in a managed VNet takes no subnet",
@@ -509,17 +473,17 @@ def test_net011_subnet_and_managed_network_fails() -> None:
 def test_net011_unrelated_managed_workspace_does_not_count() -> None:
     managed = _workspace("managed", "AllowOnlyApprovedOutbound")
     plain = _workspace("plain", None)
-    cluster = _resource(
+    cluster = stack_resource(
         TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [plain]}
     )
-    messages = _net011(managed, plain, cluster)
+    messages = run_stack(NETWORK_RULE, managed, plain, cluster)
     assert [urn for _, urn in messages] == [cluster.urn]
     assert "workspace 'plain' has managedNetwork.isolationMode not set" in messages[0][0]
 
 
 def test_net011_workspace_outside_the_stack() -> None:
-    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE))
-    assert _net011(_workspace("ws", "AllowOnlyApprovedOutbound"), cluster) == [
+    cluster = stack_resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE))
+    assert run_stack(NETWORK_RULE, _workspace("ws", "AllowOnlyApprovedOutbound"), cluster) == [
         (
             "Compute 'cpu': properties.properties.subnet is not set and its workspace is not in this stack "
             "(workspaceName does not depend on a Workspace), so a managed network cannot be verified; set a subnet "
@@ -527,12 +491,12 @@ def test_net011_workspace_outside_the_stack() -> None:
             cluster.urn,
         )
     ]
-    assert _net011(_resource(TOKEN, "cpu", CLUSTER)) == []
+    assert run_stack(NETWORK_RULE, stack_resource(TOKEN, "cpu", CLUSTER)) == []
 
 
 def test_net011_ignores_other_compute_types() -> None:
-    aks = _resource(TOKEN, "aks", {"workspaceName": "ws", "properties": {"computeType": "Kubernetes"}})
-    assert _net011(aks) == []
+    aks = stack_resource(TOKEN, "aks", {"workspaceName": "ws", "properties": {"computeType": "Kubernetes"}})
+    assert run_stack(NETWORK_RULE, aks) == []
 
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's "unknown at preview" sentinel
@@ -542,7 +506,9 @@ def test_unknown_value_is_never_a_silent_pass() -> None:
     props = changed(CLUSTER, "properties.properties.enableNodePublicIp", UNKNOWN)
     with pytest.raises(UnknownValueError):
         violations(RULES["aml-net-009-compute-no-public-ip"], TOKEN, props)
-    ws = _resource(WS_TOKEN, "ws", {"workspaceName": "ws", "managedNetwork": {"isolationMode": UNKNOWN}})
-    cluster = _resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [ws]})
+    ws = stack_resource(WS_TOKEN, "ws", {"workspaceName": "ws", "managedNetwork": {"isolationMode": UNKNOWN}})
+    cluster = stack_resource(
+        TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE), {"workspaceName": [ws]}
+    )
     with pytest.raises(UnknownValueError):
-        _net011(ws, cluster)
+        run_stack(NETWORK_RULE, ws, cluster)

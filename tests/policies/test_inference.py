@@ -6,13 +6,21 @@ import copy
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UnknownValueError
 
 from aml_policies import inference
-from aml_policies.core import ResourceRule, Stack, StackRule, set_path, type_key
-from tests.policies.harness import remediated, violations
+from aml_policies.core import ResourceRule, StackRule
+from tests.policies.harness import (
+    DELETE,
+    all_violations,
+    changed,
+    judges,
+    remediated,
+    run_stack,
+    stack_resource,
+    violations,
+)
 
 ENDPOINT_TOKEN = "azure-native:machinelearningservices:OnlineEndpoint"
 DEPLOYMENT_TOKEN = "azure-native:machinelearningservices:OnlineDeployment"
@@ -57,30 +65,8 @@ AUTOSCALE: dict[str, Any] = {
     ],
 }
 
-DELETE = object()
 RULES = {rule.policy_name: rule for rule in inference.RULES if isinstance(rule, ResourceRule)}
 STACK_RULES = {rule.policy_name: rule for rule in inference.RULES if isinstance(rule, StackRule)}
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``)."""
-    props = copy.deepcopy(base)
-    if value is not DELETE:
-        return set_path(props, path, value)
-    *parents, leaf = path.split(".")
-    node = props
-    for part in parents:
-        node = node[part]
-    del node[leaf]
-    return props
-
-
-def judges(rule: ResourceRule, token: str, props: dict[str, Any]) -> bool:
-    return type_key(token) in rule.types and rule.where(props)
-
-
-def all_violations(token: str, props: dict[str, Any]) -> list[str]:
-    return [m for rule in RULES.values() if judges(rule, token, props) for m in violations(rule, token, props)]
 
 
 @pytest.mark.parametrize(
@@ -94,7 +80,7 @@ def all_violations(token: str, props: dict[str, Any]) -> list[str]:
     ],
 )
 def test_happy_resources_pass_every_rule(token: str, props: dict[str, Any]) -> None:
-    assert all_violations(token, props) == []
+    assert all_violations(RULES.values(), token, props) == []
 
 
 CASES = [
@@ -312,43 +298,22 @@ def test_remediation(policy: str, token: str, base: dict[str, Any], path: str, b
 
 
 # --- stack rules -------------------------------------------------------------------------------------
-def _resource(
-    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
-) -> PolicyResource:
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return PolicyResource(
-        token,
-        unknown_checking_proxy(deserialize_properties(props)),
-        f"urn:pulumi:test::p::{token}::{name}",
-        name,
-        opts,
-        None,
-        None,
-        [d for targets in (deps or {}).values() for d in targets],
-        deps or {},
-    )
-
-
-def _run(policy: str, *resources: PolicyResource) -> list[tuple[str, str]]:
-    return list(STACK_RULES[policy].check(Stack(list(resources)), {}))
-
-
 # AML-REL-004: traffic names deployments of that endpoint
 TARGETS = "aml-rel-004-online-endpoint-traffic-targets"
 
 
 def test_traffic_names_existing_deployments() -> None:
-    endpoint = _resource(ENDPOINT_TOKEN, "score", ENDPOINT)
-    blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [endpoint]})
-    assert _run(TARGETS, endpoint, blue) == []
+    endpoint = stack_resource(ENDPOINT_TOKEN, "score", ENDPOINT)
+    blue = stack_resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [endpoint]})
+    assert run_stack(STACK_RULES[TARGETS], endpoint, blue) == []
 
 
 def test_traffic_naming_a_missing_deployment_fails() -> None:
     props = changed(ENDPOINT, "properties.traffic", {"blue": 90, "green": 10})
     props = changed(props, "properties.mirrorTraffic", {"red": 10})
-    endpoint = _resource(ENDPOINT_TOKEN, "score", props)
-    blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [endpoint]})
-    assert _run(TARGETS, endpoint, blue) == [
+    endpoint = stack_resource(ENDPOINT_TOKEN, "score", props)
+    blue = stack_resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [endpoint]})
+    assert run_stack(STACK_RULES[TARGETS], endpoint, blue) == [
         (
             "OnlineEndpoint 'score': properties.traffic names 'green', which is not an OnlineDeployment of this "
             "endpoint (its deployments in this stack: 'blue')",
@@ -363,10 +328,10 @@ def test_traffic_naming_a_missing_deployment_fails() -> None:
 
 
 def test_a_deployment_of_another_endpoint_does_not_count() -> None:
-    endpoint = _resource(ENDPOINT_TOKEN, "score", ENDPOINT)
-    other = _resource(ENDPOINT_TOKEN, "other", changed(ENDPOINT, "endpointName", "other"))
-    blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [other]})
-    assert _run(TARGETS, endpoint, other, blue) == [
+    endpoint = stack_resource(ENDPOINT_TOKEN, "score", ENDPOINT)
+    other = stack_resource(ENDPOINT_TOKEN, "other", changed(ENDPOINT, "endpointName", "other"))
+    blue = stack_resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT, {"endpointName": [other]})
+    assert run_stack(STACK_RULES[TARGETS], endpoint, other, blue) == [
         (
             "OnlineEndpoint 'score': properties.traffic names 'blue', which is not an OnlineDeployment of this "
             "endpoint (its deployments in this stack: none)",
@@ -376,8 +341,8 @@ def test_a_deployment_of_another_endpoint_does_not_count() -> None:
 
 
 def test_empty_traffic_names_nothing() -> None:
-    endpoint = _resource(ENDPOINT_TOKEN, "score", changed(ENDPOINT, "properties.traffic", DELETE))
-    assert _run(TARGETS, endpoint) == []
+    endpoint = stack_resource(ENDPOINT_TOKEN, "score", changed(ENDPOINT, "properties.traffic", DELETE))
+    assert run_stack(STACK_RULES[TARGETS], endpoint) == []
 
 
 # AML-REL-005: batch deployments on dedicated clusters
@@ -386,19 +351,19 @@ BATCH_RULE = "aml-rel-005-batch-deployment-dedicated-compute"
 
 def _cluster(priority: str) -> PolicyResource:
     props = {"workspaceName": "ws", "properties": {"computeType": "AmlCompute", "properties": {"vmPriority": priority}}}
-    return _resource(COMPUTE_TOKEN, f"{priority.lower()}-cluster", props)
+    return stack_resource(COMPUTE_TOKEN, f"{priority.lower()}-cluster", props)
 
 
 def test_batch_on_dedicated_cluster_passes() -> None:
     cluster = _cluster("Dedicated")
-    batch = _resource(BATCH_TOKEN, "nightly", BATCH, {"properties": [cluster]})
-    assert _run(BATCH_RULE, cluster, batch) == []
+    batch = stack_resource(BATCH_TOKEN, "nightly", BATCH, {"properties": [cluster]})
+    assert run_stack(STACK_RULES[BATCH_RULE], cluster, batch) == []
 
 
 def test_batch_on_low_priority_cluster_fails_unless_tagged() -> None:
     cluster = _cluster("LowPriority")
-    batch = _resource(BATCH_TOKEN, "nightly", BATCH, {"properties": [cluster]})
-    assert _run(BATCH_RULE, cluster, batch) == [
+    batch = stack_resource(BATCH_TOKEN, "nightly", BATCH, {"properties": [cluster]})
+    assert run_stack(STACK_RULES[BATCH_RULE], cluster, batch) == [
         (
             "BatchDeployment 'nightly': properties.compute is cluster 'lowpriority-cluster', whose vmPriority is "
             "'LowPriority'; batch inference must run on a 'Dedicated' cluster unless the deployment is tagged "
@@ -406,19 +371,19 @@ def test_batch_on_low_priority_cluster_fails_unless_tagged() -> None:
             batch.urn,
         ),
     ]
-    tagged = _resource(
+    tagged = stack_resource(
         BATCH_TOKEN,
         "nightly",
         changed(BATCH, "tags", {"hardened-aml/interruptible": "true"}),
         {"properties": [cluster]},
     )
-    assert _run(BATCH_RULE, cluster, tagged) == []
+    assert run_stack(STACK_RULES[BATCH_RULE], cluster, tagged) == []
 
 
 def test_unrelated_low_priority_cluster_is_not_the_batch_compute() -> None:
     dedicated, low = _cluster("Dedicated"), _cluster("LowPriority")
-    batch = _resource(BATCH_TOKEN, "nightly", BATCH, {"properties": [dedicated]})
-    assert _run(BATCH_RULE, dedicated, low, batch) == []
+    batch = stack_resource(BATCH_TOKEN, "nightly", BATCH, {"properties": [dedicated]})
+    assert run_stack(STACK_RULES[BATCH_RULE], dedicated, low, batch) == []
 
 
 # AML-CMP-004: autoscale for managed online deployments
@@ -426,16 +391,16 @@ AUTOSCALE_RULE = "aml-cmp-004-online-deployment-autoscale"
 
 
 def test_deployment_with_autoscale_passes() -> None:
-    blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT)
-    scale = _resource(AUTOSCALE_TOKEN, "blue-scale", AUTOSCALE, {"targetResourceUri": [blue]})
-    assert _run(AUTOSCALE_RULE, blue, scale) == []
+    blue = stack_resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT)
+    scale = stack_resource(AUTOSCALE_TOKEN, "blue-scale", AUTOSCALE, {"targetResourceUri": [blue]})
+    assert run_stack(STACK_RULES[AUTOSCALE_RULE], blue, scale) == []
 
 
 def test_deployment_without_autoscale_fails() -> None:
-    blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT)
-    green = _resource(DEPLOYMENT_TOKEN, "green", changed(DEPLOYMENT, "deploymentName", "green"))
-    scale = _resource(AUTOSCALE_TOKEN, "green-scale", AUTOSCALE, {"targetResourceUri": [green]})
-    assert _run(AUTOSCALE_RULE, blue, green, scale) == [
+    blue = stack_resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT)
+    green = stack_resource(DEPLOYMENT_TOKEN, "green", changed(DEPLOYMENT, "deploymentName", "green"))
+    scale = stack_resource(AUTOSCALE_TOKEN, "green-scale", AUTOSCALE, {"targetResourceUri": [green]})
+    assert run_stack(STACK_RULES[AUTOSCALE_RULE], blue, green, scale) == [
         ("OnlineDeployment 'blue' has no monitor:AutoscaleSetting whose targetResourceUri refers to it", blue.urn),
     ]
 
@@ -445,9 +410,9 @@ def test_autoscale_by_arm_id_counts() -> None:
         "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/"
         "onlineEndpoints/score/deployments/blue"
     )
-    blue = _resource(DEPLOYMENT_TOKEN, "blue", changed(DEPLOYMENT, "id", arm_id))
-    scale = _resource(AUTOSCALE_TOKEN, "blue-scale", changed(AUTOSCALE, "targetResourceUri", arm_id))
-    assert _run(AUTOSCALE_RULE, blue, scale) == []
+    blue = stack_resource(DEPLOYMENT_TOKEN, "blue", changed(DEPLOYMENT, "id", arm_id))
+    scale = stack_resource(AUTOSCALE_TOKEN, "blue-scale", changed(AUTOSCALE, "targetResourceUri", arm_id))
+    assert run_stack(STACK_RULES[AUTOSCALE_RULE], blue, scale) == []
 
 
 @pytest.mark.parametrize(
@@ -475,16 +440,16 @@ def test_weak_autoscale_setting_fails(path: str, value: Any, problem: str) -> No
             props["profiles"][0][leaf] = value
     else:
         props = changed(props, path, value)
-    blue = _resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT)
-    scale = _resource(AUTOSCALE_TOKEN, "blue-scale", props, {"targetResourceUri": [blue]})
-    assert _run(AUTOSCALE_RULE, blue, scale) == [
+    blue = stack_resource(DEPLOYMENT_TOKEN, "blue", DEPLOYMENT)
+    scale = stack_resource(AUTOSCALE_TOKEN, "blue-scale", props, {"targetResourceUri": [blue]})
+    assert run_stack(STACK_RULES[AUTOSCALE_RULE], blue, scale) == [
         (f"AutoscaleSetting 'blue-scale' of OnlineDeployment 'blue': {problem}", scale.urn)
     ]
 
 
 def test_kubernetes_deployments_need_no_autoscale_setting() -> None:
-    k8s = _resource(DEPLOYMENT_TOKEN, "k8s", changed(DEPLOYMENT, "properties.endpointComputeType", "Kubernetes"))
-    assert _run(AUTOSCALE_RULE, k8s) == []
+    k8s = stack_resource(DEPLOYMENT_TOKEN, "k8s", changed(DEPLOYMENT, "properties.endpointComputeType", "Kubernetes"))
+    assert run_stack(STACK_RULES[AUTOSCALE_RULE], k8s) == []
 
 
 def test_unknown_value_is_never_a_silent_pass() -> None:

@@ -5,14 +5,13 @@ Unlike the workspace and storage account, a vault's and a key's settings sit und
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from aml_policies import keyvault
 from aml_policies.core import type_key
-from tests.policies.harness import applies, remediated, violations
+from tests.policies.harness import DELETE, all_violations, applies, changed, remediated, violations
 
 VAULT_TOKEN = "azure-native:keyvault:Vault"
 KEY_TOKEN = "azure-native:keyvault:Key"
@@ -46,26 +45,7 @@ KEY: dict[str, Any] = {
     },
 }
 
-DELETE = object()
 RULES = {rule.policy_name: rule for rule in keyvault.RULES}
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``)."""
-    props = copy.deepcopy(base)
-    *parents, leaf = path.split(".")
-    node: Any = props
-    for part in parents:
-        node = node.setdefault(part, {})
-    if value is DELETE:
-        del node[leaf]
-    else:
-        node[leaf] = value
-    return props
-
-
-def all_violations(token: str, props: dict[str, Any]) -> list[str]:
-    return [m for rule in RULES.values() if applies(rule, token, props) for m in violations(rule, token, props)]
 
 
 @pytest.mark.parametrize(
@@ -78,7 +58,7 @@ def all_violations(token: str, props: dict[str, Any]) -> list[str]:
     ],
 )
 def test_happy_resources_pass_every_rule(token: str, props: dict[str, Any]) -> None:
-    assert all_violations(token, props) == []
+    assert all_violations(RULES.values(), token, props, judge=applies) == []
 
 
 def test_each_type_is_judged_by_its_rules() -> None:

@@ -5,17 +5,15 @@ Stack rules get ``PolicyResource`` objects with proxied props, related by proper
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from aml_policies import monitor
-from aml_policies.core import ResourceRule, Stack, StackRule, config_with_defaults
-from tests.policies.harness import applies, violations
+from aml_policies.core import ResourceRule, StackRule
+from tests.policies.harness import DELETE, applies, changed, run_stack, stack_resource, violations
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 SETTING = "azure-native:monitor:DiagnosticSetting"
@@ -38,27 +36,6 @@ ALL_LOGS = [{"categoryGroup": "allLogs", "enabled": True}]
 METRICS = [{"category": "AllMetrics", "enabled": True}]
 
 
-def _resource(
-    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
-) -> PolicyResource:
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return PolicyResource(
-        token,
-        unknown_checking_proxy(deserialize_properties(props)),
-        f"urn:pulumi:test::p::{token}::{name}",
-        name,
-        opts,
-        None,
-        None,
-        [d for targets in (deps or {}).values() for d in targets],
-        deps or {},
-    )
-
-
-def _run(rule: StackRule, *resources: PolicyResource) -> list[tuple[str, str]]:
-    return list(rule.check(Stack(list(resources)), config_with_defaults(rule.config, {})))
-
-
 def _setting(
     name: str, target: PolicyResource | str, logs: list[dict[str, Any]] | None = None, **destination: str
 ) -> PolicyResource:
@@ -71,7 +48,7 @@ def _setting(
         **(destination or {"workspaceId": LAW}),
     }
     deps = None if isinstance(target, str) else {"resourceUri": [target]}
-    return _resource(SETTING, name, props, deps)
+    return stack_resource(SETTING, name, props, deps)
 
 
 def _none(resource: PolicyResource) -> tuple[str, str]:
@@ -88,18 +65,18 @@ def _no_logs(resource: PolicyResource) -> tuple[str, str]:
 
 # --- AML-MON-001 -------------------------------------------------------------------------------------------
 def test_setting_related_by_dependency_passes() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(MON_001, ws, _setting("ws-diag", ws)) == []
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(MON_001, ws, _setting("ws-diag", ws)) == []
 
 
 def test_setting_related_by_arm_id_passes() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws", "id": WS_ID})
-    assert _run(MON_001, ws, _setting("ws-diag", WS_ID)) == []
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws", "id": WS_ID})
+    assert run_stack(MON_001, ws, _setting("ws-diag", WS_ID)) == []
 
 
 def test_workspace_without_setting_fails() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(MON_001, ws) == [_none(ws)]
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(MON_001, ws) == [_none(ws)]
 
 
 @pytest.mark.parametrize(
@@ -110,14 +87,14 @@ def test_workspace_without_setting_fails() -> None:
     ],
 )
 def test_other_destinations_count(destination: dict[str, str]) -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(MON_001, ws, _setting("ws-diag", ws, **destination)) == []
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(MON_001, ws, _setting("ws-diag", ws, **destination)) == []
 
 
 def test_setting_without_destination_does_not_count() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
     props = {"name": "ws-diag", "resourceUri": UNKNOWN_STRING_VALUE, "logs": ALL_LOGS}
-    assert _run(MON_001, ws, _resource(SETTING, "ws-diag", props, {"resourceUri": [ws]})) == [_none(ws)]
+    assert run_stack(MON_001, ws, stack_resource(SETTING, "ws-diag", props, {"resourceUri": [ws]})) == [_none(ws)]
 
 
 @pytest.mark.parametrize(
@@ -125,8 +102,8 @@ def test_setting_without_destination_does_not_count() -> None:
     [[], [{"categoryGroup": "allLogs", "enabled": False}], [{"categoryGroup": "allLogs"}]],
 )
 def test_setting_without_enabled_logs_fails(logs: list[dict[str, Any]]) -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(MON_001, ws, _setting("ws-diag", ws, logs)) == [_no_logs(ws)]
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(MON_001, ws, _setting("ws-diag", ws, logs)) == [_no_logs(ws)]
 
 
 @pytest.mark.parametrize(
@@ -134,77 +111,81 @@ def test_setting_without_enabled_logs_fails(logs: list[dict[str, Any]]) -> None:
     [[{"categoryGroup": "audit", "enabled": True}], [{"category": "AmlComputeClusterEvent", "enabled": True}]],
 )
 def test_audit_group_or_a_named_category_counts(logs: list[dict[str, Any]]) -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(MON_001, ws, _setting("ws-diag", ws, logs)) == []
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(MON_001, ws, _setting("ws-diag", ws, logs)) == []
 
 
 def test_one_good_setting_among_several_is_enough() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(MON_001, ws, _setting("metrics", ws, []), _setting("logs", ws)) == []
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(MON_001, ws, _setting("metrics", ws, []), _setting("logs", ws)) == []
 
 
 def test_setting_of_another_workspace_does_not_count() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws", "id": WS_ID})
-    other = _resource(WORKSPACE, "other", {"workspaceName": "other", "id": WS_ID.replace("/ws", "/other")})
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws", "id": WS_ID})
+    other = stack_resource(WORKSPACE, "other", {"workspaceName": "other", "id": WS_ID.replace("/ws", "/other")})
     stack = (ws, other, _setting("other-diag", other), _setting("other-diag2", WS_ID.replace("/ws", "/other")))
-    assert _run(MON_001, *stack) == [_none(ws)]
+    assert run_stack(MON_001, *stack) == [_none(ws)]
 
 
 def test_unknown_resource_uri_related_by_dependency_does_not_crash() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws", "id": UNKNOWN_STRING_VALUE})
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws", "id": UNKNOWN_STRING_VALUE})
     setting = _setting("ws-diag", ws)
-    assert _run(MON_001, ws, setting) == []
+    assert run_stack(MON_001, ws, setting) == []
 
 
 def test_versioned_tokens_are_related() -> None:
-    ws = _resource("azure-native:machinelearningservices/v20241001:Workspace", "ws", {"workspaceName": "ws"})
-    setting = _resource(
+    ws = stack_resource("azure-native:machinelearningservices/v20241001:Workspace", "ws", {"workspaceName": "ws"})
+    setting = stack_resource(
         "azure-native:monitor/v20210501preview:DiagnosticSetting",
         "ws-diag",
         {"resourceUri": UNKNOWN_STRING_VALUE, "workspaceId": LAW, "logs": ALL_LOGS},
         {"resourceUri": [ws]},
     )
-    assert _run(MON_001, ws, setting) == []
-    assert _run(MON_001, ws) == [_none(ws)]
+    assert run_stack(MON_001, ws, setting) == []
+    assert run_stack(MON_001, ws) == [_none(ws)]
 
 
 def test_a_stack_without_workspaces_passes() -> None:
-    assert _run(MON_001) == []
+    assert run_stack(MON_001) == []
 
 
 # --- AML-MON-002 -------------------------------------------------------------------------------------------
 def _dependencies() -> tuple[PolicyResource, PolicyResource, PolicyResource]:
-    return (_resource(ACCOUNT, "st", {}), _resource(VAULT, "kv", {"id": KV_ID}), _resource(REGISTRY, "acr", {}))
+    return (
+        stack_resource(ACCOUNT, "st", {}),
+        stack_resource(VAULT, "kv", {"id": KV_ID}),
+        stack_resource(REGISTRY, "acr", {}),
+    )
 
 
 def test_dependencies_with_settings_pass() -> None:
     st, kv, acr = _dependencies()
     # the storage account's own setting carries metrics only; the key vault's is related by ARM id
     stack = (st, kv, acr, _setting("st-diag", st, []), _setting("kv-diag", KV_ID), _setting("acr-diag", acr))
-    assert _run(MON_002, *stack) == []
+    assert run_stack(MON_002, *stack) == []
 
 
 def test_dependencies_without_settings_fail() -> None:
     st, kv, acr = _dependencies()
-    assert _run(MON_002, st, kv, acr) == [_none(kv), _none(acr), _none(st)]
+    assert run_stack(MON_002, st, kv, acr) == [_none(kv), _none(acr), _none(st)]
 
 
 def test_key_vault_setting_without_logs_fails() -> None:
     st, kv, acr = _dependencies()
     stack = (st, kv, acr, _setting("st-diag", st, []), _setting("kv-diag", kv, []), _setting("acr-diag", acr))
-    assert _run(MON_002, *stack) == [_no_logs(kv)]
+    assert run_stack(MON_002, *stack) == [_no_logs(kv)]
 
 
 def test_setting_of_another_vault_does_not_count() -> None:
     st, kv, acr = _dependencies()
-    other = _resource(VAULT, "other", {})
+    other = stack_resource(VAULT, "other", {})
     stack = (st, kv, acr, other, _setting("st-diag", st), _setting("other-diag", other), _setting("acr-diag", acr))
-    assert _run(MON_002, *stack) == [_none(kv)]
+    assert run_stack(MON_002, *stack) == [_none(kv)]
 
 
 def test_workspaces_are_left_to_mon_001() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(MON_002, ws) == []
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(MON_002, ws) == []
 
 
 # --- AML-MON-003 -------------------------------------------------------------------------------------------
@@ -218,12 +199,8 @@ COMPONENT: dict[str, Any] = {
 
 
 def _changed(path: str, value: Any) -> dict[str, Any]:
-    props = copy.deepcopy(COMPONENT)
-    if value is None:
-        del props[path]
-    else:
-        props[path] = value
-    return props
+    """``COMPONENT`` with one top-level prop set (removed when ``value`` is None)."""
+    return changed(COMPONENT, path, DELETE if value is None else value)
 
 
 @pytest.mark.parametrize("token", [APP_INSIGHTS, "azure-native:applicationinsights/v20200202:Component"])
@@ -267,26 +244,26 @@ def test_versioned_application_insights_is_judged() -> None:
 
 def test_destination_unknown_at_preview_still_counts() -> None:
     """A Log Analytics workspace created in the same stack has an unknown id at preview; it is still named."""
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    law = _resource("azure-native:operationalinsights:Workspace", "logs", {})
-    setting = _resource(
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    law = stack_resource("azure-native:operationalinsights:Workspace", "logs", {})
+    setting = stack_resource(
         SETTING,
         "ws-diag",
         {"resourceUri": UNKNOWN_STRING_VALUE, "workspaceId": UNKNOWN_STRING_VALUE, "logs": ALL_LOGS},
         {"resourceUri": [ws], "workspaceId": [law]},
     )
-    assert _run(MON_001, ws, law, setting) == []
-    no_logs = _resource(
+    assert run_stack(MON_001, ws, law, setting) == []
+    no_logs = stack_resource(
         SETTING,
         "ws-diag",
         {"resourceUri": UNKNOWN_STRING_VALUE, "workspaceId": UNKNOWN_STRING_VALUE, "logs": []},
         {"resourceUri": [ws], "workspaceId": [law]},
     )
-    assert _run(MON_001, ws, law, no_logs) == [_no_logs(ws)]
+    assert run_stack(MON_001, ws, law, no_logs) == [_no_logs(ws)]
 
 
 def test_unknown_log_entry_is_never_a_silent_pass() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
     setting = _setting("ws-diag", ws, [{"categoryGroup": UNKNOWN_STRING_VALUE, "enabled": True}])
     with pytest.raises(UnknownValueError):
-        _run(MON_001, ws, setting)
+        run_stack(MON_001, ws, setting)

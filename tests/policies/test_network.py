@@ -10,13 +10,12 @@ import copy
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from aml_policies import network
-from aml_policies.core import ResourceRule, Stack, StackRule, config_with_defaults
-from tests.policies.harness import applies, violations
+from aml_policies.core import ResourceRule, StackRule
+from tests.policies.harness import applies, run_stack, stack_resource, violations
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 ENDPOINT = "azure-native:network:PrivateEndpoint"
@@ -43,31 +42,10 @@ NET_008 = RULES["aml-net-008-dependency-private-endpoints"]
 NET_014 = next(r for r in network.RULES if isinstance(r, ResourceRule))
 
 
-def _resource(
-    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
-) -> PolicyResource:
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return PolicyResource(
-        token,
-        unknown_checking_proxy(deserialize_properties(props)),
-        f"urn:pulumi:test::p::{token}::{name}",
-        name,
-        opts,
-        None,
-        None,
-        [d for targets in (deps or {}).values() for d in targets],
-        deps or {},
-    )
-
-
-def _run(rule: StackRule, *resources: PolicyResource) -> list[tuple[str, str]]:
-    return list(rule.check(Stack(list(resources)), config_with_defaults(rule.config, {})))
-
-
 def _workspace(
     name: str = "ws", props: dict[str, Any] | None = None, deps: dict[str, list[PolicyResource]] | None = None
 ) -> PolicyResource:
-    return _resource(WORKSPACE, name, {"workspaceName": name, **(props or {})}, deps)
+    return stack_resource(WORKSPACE, name, {"workspaceName": name, **(props or {})}, deps)
 
 
 def _endpoint(name: str, target: PolicyResource | str, *groups: str) -> PolicyResource:
@@ -79,14 +57,11 @@ def _endpoint(name: str, target: PolicyResource | str, *groups: str) -> PolicyRe
         "privateLinkServiceConnections": [{"name": name, "privateLinkServiceId": service_id, "groupIds": list(groups)}],
     }
     deps = None if isinstance(target, str) else {"privateLinkServiceConnections": [target]}
-    return _resource(ENDPOINT, name, props, deps)
+    return stack_resource(ENDPOINT, name, props, deps)
 
 
 def _zone(name: str, arm_id: str | None = None) -> PolicyResource:
-    props: dict[str, Any] = {"privateZoneName": name, "location": "global"}
-    if arm_id:
-        props["id"] = arm_id
-    return _resource(ZONE, name, props)
+    return stack_resource(ZONE, name, {"privateZoneName": name, "location": "global"}, arm_id=arm_id)
 
 
 def _zone_group(name: str, endpoint: PolicyResource, *zones: PolicyResource | str) -> PolicyResource:
@@ -104,7 +79,7 @@ def _zone_group(name: str, endpoint: PolicyResource, *zones: PolicyResource | st
         "privateDnsZoneGroupName": "default",
         "privateDnsZoneConfigs": configs,
     }
-    return _resource(ZONE_GROUP, name, props, deps)
+    return stack_resource(ZONE_GROUP, name, props, deps)
 
 
 # --- AML-NET-003: every workspace has an 'amlworkspace' private endpoint ----------------------------------
@@ -118,31 +93,31 @@ def _no_endpoint(ws: PolicyResource) -> tuple[str, str]:
 
 def test_endpoint_related_by_dependency_passes() -> None:
     ws = _workspace()
-    assert _run(NET_003, ws, _endpoint("ws-pe", ws, "amlworkspace")) == []
+    assert run_stack(NET_003, ws, _endpoint("ws-pe", ws, "amlworkspace")) == []
 
 
 def test_endpoint_related_by_arm_id_passes() -> None:
     ws = _workspace(props={"id": WS_ID})
-    assert _run(NET_003, ws, _endpoint("ws-pe", WS_ID, "amlworkspace")) == []
+    assert run_stack(NET_003, ws, _endpoint("ws-pe", WS_ID, "amlworkspace")) == []
     # ARM ids are compared without case, as Azure compares them.
-    assert _run(NET_003, ws, _endpoint("ws-pe", WS_ID.lower(), "amlworkspace")) == []
+    assert run_stack(NET_003, ws, _endpoint("ws-pe", WS_ID.lower(), "amlworkspace")) == []
 
 
 def test_workspace_without_endpoint_fails() -> None:
     ws = _workspace()
-    assert _run(NET_003, ws) == [_no_endpoint(ws)]
+    assert run_stack(NET_003, ws) == [_no_endpoint(ws)]
 
 
 def test_endpoint_with_another_group_id_does_not_count() -> None:
     ws = _workspace()
-    assert _run(NET_003, ws, _endpoint("ws-pe", ws, "blob")) == [_no_endpoint(ws)]
+    assert run_stack(NET_003, ws, _endpoint("ws-pe", ws, "blob")) == [_no_endpoint(ws)]
 
 
 def test_endpoint_of_another_workspace_does_not_count() -> None:
     ws, other = _workspace(), _workspace("other", {"id": WS_ID.replace("/ws", "/other")})
     by_dependency = _endpoint("other-pe", other, "amlworkspace")
     by_id = _endpoint("other-pe2", WS_ID.replace("/ws", "/other"), "amlworkspace")
-    assert _run(NET_003, ws, other, by_dependency, by_id) == [_no_endpoint(ws)]
+    assert run_stack(NET_003, ws, other, by_dependency, by_id) == [_no_endpoint(ws)]
 
 
 def test_manual_connection_counts() -> None:
@@ -152,8 +127,8 @@ def test_manual_connection_counts() -> None:
             {"name": "m", "privateLinkServiceId": UNKNOWN_STRING_VALUE, "groupIds": ["amlworkspace"]}
         ]
     }
-    endpoint = _resource(ENDPOINT, "ws-pe", props, {"privateLinkServiceConnections": [ws]})
-    assert _run(NET_003, ws, endpoint) == []
+    endpoint = stack_resource(ENDPOINT, "ws-pe", props, {"privateLinkServiceConnections": [ws]})
+    assert run_stack(NET_003, ws, endpoint) == []
 
 
 def test_unknown_service_id_related_by_dependency_does_not_crash() -> None:
@@ -161,12 +136,12 @@ def test_unknown_service_id_related_by_dependency_does_not_crash() -> None:
     endpoint = _endpoint("ws-pe", ws, "amlworkspace")
     with pytest.raises(UnknownValueError):  # the id really is unknown, as at preview
         endpoint.props["privateLinkServiceConnections"][0]["privateLinkServiceId"]
-    assert _run(NET_003, ws, endpoint) == []
+    assert run_stack(NET_003, ws, endpoint) == []
 
 
 def test_versioned_tokens_are_related() -> None:
-    ws = _resource("azure-native:machinelearningservices/v20241001:Workspace", "ws", {"workspaceName": "ws"})
-    endpoint = _resource(
+    ws = stack_resource("azure-native:machinelearningservices/v20241001:Workspace", "ws", {"workspaceName": "ws"})
+    endpoint = stack_resource(
         "azure-native:network/v20240501:PrivateEndpoint",
         "ws-pe",
         {
@@ -176,8 +151,8 @@ def test_versioned_tokens_are_related() -> None:
         },
         {"privateLinkServiceConnections": [ws]},
     )
-    assert _run(NET_003, ws, endpoint) == []
-    assert _run(NET_003, ws) == [_no_endpoint(ws)]
+    assert run_stack(NET_003, ws, endpoint) == []
+    assert run_stack(NET_003, ws) == [_no_endpoint(ws)]
 
 
 # --- AML-NET-004: the workspace endpoint registers in both zones ----------------------------------------
@@ -193,44 +168,44 @@ def test_zone_group_related_by_dependency_passes() -> None:
     ws = _workspace()
     pe = _endpoint("ws-pe", ws, "amlworkspace")
     api, notebooks = _zone(API), _zone(NOTEBOOKS)
-    assert _run(NET_004, ws, pe, api, notebooks, _zone_group("ws-dns", pe, api, notebooks)) == []
+    assert run_stack(NET_004, ws, pe, api, notebooks, _zone_group("ws-dns", pe, api, notebooks)) == []
 
 
 def test_zones_named_by_arm_id_pass() -> None:
     ws = _workspace(props={"id": WS_ID})
     pe = _endpoint("ws-pe", WS_ID, "amlworkspace")
     # zones outside the stack (a hub subscription), named by id only
-    assert _run(NET_004, ws, pe, _zone_group("ws-dns", pe, API_ID, NOTEBOOKS_ID)) == []
+    assert run_stack(NET_004, ws, pe, _zone_group("ws-dns", pe, API_ID, NOTEBOOKS_ID)) == []
     # zones in the stack, related by id
     api, notebooks = _zone(API, API_ID), _zone(NOTEBOOKS, NOTEBOOKS_ID)
-    assert _run(NET_004, ws, pe, api, notebooks, _zone_group("ws-dns", pe, API_ID, NOTEBOOKS_ID)) == []
+    assert run_stack(NET_004, ws, pe, api, notebooks, _zone_group("ws-dns", pe, API_ID, NOTEBOOKS_ID)) == []
 
 
 def test_zone_without_zone_name_is_named_by_its_resource_name() -> None:
     ws = _workspace()
     pe = _endpoint("ws-pe", ws, "amlworkspace")
-    api = _resource(ZONE, API, {"location": "global"})
-    assert _run(NET_004, ws, pe, api, _zone_group("ws-dns", pe, api, NOTEBOOKS_ID)) == []
+    api = stack_resource(ZONE, API, {"location": "global"})
+    assert run_stack(NET_004, ws, pe, api, _zone_group("ws-dns", pe, api, NOTEBOOKS_ID)) == []
 
 
 def test_only_the_first_zone_fails() -> None:
     ws = _workspace()
     pe = _endpoint("ws-pe", ws, "amlworkspace")
     api = _zone(API)
-    assert _run(NET_004, ws, pe, api, _zone_group("ws-dns", pe, api)) == [_dns_missing(pe, NOTEBOOKS)]
+    assert run_stack(NET_004, ws, pe, api, _zone_group("ws-dns", pe, api)) == [_dns_missing(pe, NOTEBOOKS)]
 
 
 def test_endpoint_without_zone_group_fails() -> None:
     ws = _workspace()
     pe = _endpoint("ws-pe", ws, "amlworkspace")
-    assert _run(NET_004, ws, pe) == [_dns_missing(pe, API, NOTEBOOKS)]
+    assert run_stack(NET_004, ws, pe) == [_dns_missing(pe, API, NOTEBOOKS)]
 
 
 def test_zones_split_over_two_zone_groups_pass() -> None:
     ws = _workspace()
     pe = _endpoint("ws-pe", ws, "amlworkspace")
     api, notebooks = _zone(API), _zone(NOTEBOOKS)
-    assert _run(NET_004, ws, pe, api, notebooks, _zone_group("a", pe, api), _zone_group("b", pe, notebooks)) == []
+    assert run_stack(NET_004, ws, pe, api, notebooks, _zone_group("a", pe, api), _zone_group("b", pe, notebooks)) == []
 
 
 def test_zone_group_of_another_endpoint_does_not_count() -> None:
@@ -238,25 +213,25 @@ def test_zone_group_of_another_endpoint_does_not_count() -> None:
     pe, other_pe = _endpoint("ws-pe", ws, "amlworkspace"), _endpoint("other-pe", other, "amlworkspace")
     api, notebooks = _zone(API), _zone(NOTEBOOKS)
     stack = (ws, other, pe, other_pe, api, notebooks, _zone_group("other-dns", other_pe, api, notebooks))
-    assert _run(NET_004, *stack) == [_dns_missing(pe, API, NOTEBOOKS)]
+    assert run_stack(NET_004, *stack) == [_dns_missing(pe, API, NOTEBOOKS)]
 
 
 def test_unrelated_zones_in_the_stack_do_not_count() -> None:
     ws = _workspace()
     pe = _endpoint("ws-pe", ws, "amlworkspace")
     api, notebooks = _zone(API), _zone(NOTEBOOKS)
-    assert _run(NET_004, ws, pe, api, notebooks, _zone_group("ws-dns", pe, api)) == [_dns_missing(pe, NOTEBOOKS)]
+    assert run_stack(NET_004, ws, pe, api, notebooks, _zone_group("ws-dns", pe, api)) == [_dns_missing(pe, NOTEBOOKS)]
 
 
 def test_endpoints_without_the_workspace_group_are_not_judged() -> None:
     ws = _workspace()
-    assert _run(NET_004, ws, _endpoint("ws-pe", ws, "blob")) == []
+    assert run_stack(NET_004, ws, _endpoint("ws-pe", ws, "blob")) == []
 
 
 # --- AML-NET-008: the workspace's storage, key vault and registry have private endpoints ------------------
 def _dependencies(by_id: bool) -> tuple[PolicyResource, ...]:
     def dep(token: str, name: str, arm_id: str) -> PolicyResource:
-        return _resource(token, name, {"id": arm_id} if by_id else {})
+        return stack_resource(token, name, {"id": arm_id} if by_id else {})
 
     return dep(ACCOUNT, "st", ST_ID), dep(VAULT, "kv", KV_ID), dep(REGISTRY, "acr", ACR_ID)
 
@@ -282,19 +257,19 @@ def test_dependencies_related_by_dependency_pass() -> None:
         },
         deps={"storageAccount": [st], "keyVault": [kv], "containerRegistry": [acr]},
     )
-    assert _run(NET_008, ws, st, kv, acr, *_endpoints(st, kv, acr)) == []
+    assert run_stack(NET_008, ws, st, kv, acr, *_endpoints(st, kv, acr)) == []
 
 
 def test_dependencies_related_by_arm_id_pass() -> None:
     st, kv, acr = _dependencies(by_id=True)
     ws = _workspace(props={"storageAccount": ST_ID, "keyVault": KV_ID, "containerRegistry": ACR_ID})
-    assert _run(NET_008, ws, st, kv, acr, *_endpoints(ST_ID, KV_ID, ACR_ID)) == []
+    assert run_stack(NET_008, ws, st, kv, acr, *_endpoints(ST_ID, KV_ID, ACR_ID)) == []
 
 
 def test_dependencies_outside_the_stack_are_matched_on_their_id() -> None:
     ws = _workspace(props={"storageAccount": ST_ID, "keyVault": KV_ID, "containerRegistry": ACR_ID})
-    assert _run(NET_008, ws, *_endpoints(ST_ID, KV_ID, ACR_ID)) == []
-    assert _run(NET_008, ws, *_endpoints(ST_ID, KV_ID, ACR_ID, skip="vault")) == [
+    assert run_stack(NET_008, ws, *_endpoints(ST_ID, KV_ID, ACR_ID)) == []
+    assert run_stack(NET_008, ws, *_endpoints(ST_ID, KV_ID, ACR_ID, skip="vault")) == [
         _no_dependency_endpoint(ws, "keyVault", KV_ID, "vault")
     ]
 
@@ -311,7 +286,7 @@ def test_dependencies_outside_the_stack_are_matched_on_their_id() -> None:
 def test_a_missing_endpoint_fails(skip: str, prop: str, name: str) -> None:
     st, kv, acr = _dependencies(by_id=False)
     ws = _workspace(deps={"storageAccount": [st], "keyVault": [kv], "containerRegistry": [acr]})
-    assert _run(NET_008, ws, st, kv, acr, *_endpoints(st, kv, acr, skip=skip)) == [
+    assert run_stack(NET_008, ws, st, kv, acr, *_endpoints(st, kv, acr, skip=skip)) == [
         _no_dependency_endpoint(ws, prop, name, skip)
     ]
 
@@ -319,7 +294,7 @@ def test_a_missing_endpoint_fails(skip: str, prop: str, name: str) -> None:
 def test_dependency_without_any_endpoint_fails_per_group() -> None:
     st, _, _ = _dependencies(by_id=False)
     ws = _workspace(deps={"storageAccount": [st]})
-    assert _run(NET_008, ws, st) == [
+    assert run_stack(NET_008, ws, st) == [
         _no_dependency_endpoint(ws, "storageAccount", "st", "blob"),
         _no_dependency_endpoint(ws, "storageAccount", "st", "file"),
     ]
@@ -327,17 +302,17 @@ def test_dependency_without_any_endpoint_fails_per_group() -> None:
 
 def test_storage_account_no_workspace_names_is_not_flagged() -> None:
     st, kv, acr = _dependencies(by_id=False)
-    loose = _resource(ACCOUNT, "loose", {"id": f"{RG}/Microsoft.Storage/storageAccounts/loose"})
+    loose = stack_resource(ACCOUNT, "loose", {"id": f"{RG}/Microsoft.Storage/storageAccounts/loose"})
     ws = _workspace(deps={"storageAccount": [st], "keyVault": [kv], "containerRegistry": [acr]})
-    assert _run(NET_008, ws, st, kv, acr, loose, *_endpoints(st, kv, acr)) == []
+    assert run_stack(NET_008, ws, st, kv, acr, loose, *_endpoints(st, kv, acr)) == []
 
 
 def test_endpoints_of_another_account_do_not_count() -> None:
     st, kv, acr = _dependencies(by_id=False)
-    other = _resource(ACCOUNT, "other", {})
+    other = stack_resource(ACCOUNT, "other", {})
     ws = _workspace(deps={"storageAccount": [st], "keyVault": [kv], "containerRegistry": [acr]})
     endpoints = _endpoints(other, kv, acr)
-    assert _run(NET_008, ws, st, kv, acr, other, *endpoints) == [
+    assert run_stack(NET_008, ws, st, kv, acr, other, *endpoints) == [
         _no_dependency_endpoint(ws, "storageAccount", "st", "blob"),
         _no_dependency_endpoint(ws, "storageAccount", "st", "file"),
     ]
@@ -345,13 +320,13 @@ def test_endpoints_of_another_account_do_not_count() -> None:
 
 def test_a_dependency_of_another_type_is_not_the_storage_account() -> None:
     """A property dependency on, say, the resource group in the id's text does not make it the account."""
-    group = _resource("azure-native:resources:ResourceGroup", "rg", {})
+    group = stack_resource("azure-native:resources:ResourceGroup", "rg", {})
     ws = _workspace(props={"storageAccount": UNKNOWN_STRING_VALUE}, deps={"storageAccount": [group]})
-    assert _run(NET_008, ws, group) == []
+    assert run_stack(NET_008, ws, group) == []
 
 
 def test_workspace_naming_no_dependency_passes() -> None:
-    assert _run(NET_008, _workspace()) == []
+    assert run_stack(NET_008, _workspace()) == []
 
 
 # --- AML-NET-014: outbound rules coherent with the isolation mode ----------------------------------------

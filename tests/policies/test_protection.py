@@ -5,17 +5,15 @@ Stack rules get ``PolicyResource`` objects with proxied props, related by proper
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from aml_policies import protection
-from aml_policies.core import ResourceRule, Stack, StackRule, config_with_defaults
-from tests.policies.harness import applies, violations
+from aml_policies.core import ResourceRule, StackRule
+from tests.policies.harness import DELETE, applies, changed, run_stack, stack_resource, violations
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 LOCK = "azure-native:authorization:ManagementLockByScope"
@@ -36,38 +34,21 @@ TAGS = RULES["aml-cost-002-cost-allocation-tags"]
 assert isinstance(LOCKS, StackRule) and isinstance(BUDGETS, StackRule) and isinstance(TAGS, ResourceRule)
 
 
-def _resource(
-    token: str, name: str, props: dict[str, Any], deps: dict[str, list[PolicyResource]] | None = None
-) -> PolicyResource:
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return PolicyResource(
-        token,
-        unknown_checking_proxy(deserialize_properties(props)),
-        f"urn:pulumi:test::p::{token}::{name}",
-        name,
-        opts,
-        None,
-        None,
-        [d for targets in (deps or {}).values() for d in targets],
-        deps or {},
-    )
-
-
-def _run(rule: StackRule, *resources: PolicyResource) -> list[tuple[str, str]]:
-    return list(rule.check(Stack(list(resources)), config_with_defaults(rule.config, {})))
-
-
 # --- AML-REL-006: delete locks in production ----------------------------------------------------------------
 def _lock(name: str, scope: PolicyResource | str, level: str = "CanNotDelete") -> PolicyResource:
     """A lock on ``scope``: a resource (by dependency, its id unknown at preview) or an ARM id string."""
     props = {"lockName": name, "level": level, "scope": scope if isinstance(scope, str) else UNKNOWN_STRING_VALUE}
-    return _resource(LOCK, name, props, None if isinstance(scope, str) else {"scope": [scope]})
+    return stack_resource(LOCK, name, props, None if isinstance(scope, str) else {"scope": [scope]})
 
 
 def _estate(environment: str = "production") -> tuple[PolicyResource, ...]:
     """A workspace naming its storage, key vault, registry and CMK key by dependency, and those four."""
-    st, kv, acr = _resource(ACCOUNT, "st", {}), _resource(VAULT, "kv", {}), _resource(REGISTRY, "acr", {})
-    key = _resource(KEY, "cmk", {})
+    st, kv, acr = (
+        stack_resource(ACCOUNT, "st", {}),
+        stack_resource(VAULT, "kv", {}),
+        stack_resource(REGISTRY, "acr", {}),
+    )
+    key = stack_resource(KEY, "cmk", {})
     props = {
         "workspaceName": "ws",
         "tags": {"environment": environment},
@@ -80,7 +61,7 @@ def _estate(environment: str = "production") -> tuple[PolicyResource, ...]:
         },
     }
     deps = {"storageAccount": [st], "keyVault": [kv], "containerRegistry": [acr], "encryption": [kv, key]}
-    return _resource(WORKSPACE, "ws", props, deps), st, kv, acr, key
+    return stack_resource(WORKSPACE, "ws", props, deps), st, kv, acr, key
 
 
 def _unlocked(resource: PolicyResource, kind: str) -> tuple[str, str]:
@@ -89,23 +70,23 @@ def _unlocked(resource: PolicyResource, kind: str) -> tuple[str, str]:
 
 def test_locked_production_estate_passes() -> None:
     estate = _estate()
-    assert _run(LOCKS, *estate, *(_lock(f"{r.name}-lock", r) for r in estate)) == []
+    assert run_stack(LOCKS, *estate, *(_lock(f"{r.name}-lock", r) for r in estate)) == []
 
 
 def test_locks_related_by_arm_id_pass() -> None:
-    ws = _resource(
+    ws = stack_resource(
         WORKSPACE,
         "ws",
         {"workspaceName": "ws", "id": WS_ID, "tags": {"environment": "production"}, "storageAccount": ST_ID},
     )
-    st = _resource(ACCOUNT, "st", {"id": ST_ID})
-    assert _run(LOCKS, ws, st, _lock("ws-lock", WS_ID), _lock("st-lock", ST_ID)) == []
-    assert _run(LOCKS, ws, st, _lock("ws-lock", WS_ID.upper()), _lock("st-lock", ST_ID)) == []
+    st = stack_resource(ACCOUNT, "st", {"id": ST_ID})
+    assert run_stack(LOCKS, ws, st, _lock("ws-lock", WS_ID), _lock("st-lock", ST_ID)) == []
+    assert run_stack(LOCKS, ws, st, _lock("ws-lock", WS_ID.upper()), _lock("st-lock", ST_ID)) == []
 
 
 def test_unlocked_production_estate_fails_per_resource() -> None:
     ws, st, kv, acr, key = _estate()
-    assert _run(LOCKS, ws, st, kv, acr, key) == [
+    assert run_stack(LOCKS, ws, st, kv, acr, key) == [
         _unlocked(ws, "machinelearningservices:Workspace"),
         _unlocked(st, "storage:StorageAccount"),
         _unlocked(kv, "keyvault:Vault"),
@@ -126,26 +107,26 @@ def test_one_missing_lock_fails(missing: str) -> None:
     }
     locks = [_lock(f"{r.name}-lock", r) for r in estate if r.name != missing]
     unlocked = next(r for r in estate if r.name == missing)
-    assert _run(LOCKS, *estate, *locks) == [_unlocked(unlocked, kinds[missing])]
+    assert run_stack(LOCKS, *estate, *locks) == [_unlocked(unlocked, kinds[missing])]
 
 
 def test_read_only_lock_is_not_a_delete_lock() -> None:
     ws, *rest = _estate()
     locks = [_lock("ws-lock", ws, "ReadOnly"), *(_lock(f"{r.name}-lock", r) for r in rest)]
-    assert _run(LOCKS, ws, *rest, *locks) == [_unlocked(ws, "machinelearningservices:Workspace")]
+    assert run_stack(LOCKS, ws, *rest, *locks) == [_unlocked(ws, "machinelearningservices:Workspace")]
 
 
 @pytest.mark.parametrize("environment", ["exploration", None])
 def test_non_production_workspaces_need_no_locks(environment: str | None) -> None:
     ws, *rest = _estate("exploration")
     if environment is None:
-        ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(LOCKS, ws, *rest) == []
+        ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(LOCKS, ws, *rest) == []
 
 
 def test_lock_on_another_account_does_not_count() -> None:
     ws, st, kv, acr, key = _estate()
-    other = _resource(ACCOUNT, "other", {"id": ST_ID.replace("/st", "/other")})
+    other = stack_resource(ACCOUNT, "other", {"id": ST_ID.replace("/st", "/other")})
     locks = [
         _lock("ws-lock", ws),
         _lock("kv-lock", kv),
@@ -154,24 +135,24 @@ def test_lock_on_another_account_does_not_count() -> None:
         _lock("other-lock", other),
         _lock("other-lock2", ST_ID.replace("/st", "/other")),
     ]
-    assert _run(LOCKS, ws, st, kv, acr, key, other, *locks) == [_unlocked(st, "storage:StorageAccount")]
+    assert run_stack(LOCKS, ws, st, kv, acr, key, other, *locks) == [_unlocked(st, "storage:StorageAccount")]
 
 
 def test_account_no_workspace_names_is_not_flagged() -> None:
     estate = _estate()
-    loose = _resource(ACCOUNT, "loose", {})
-    assert _run(LOCKS, *estate, loose, *(_lock(f"{r.name}-lock", r) for r in estate)) == []
+    loose = stack_resource(ACCOUNT, "loose", {})
+    assert run_stack(LOCKS, *estate, loose, *(_lock(f"{r.name}-lock", r) for r in estate)) == []
 
 
 def test_unknown_scope_related_by_dependency_does_not_crash() -> None:
-    ws = _resource(
+    ws = stack_resource(
         WORKSPACE, "ws", {"workspaceName": "ws", "id": UNKNOWN_STRING_VALUE, "tags": {"environment": "production"}}
     )
     lock = _lock("ws-lock", ws)
     with pytest.raises(UnknownValueError):  # the scope really is unknown, as at preview
         lock.props["scope"]
-    assert _run(LOCKS, ws, lock) == []
-    assert _run(LOCKS, ws) == [_unlocked(ws, "machinelearningservices:Workspace")]
+    assert run_stack(LOCKS, ws, lock) == []
+    assert run_stack(LOCKS, ws) == [_unlocked(ws, "machinelearningservices:Workspace")]
 
 
 # --- AML-COST-001: a budget with notifications --------------------------------------------------------------
@@ -196,37 +177,41 @@ def _budget(notifications: dict[str, Any] | None) -> PolicyResource:
     }
     if notifications is not None:
         props["notifications"] = notifications
-    return _resource(BUDGET, "ml-budget", props)
+    return stack_resource(BUDGET, "ml-budget", props)
 
 
 def test_budget_with_notifications_passes() -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(BUDGETS, ws, _budget(NOTIFICATIONS)) == []
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(BUDGETS, ws, _budget(NOTIFICATIONS)) == []
     assert (
-        _run(BUDGETS, ws, _resource("azure-native:consumption/v20240801:Budget", "b", {"notifications": NOTIFICATIONS}))
+        run_stack(
+            BUDGETS,
+            ws,
+            stack_resource("azure-native:consumption/v20240801:Budget", "b", {"notifications": NOTIFICATIONS}),
+        )
         == []
     )
 
 
 @pytest.mark.parametrize("budgets", [[], [_budget(None)], [_budget({})]])
 def test_missing_budget_or_notifications_fails(budgets: list[PolicyResource]) -> None:
-    ws = _resource(WORKSPACE, "ws", {"workspaceName": "ws"})
-    assert _run(BUDGETS, ws, *budgets) == [
+    ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
+    assert run_stack(BUDGETS, ws, *budgets) == [
         ("the stack builds a workspace but no consumption budget with alert notifications", ws.urn)
     ]
 
 
 def test_reported_once_on_the_first_workspace() -> None:
-    first = _resource(WORKSPACE, "a", {"workspaceName": "a"})
-    second = _resource(WORKSPACE, "b", {"workspaceName": "b"})
-    assert _run(BUDGETS, first, second) == [
+    first = stack_resource(WORKSPACE, "a", {"workspaceName": "a"})
+    second = stack_resource(WORKSPACE, "b", {"workspaceName": "b"})
+    assert run_stack(BUDGETS, first, second) == [
         ("the stack builds a workspace but no consumption budget with alert notifications", first.urn)
     ]
 
 
 def test_stack_without_workspace_needs_no_budget() -> None:
-    assert _run(BUDGETS) == []
-    assert _run(BUDGETS, _resource(ACCOUNT, "st", {})) == []
+    assert run_stack(BUDGETS) == []
+    assert run_stack(BUDGETS, stack_resource(ACCOUNT, "st", {})) == []
 
 
 # --- AML-COST-002: cost-allocation tags -----------------------------------------------------------------------
@@ -235,12 +220,8 @@ ALL = "every resource carries team, environment, costCentre"
 
 
 def _tags(value: Any) -> dict[str, Any]:
-    props = copy.deepcopy(TAGGED)
-    if value is None:
-        del props["tags"]
-    else:
-        props["tags"] = value
-    return props
+    """``TAGGED`` with its tags replaced (removed when ``value`` is None)."""
+    return changed(TAGGED, "tags", DELETE if value is None else value)
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from aml_policies import registry
 from aml_policies.core import type_key
-from tests.policies.harness import applies, remediated, violations
+from tests.policies.harness import DELETE, applies, changed, remediated, violations
 
 TOKEN = "azure-native:containerregistry:Registry"
 VERSIONED = "azure-native:containerregistry/v20230101preview:Registry"
@@ -25,22 +24,7 @@ REGISTRY: dict[str, Any] = {
     "policies": {"retentionPolicy": {"status": "enabled", "days": 7}},
 }
 
-DELETE = object()
 RULES = {rule.policy_name: rule for rule in registry.RULES}
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``)."""
-    props = copy.deepcopy(base)
-    *parents, leaf = path.split(".")
-    node: Any = props
-    for part in parents:
-        node = node.setdefault(part, {})
-    if value is DELETE:
-        del node[leaf]
-    else:
-        node[leaf] = value
-    return props
 
 
 @pytest.mark.parametrize("token", [TOKEN, VERSIONED, "azure-native:containerregistry/v20250401:Registry"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from aml_policies import workspace
 from aml_policies.core import ResourceRule, type_key
-from tests.policies.harness import applies, remediated, violations
+from tests.policies.harness import DELETE, applies, changed, remediated, violations
 
 TOKEN = "azure-native:machinelearningservices:Workspace"
 VERSIONED = "azure-native:machinelearningservices/v20241001:Workspace"
@@ -37,22 +36,7 @@ WORKSPACE: dict[str, Any] = {
     "tags": {"environment": "production"},
 }
 
-DELETE = object()
 RULES = {rule.policy_name: rule for rule in workspace.RULES}
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``base`` with one dotted path set (or removed, with ``DELETE``)."""
-    props = copy.deepcopy(base)
-    *parents, leaf = path.split(".")
-    node: Any = props
-    for part in parents:
-        node = node.setdefault(part, {})
-    if value is DELETE:
-        del node[leaf]
-    else:
-        node[leaf] = value
-    return props
 
 
 @pytest.mark.parametrize("token", [TOKEN, VERSIONED])
