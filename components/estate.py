@@ -228,11 +228,16 @@ class EstateArgs:
 
 
 class Estate(pulumi.ComponentResource):
-    """Resource group, identity, monitoring, Key Vault + CMK, storage, registry, network, workspace, RBAC."""
+    """Resource group, identity, monitoring, Key Vault + CMK, storage, registry, network, workspace, RBAC,
+    budget, governance assignments; then the compute, AKS and endpoints the arguments ask for."""
 
     resource_group_name: pulumi.Output[str]
     workspace_id: pulumi.Output[str]
     workspace_name: pulumi.Output[str]
+    compute_ids: dict[str, pulumi.Output[str]]
+    """Compute resource ids by compute name: clusters, instances and the attached AKS compute."""
+    aks_identity: managedidentity.UserAssignedIdentity | None = None
+    """The AKS control plane's identity, when there is an AKS cluster."""
 
     def __init__(self, name: str, args: EstateArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(name, args)
@@ -439,7 +444,7 @@ class Estate(pulumi.ComponentResource):
             **{n: c.compute_id for n, c in self.instances.items()},
             **(
                 {args.aks.compute_name: self.inference_cluster.compute_id}
-                if self.inference_cluster and args.aks
+                if args.aks and self.inference_cluster
                 else {}
             ),
         }

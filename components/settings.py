@@ -557,7 +557,7 @@ def _online_rules(settings: StackSettings, endpoint: OnlineEndpointSettings) -> 
     low = PRODUCTION_MIN_INSTANCES if settings.production else 1
     stages: dict[str, DeploymentStage] = {}
     for i, d in enumerate(endpoint.deployments):
-        at = (*here, "deployments", i)
+        at: tuple[str | int, ...] = (*here, "deployments", i)
         if d.name in stages:
             yield (*at, "name"), d.name, "a deployment name not used by another deployment of this endpoint"
         stages[d.name] = d.stage

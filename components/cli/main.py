@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_PROGRAM_FAILED = 0, 1, 2, 3
+#: Where the plan spends its time (seconds), written to $HARDENED_AML_TIMINGS when set (used by bench/).
+TIMINGS: dict[str, float] = {}
 FORMATS = ("table", "json", "markdown", "html", "sarif")
 
 
@@ -134,7 +138,9 @@ def evaluate(
         for p in planned
     ]
     custom = {p["urn"] for p in planned if p["custom"]}
+    started = time.perf_counter()
     with PackClient(project.directory / "policies") as pack:
+        TIMINGS["pack_start_s"] = time.perf_counter() - started
         info = pack.info()
         try:
             policyconfig.validate(policy_config, _schemas(info))
@@ -142,8 +148,11 @@ def evaluate(
             raise BadInput(f"--policy-config: {exc}") from None
         pack.configure(_expand_all(policy_config, [p.name for p in info.policies]))
         pack.configure_stack(project=project.name, stack=stack)
+        analysing = time.perf_counter()
         analyses = [(r.urn, pack.analyze(r)) for r in resources if r.urn in custom]
+        TIMINGS["analyze_s"], TIMINGS["analyzed"] = time.perf_counter() - analysing, len(analyses)
         stack_analysis = pack.analyze_stack(resources)
+        TIMINGS["pack_s"] = time.perf_counter() - started
     return build_report(
         stack=stack,
         project=project.name,
@@ -196,7 +205,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         policy_config_path = default if default.is_file() else None
     policy_config = load_policy_config(policy_config_path)
     _progress(args.quiet, f"planning stack {args.stack!r} under Pulumi's test engine (no credentials, no network)")
+    started = time.perf_counter()
     planned = plan_resources(project, args.stack)
+    TIMINGS["engine_s"] = time.perf_counter() - started
     _progress(args.quiet, f"{len(planned)} resources registered; evaluating them with the policy pack over gRPC")
     report = evaluate(project, args.stack, planned, policy_config)
     from hardened_aml.cli.report import render
@@ -211,6 +222,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         args.quiet,
         f"{report.mandatory_violations} mandatory, {report.advisory_violations} advisory violation(s)",
     )
+    if os.environ.get("HARDENED_AML_TIMINGS"):
+        Path(os.environ["HARDENED_AML_TIMINGS"]).write_text(json.dumps(TIMINGS), encoding="utf-8")
     return EXIT_VIOLATIONS if report.mandatory_violations else EXIT_OK
 
 

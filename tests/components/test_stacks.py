@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+
+from hardened_aml.errors import InvalidInputError
+from hardened_aml.settings import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 UNTAGGABLE = {
@@ -21,6 +25,10 @@ UNTAGGABLE = {
     "azure-native:authorization:RoleAssignment",
     "azure-native:authorization:ManagementLockByScope",
     "azure-native:consumption:Budget",
+    # No tags property in their ARM schemas (policyAssignments, extensions, trustedAccessRoleBindings).
+    "azure-native:authorization:PolicyAssignment",
+    "azure-native:kubernetesconfiguration:Extension",
+    "azure-native:containerservice:TrustedAccessRoleBinding",
 }
 STATEFUL = {
     "azure-native:machinelearningservices:Workspace",
@@ -145,3 +153,215 @@ def test_role_assignment_names_differ_between_stacks():
         }
 
     assert names("dev") and names("prod") and not names("dev") & names("prod")
+
+
+# --- compute, serving and governance in the stacks -------------------------------------------------------
+COMPUTE = "azure-native:machinelearningservices:Compute"
+
+
+def _one(stack: str, type_: str, **inputs: Any) -> dict[str, Any]:
+    found = [
+        r for r in planned(stack) if r["type"] == type_ and all(r["inputs"].get(k) == v for k, v in inputs.items())
+    ]
+    assert len(found) == 1, (type_, inputs, len(found))
+    return found[0]
+
+
+def test_prod_plans_every_production_component():
+    types = {r["type"] for r in planned("prod")}
+    assert {
+        "hardened-aml:index:ComputeCluster",
+        "hardened-aml:index:InferenceCluster",
+        "hardened-aml:index:OnlineEndpoint",
+        "hardened-aml:index:BatchEndpoint",
+        "hardened-aml:index:Governance",
+        "hardened-aml:index:Budget",
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:containerservice:AgentPool",
+        "azure-native:kubernetesconfiguration:Extension",
+        "azure-native:machinelearningservices:OnlineDeployment",
+        "azure-native:monitor:AutoscaleSetting",
+        "azure-native:machinelearningservices:BatchDeployment",
+        "azure-native:authorization:PolicyAssignment",
+    } <= types
+    assert "hardened-aml:index:ComputeInstance" not in types  # personal instances are for exploration
+
+
+def test_prod_clusters_are_dedicated():  # AML-REL-005
+    for name, purpose in (("cpu-train", "Training"), ("cpu-batch", "BatchInference")):
+        cluster = _one("prod", COMPUTE, computeName=name)
+        props = cluster["inputs"]["properties"]
+        assert props["computeType"] == "AmlCompute" and purpose in props["description"]
+        assert props["properties"]["vmPriority"] == "Dedicated"
+        assert props["properties"]["enableNodePublicIp"] is False
+        assert props["properties"]["scaleSettings"]["minNodeCount"] == 0
+
+
+def test_prod_attaches_zonal_aks():  # AML-AKS-001
+    attach = _one("prod", COMPUTE, computeName="aks-inference")
+    aks = _one("prod", "azure-native:containerservice:ManagedCluster")
+    assert attach["inputs"]["properties"]["computeType"] == "Kubernetes"
+    assert attach["inputs"]["properties"]["resourceId"] == aks["id"]
+    assert aks["inputs"]["apiServerAccessProfile"]["enablePrivateCluster"] is True
+    pools = [*aks["inputs"]["agentPoolProfiles"], _one("prod", "azure-native:containerservice:AgentPool")["inputs"]]
+    assert all(p["availabilityZones"] == ["1", "2", "3"] and p["minCount"] >= 3 for p in pools)
+
+
+def test_prod_online_endpoint_blue_green_with_autoscale():
+    endpoint = _one("prod", "azure-native:machinelearningservices:OnlineEndpoint")
+    assert endpoint["inputs"]["properties"]["traffic"] == {"blue": 90, "green": 10}  # AML-REL-004
+    assert endpoint["inputs"]["properties"]["publicNetworkAccess"] == "Disabled"  # AML-NET-013
+    assert endpoint["inputs"]["properties"]["authMode"] == "AADToken"  # AML-IAM-007
+    deployments = {
+        r["inputs"]["deploymentName"]: r
+        for r in planned("prod")
+        if r["type"] == "azure-native:machinelearningservices:OnlineDeployment"
+    }
+    assert set(deployments) == {"blue", "green"}
+    for d in deployments.values():
+        assert d["inputs"]["sku"]["capacity"] >= 3  # AML-REL-007
+        assert d["inputs"]["properties"]["model"].startswith("azureml://registries/azureml/models/")
+    targets = {
+        r["inputs"]["targetResourceUri"]
+        for r in planned("prod")
+        if r["type"] == "azure-native:monitor:AutoscaleSetting"
+    }
+    assert targets == {d["id"] for d in deployments.values()}  # AML-CMP-004
+
+
+def test_prod_batch_endpoint_runs_on_the_batch_cluster():
+    deployment = _one("prod", "azure-native:machinelearningservices:BatchDeployment")
+    assert deployment["inputs"]["properties"]["compute"] == _one("prod", COMPUTE, computeName="cpu-batch")["id"]
+    endpoint = _one("prod", "azure-native:machinelearningservices:BatchEndpoint")
+    assert endpoint["inputs"]["properties"]["defaults"] == {"deploymentName": "batch-v1"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_governance_is_assigned_at_the_resource_group(stack):
+    rg = _one(stack, "azure-native:resources:ResourceGroup")
+    assignments = [r for r in planned(stack) if r["type"] == "azure-native:authorization:PolicyAssignment"]
+    controls = {a["inputs"]["metadata"]["hardened-aml/control"] for a in assignments}
+    assert {"AML-GOV-001", "AML-GOV-002", "AML-GOV-006", "AML-GOV-007", "AML-GOV-008"} <= controls
+    assert all(a["inputs"]["scope"] == rg["id"] and a["inputs"]["enforcementMode"] == "Default" for a in assignments)
+
+
+def test_dev_has_an_idle_shutdown_instance_and_a_cluster_that_scales_to_zero():
+    instance = _one("dev", COMPUTE, computeName="ci-haml-dev-user1")["inputs"]
+    assert instance["properties"]["computeType"] == "ComputeInstance"
+    assert instance["properties"]["properties"]["idleTimeBeforeShutdown"] == "PT60M"  # AML-CMP-002
+    assert instance["tags"]["hardened-aml/image-epoch"] == "2026-11-27"  # AML-GOV-007
+    cluster = _one("dev", COMPUTE, computeName="cpu-train")["inputs"]
+    assert cluster["properties"]["properties"]["scaleSettings"]["minNodeCount"] == 0  # AML-CMP-001
+    assert cluster["properties"]["properties"]["vmPriority"] == "LowPriority"
+    assert cluster["tags"]["hardened-aml/interruptible"] == "true"  # AML-REL-005: asked for by name
+    assert not any(r["type"] == "azure-native:containerservice:ManagedCluster" for r in planned("dev"))
+
+
+# Bad config: the whole program, exit 2 and one line naming the key and what is allowed (one per section) ...
+@pytest.mark.parametrize(
+    ("old", "new", "key", "allowed"),
+    [
+        ("        vmSize: Standard_D4s_v5\n", "        vmSize: Standard_M128s\n", "compute.clusters.1.vmSize",
+         "Standard_D4s_v5"),
+        ("        blue: 90\n", "        blue: 85\n", "inference.onlineEndpoint.traffic", "sum to 100"),
+        ("    enforcement: Default\n", "    enforcement: Audit\n", "governance.enforcement",
+         "'Default' or 'DoNotEnforce'"),
+    ],
+    ids=["compute", "inference", "governance"],
+)  # fmt: skip
+def test_bad_section_is_one_line_and_exit_2(tmp_path, old, new, key, allowed):
+    (tmp_path / "stacks").mkdir()
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    text = (ROOT / "stacks" / "Pulumi.prod.yaml").read_text()
+    assert old in text
+    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(text.replace(old, new, 1))
+    result = _plan("prod", project_dir=tmp_path, main=str(ROOT))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"hardened-aml:{key}:" in lines[0] and allowed in lines[0], lines
+
+
+# ... and the rules of each key, on the parsed stack file (no engine needed).
+def _values(stack: str) -> dict[str, Any]:
+    config = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k.partition(":")[2]: v for k, v in config.items() if k.startswith("hardened-aml:")}
+
+
+def _refused(stack: str, edit: Any) -> InvalidInputError:
+    values = _values(stack)
+    edit(values)
+    with pytest.raises(InvalidInputError) as caught:
+        parse(values)
+    assert "\n" not in str(caught.value)
+    return caught.value
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_parse(stack):
+    settings = parse(_values(stack))
+    assert settings.compute.clusters
+
+
+def _set(path: str, value: Any) -> Any:
+    def edit(values: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = values
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("stack", "path", "value", "key", "allowed"),
+    [
+        ("dev", "compute.clusters.0.tier", "Spot", "compute.clusters.0.tier",
+         "'Dedicated' or 'LowPriorityInterruptible'"),
+        ("dev", "compute.clusters.0.maxNodes", 50, "compute.clusters.0.maxNodes", "less than or equal to 10"),
+        ("dev", "compute.clusters.0.idleBeforeScaleDown", "PT2H", "compute.clusters.0.idleBeforeScaleDown", "PT30M"),
+        ("dev", "compute.clusters.0.gpu", True, "compute.clusters.0.gpu", "one of name, vmSize"),
+        ("dev", "compute.instances.0.imageEpoch", "2020-01-01", "compute.instances.0.imageEpoch", "AML-GOV-007"),
+        ("dev", "compute.instances.0.idleTimeBeforeShutdown", "PT5M", "compute.instances.0.idleTimeBeforeShutdown",
+         "PT15M to P3D"),
+        ("dev", "compute.instances.0.name", "cpu-train", "compute.instances.0.name", "not used by another"),
+        ("prod", "inference.aks.podCidr", "10.41.0.0/16", "inference.aks.podCidr", "network.addressSpace"),
+        ("prod", "inference.aks.serviceCidr", "10.244.0.0/20", "inference.aks.serviceCidr", "podCidr"),
+        ("prod", "inference.aks.transport", "http", "inference.aks.transport",
+         "'https' or 'http-insecure-for-testing'"),
+        ("prod", "inference.aks.tls", None, "inference.aks.tls", "cname and secretName"),
+        ("prod", "inference.aks.routerExposure", "public", "inference.aks.routerExposure", "internalLoadBalancer"),
+        ("prod", "inference.aks.inferencePool.minCount", 1, "inference.aks.inferencePool.minCount", "3 or more"),
+        ("prod", "inference.onlineEndpoint.authMode", "None", "inference.onlineEndpoint.authMode",
+         "'AADToken' or 'Key'"),
+        ("prod", "inference.onlineEndpoint.traffic", {"blue": 90, "purple": 10},
+         "inference.onlineEndpoint.traffic.purple", "blue, green"),
+        ("prod", "inference.onlineEndpoint.deployments.1.stage", "New", "inference.onlineEndpoint.traffic.green",
+         "stage Existing"),
+        ("prod", "inference.onlineEndpoint.deployments.0.instanceCount", 2,
+         "inference.onlineEndpoint.deployments.0.instanceCount", "3 or more"),
+        ("prod", "inference.onlineEndpoint.deployments.0.model", "azureml://registries/other/models/m/versions/1",
+         "inference.onlineEndpoint.deployments.0.model", "governance.allowedModelRegistry"),
+        ("prod", "inference.batchEndpoint.cluster", "cpu-train", "inference.batchEndpoint.cluster", "cpu-batch"),
+        ("prod", "governance.allowedPythonIndexes", ["http://pypi.org/simple"], "governance.allowedPythonIndexes.0",
+         "https"),
+        ("prod", "governance.enforcement", "Off", "governance.enforcement", "'Default' or 'DoNotEnforce'"),
+    ],
+)  # fmt: skip
+def test_bad_key_is_named_with_what_is_allowed(stack, path, value, key, allowed):
+    err = _refused(stack, _set(path, value))
+    assert err.key == f"hardened-aml:{key}", str(err)
+    assert allowed in err.allowed, str(err)
+
+
+def test_traffic_must_sum_to_100():
+    err = _refused("prod", _set("inference.onlineEndpoint.traffic", {"blue": 90, "green": 5}))
+    assert err.key == "hardened-aml:inference.onlineEndpoint.traffic" and "sum to 100" in err.allowed
+
+
+def test_mirror_traffic_at_most_50():
+    err = _refused("prod", _set("inference.onlineEndpoint.mirrorTraffic", {"green": 60}))
+    assert err.key.startswith("hardened-aml:inference.onlineEndpoint.mirrorTraffic")

@@ -1,0 +1,401 @@
+"""Mutation tests: one insecure change to the compliant fixture, flagged by exactly the control's policies.
+
+Each row of :data:`MUTATIONS` starts from the resources ``tests/fixtures/sdk_program.py`` registers in its
+compliant variant (which draw no diagnostic), applies one change (set or delete a property, or remove or
+alter a related resource for the stack rules), sends every resource through the pack over its gRPC protocol
+(``Analyze`` each, then ``AnalyzeStack``) and asserts that the policies of the new diagnostics are exactly
+the policies tagged ``control:<id>`` for that control: the change is caught, by the right rule, and by no
+other. The table must cover every kind="policy" control of the catalogue.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+
+from aml_catalogue import load
+from hardened_aml.testing import Diagnostic, PolicyPack
+from tests.conftest import ROOT
+from tests.fixtures.sdk_plan import planned, resources
+
+Entries = dict[str, dict[str, Any]]
+"""The compliant registrations by resource name (``urn, type, name, inputs, property_dependencies, ...``)."""
+Mutation = Callable[[Entries], None]
+
+SUBNET_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sdk/providers/Microsoft.Network/"
+    "virtualNetworks/vnet-sdk/subnets/compute"
+)
+
+
+# --- mutations ---------------------------------------------------------------------------------------
+def _walk(node: Any, parts: Sequence[str]) -> Any:
+    for part in parts:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    return node
+
+
+def set_(name: str, path: str, value: Any, *, deps: Sequence[str] | None = None) -> Mutation:
+    """Set ``path`` (dotted, list indices as numbers) in ``name``'s inputs to ``value`` (or to what
+    ``value(entries)`` returns); ``deps`` replaces the engine dependencies of the top-level property with
+    those resources, as a program that wrote this value would have them."""
+
+    def mutate(entries: Entries) -> None:
+        entry = entries[name]
+        new = value(entries) if callable(value) else value
+        *parents, leaf = path.split(".")
+        node = _walk(entry["inputs"], parents)
+        if isinstance(node, list):
+            node[int(leaf)] = copy.deepcopy(new)
+        else:
+            node[leaf] = copy.deepcopy(new)
+        if deps is not None:
+            entry["property_dependencies"][path.split(".")[0]] = [entries[d]["urn"] for d in deps]
+
+    return mutate
+
+
+def delete(name: str, path: str) -> Mutation:
+    """Delete ``path`` from ``name``'s inputs (the property is left unset; its dependencies go with it)."""
+
+    def mutate(entries: Entries) -> None:
+        entry = entries[name]
+        *parents, leaf = path.split(".")
+        node = _walk(entry["inputs"], parents)
+        del node[leaf]
+        if not parents:
+            entry["property_dependencies"].pop(leaf, None)
+
+    return mutate
+
+
+def remove(*names: str) -> Mutation:
+    """Remove resources from the stack, as a program that never created them."""
+
+    def mutate(entries: Entries) -> None:
+        for name in names:
+            del entries[name]
+
+    return mutate
+
+
+def retype(name: str, type_token: str) -> Mutation:
+    """Register ``name`` under another type token (e.g. an explicit API-version module's)."""
+
+    def mutate(entries: Entries) -> None:
+        entries[name]["type"] = type_token
+
+    return mutate
+
+
+def both(*mutations: Mutation) -> Mutation:
+    """One change made in several places (a control whose policies judge different resource types)."""
+
+    def mutate(entries: Entries) -> None:
+        for mutation in mutations:
+            mutation(entries)
+
+    return mutate
+
+
+#: (control, what the careless change is, the change). At least one row per kind="policy" control.
+MUTATIONS: list[tuple[str, str, Mutation]] = [
+    # --- network -------------------------------------------------------------------------------------
+    ("AML-NET-001", "workspace reachable from the internet", set_("workspace", "publicNetworkAccess", "Enabled")),
+    (
+        "AML-NET-001",
+        "public access behind the VNet, on a versioned type token",
+        both(
+            retype("workspace", "azure-native:machinelearningservices/v20240401:Workspace"),
+            set_("workspace", "allowPublicAccessWhenBehindVnet", True),
+        ),
+    ),
+    (
+        "AML-NET-002",
+        "managed VNet allows internet outbound",
+        set_("workspace", "managedNetwork.isolationMode", "AllowInternetOutbound"),
+    ),
+    ("AML-NET-003", "no private endpoint for the workspace", remove("pe-workspace", "pe-workspace-dns")),
+    (
+        "AML-NET-003",
+        "the workspace's endpoint targets another sub-resource",
+        set_("pe-workspace", "privateLinkServiceConnections.0.groupIds", ["notebooks"]),
+    ),
+    (
+        "AML-NET-004",
+        "only the first workspace DNS zone (the built-in DINE policy's)",
+        set_(
+            "pe-workspace-dns",
+            "privateDnsZoneConfigs",
+            lambda entries: entries["pe-workspace-dns"]["inputs"]["privateDnsZoneConfigs"][:1],
+            deps=["zone-api"],
+        ),
+    ),
+    ("AML-NET-004", "no DNS zone group for the workspace endpoint", remove("pe-workspace-dns")),
+    ("AML-NET-005", "storage firewall allows by default", set_("storage", "networkRuleSet.defaultAction", "Allow")),
+    ("AML-NET-005", "storage public network access unset", delete("storage", "publicNetworkAccess")),
+    ("AML-NET-006", "key vault reachable publicly", set_("vault", "properties.publicNetworkAccess", "enabled")),
+    ("AML-NET-007", "registry reachable publicly", set_("registry", "publicNetworkAccess", "Enabled")),
+    ("AML-NET-008", "no file endpoint for the workspace storage", remove("pe-file", "pe-file-dns")),
+    ("AML-NET-008", "no endpoint for the registry", remove("pe-registry", "pe-registry-dns")),
+    (
+        "AML-NET-009",
+        "compute instance with a public IP",
+        set_("instance", "properties.properties.enableNodePublicIp", True),
+    ),
+    (
+        "AML-NET-009",
+        "cluster public IP left to the default",
+        delete("cluster", "properties.properties.enableNodePublicIp"),
+    ),
+    (
+        "AML-NET-010",
+        "cluster SSH port left NotSpecified",
+        set_("cluster", "properties.properties.remoteLoginPortPublicAccess", "NotSpecified"),
+    ),
+    (
+        "AML-NET-010",
+        "compute instance SSH open",
+        set_("instance", "properties.properties.sshSettings.sshPublicAccess", "Enabled"),
+    ),
+    (
+        "AML-NET-011",
+        "a subnet on compute in a managed VNet",
+        set_("cluster", "properties.properties.subnet", {"id": SUBNET_ID}),
+    ),
+    (
+        "AML-NET-012",
+        "serverless compute with public IPs",
+        set_("workspace", "serverlessComputeSettings.serverlessComputeNoPublicIP", False),
+    ),
+    (
+        "AML-NET-013",
+        "public online endpoint and deployment egress",
+        both(
+            set_("online", "properties.publicNetworkAccess", "Enabled"),
+            set_("online-blue", "properties.egressPublicNetworkAccess", "Enabled"),
+        ),
+    ),
+    (
+        "AML-NET-014",
+        "two outbound rules to the same destination",
+        set_(
+            "workspace",
+            "managedNetwork.outboundRules",
+            {
+                "pypi": {"type": "FQDN", "destination": "pypi.org"},
+                "pypi-again": {"type": "FQDN", "destination": "pypi.org"},
+            },
+        ),
+    ),
+    # --- identity and access -------------------------------------------------------------------------
+    (
+        "AML-IAM-001",
+        "system-assigned identity alongside the user-assigned one",
+        set_("workspace", "identity.type", "SystemAssigned,UserAssigned"),
+    ),
+    ("AML-IAM-001", "no primary user-assigned identity", delete("workspace", "primaryUserAssignedIdentity")),
+    ("AML-IAM-002", "cluster local auth on", set_("cluster", "properties.disableLocalAuth", False)),
+    ("AML-IAM-002", "instance local auth left to the default", delete("instance", "properties.disableLocalAuth")),
+    ("AML-IAM-003", "a workspace role for a single user", set_("ws-data-scientists", "principalType", "User")),
+    (
+        "AML-IAM-003",
+        "Owner on the workspace",
+        set_(
+            "ws-data-scientists",
+            "roleDefinitionId",
+            "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/"
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        ),
+    ),
+    ("AML-IAM-004", "key vault access policies", set_("vault", "properties.enableRbacAuthorization", False)),
+    ("AML-IAM-005", "registry admin user", set_("registry", "adminUserEnabled", True)),
+    ("AML-IAM-005", "registry anonymous pull", set_("registry", "anonymousPullEnabled", True)),
+    ("AML-IAM-006", "storage shared keys", set_("storage", "allowSharedKeyAccess", True)),
+    ("AML-IAM-007", "online endpoint auth mode unset", delete("online", "properties.authMode")),
+    ("AML-IAM-008", "cluster with a system-assigned identity", set_("cluster", "identity", {"type": "SystemAssigned"})),
+    ("AML-IAM-009", "datastores with access keys", set_("workspace", "systemDatastoresAuthMode", "AccessKey")),
+    (
+        "AML-IAM-010",
+        "a shared compute instance",
+        delete("instance", "properties.properties.personalComputeInstanceSettings"),
+    ),
+    # --- encryption and data -------------------------------------------------------------------------
+    ("AML-ENC-001", "no customer-managed key", delete("workspace", "encryption")),
+    ("AML-ENC-001", "customer-managed key disabled", set_("workspace", "encryption.status", "Disabled")),
+    ("AML-ENC-002", "TLS 1.0 allowed", set_("storage", "minimumTlsVersion", "TLS1_0")),
+    ("AML-ENC-002", "HTTP allowed", set_("storage", "enableHttpsTrafficOnly", False)),
+    ("AML-ENC-003", "no key rotation policy", delete("cmk", "properties.rotationPolicy")),
+    ("AML-ENC-004", "no high-business-impact flag", set_("workspace", "hbiWorkspace", False)),
+    ("AML-DAT-001", "anonymous blob access", set_("storage", "allowBlobPublicAccess", True)),
+    ("AML-DAT-002", "one-day blob soft delete", set_("blob", "deleteRetentionPolicy.days", 1)),
+    ("AML-DAT-002", "no blob versioning", set_("blob", "isVersioningEnabled", False)),
+    ("AML-DAT-003", "no purge protection", delete("vault", "properties.enablePurgeProtection")),
+    ("AML-DAT-003", "soft delete off", set_("vault", "properties.enableSoftDelete", False)),
+    ("AML-DAT-004", "no registry retention", set_("registry", "policies.retentionPolicy.status", "disabled")),
+    # --- reliability ---------------------------------------------------------------------------------
+    ("AML-REL-001", "zone- but not geo-redundant storage in production", set_("storage", "sku.name", "Standard_ZRS")),
+    ("AML-REL-002", "registry not zone-redundant", set_("registry", "zoneRedundancy", "Disabled")),
+    (
+        "AML-REL-003",
+        "a workspace that is neither exploration nor production",
+        set_("workspace", "tags.environment", "shared"),
+    ),
+    (
+        "AML-REL-004",
+        "traffic sums to 110 and names a deployment that does not exist",
+        set_("online", "properties.traffic", {"blue": 100, "green": 10}),
+    ),
+    (
+        "AML-REL-005",
+        "a low-priority cluster that batch inference runs on",
+        set_("cluster", "properties.properties.vmPriority", "LowPriority"),
+    ),
+    ("AML-REL-006", "no lock on the customer-managed key", remove("lock-cmk")),
+    (
+        "AML-REL-006",
+        "a ReadOnly lock instead of CanNotDelete on the workspace",
+        set_("lock-workspace", "level", "ReadOnly"),
+    ),
+    ("AML-REL-007", "one instance in production", set_("online-blue", "sku.capacity", 1)),
+    ("AML-REL-008", "no readiness probe", delete("online-blue", "properties.readinessProbe")),
+    # --- compute and cost ----------------------------------------------------------------------------
+    (
+        "AML-CMP-001",
+        "cluster idles two hours before scaling down",
+        set_("cluster", "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown", "PT2H"),
+    ),
+    ("AML-CMP-001", "cluster keeps a node", set_("cluster", "properties.properties.scaleSettings.minNodeCount", 1)),
+    ("AML-CMP-002", "instance never shuts down", delete("instance", "properties.properties.idleTimeBeforeShutdown")),
+    (
+        "AML-CMP-002",
+        "instance idle shutdown out of range",
+        set_("instance", "properties.properties.idleTimeBeforeShutdown", "PT5M"),
+    ),
+    ("AML-CMP-003", "a size off the list", set_("instance", "properties.properties.vmSize", "Standard_ND96asr_v4")),
+    ("AML-CMP-003", "too many nodes", set_("cluster", "properties.properties.scaleSettings.maxNodeCount", 50)),
+    ("AML-CMP-004", "no autoscale setting", remove("online-blue-autoscale")),
+    ("AML-CMP-004", "autoscale setting disabled", set_("online-blue-autoscale", "enabled", False)),
+    ("AML-COST-001", "no budget", remove("budget")),
+    ("AML-COST-001", "a budget without alerts", delete("budget", "notifications")),
+    ("AML-COST-002", "storage without a cost centre", delete("storage", "tags.costCentre")),
+    ("AML-COST-002", "untagged private DNS zone", delete("zone-api", "tags")),
+    # --- operations ----------------------------------------------------------------------------------
+    ("AML-MON-001", "no workspace diagnostics", remove("diag-workspace")),
+    ("AML-MON-001", "workspace diagnostics without logs", set_("diag-workspace", "logs", [])),
+    ("AML-MON-002", "no registry diagnostics", remove("diag-registry")),
+    ("AML-MON-002", "storage diagnostics without a destination", delete("diag-storage", "workspaceId")),
+    ("AML-MON-003", "classic Application Insights", set_("insights", "ingestionMode", "ApplicationInsights")),
+    (
+        "AML-MON-004",
+        "deployment without Application Insights",
+        set_("online-blue", "properties.appInsightsEnabled", False),
+    ),
+    # --- AKS -----------------------------------------------------------------------------------------
+    (
+        "AML-AKS-001",
+        "node pools in one zone",
+        both(
+            set_("aks", "agentPoolProfiles.0.availabilityZones", ["1"]),
+            delete("aks-inference", "availabilityZones"),
+        ),
+    ),
+    ("AML-AKS-002", "public API server", set_("aks", "apiServerAccessProfile.enablePrivateCluster", False)),
+    ("AML-AKS-003", "local accounts on", set_("aks", "disableLocalAccounts", False)),
+    ("AML-AKS-004", "Free tier", set_("aks", "sku.tier", "Free")),
+    ("AML-AKS-005", "kubenet without network policy", set_("aks", "networkProfile.networkPlugin", "kubenet")),
+    ("AML-AKS-006", "no auto-upgrade channel", set_("aks", "autoUpgradeProfile.upgradeChannel", "none")),
+    ("AML-AKS-007", "no Azure Policy add-on", set_("aks", "addonProfiles.azurepolicy.enabled", False)),
+    (
+        "AML-AKS-008",
+        "no autoscaler on the system pool, an untainted user pool",
+        both(
+            set_("aks", "agentPoolProfiles.0.enableAutoScaling", False),
+            delete("aks-inference", "nodeTaints"),
+        ),
+    ),
+]
+
+
+# --- fixtures ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PolicyPack]:
+    with PolicyPack(ROOT / "policies") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def by_control(pack: PolicyPack) -> dict[str, set[str]]:
+    """Control id -> the names of the policies tagged ``control:<id>`` (from ``GetAnalyzerInfo``)."""
+    found: dict[str, set[str]] = {}
+    for policy in pack.client.info().policies:
+        for tag in policy.tags:
+            if tag.startswith("control:"):
+                found.setdefault(tag.split(":", 1)[1], set()).add(policy.name)
+    return found
+
+
+def _compliant() -> Entries:
+    return {e["name"]: e for e in planned("compliant")}
+
+
+def _check(pack: PolicyPack, entries: Entries) -> list[Diagnostic]:
+    return pack.check(resources(entries.values()))
+
+
+@pytest.fixture(scope="module")
+def baseline(pack: PolicyPack) -> list[Diagnostic]:
+    return _check(pack, _compliant())
+
+
+def _key(d: Diagnostic) -> tuple[str, str, str]:
+    return (d.policy, d.urn, d.message)
+
+
+# --- tests -------------------------------------------------------------------------------------------
+def test_the_table_covers_every_policy_control(by_control: dict[str, set[str]]) -> None:
+    controls = {c.id for c in load().of_kind("policy")}
+    mutated = {control for control, _, _ in MUTATIONS}
+    assert sorted(controls - mutated) == [], "controls without a mutation"
+    assert sorted(mutated - controls) == [], "mutations of controls that are not kind='policy'"
+    assert set(by_control) == controls
+
+
+def test_the_compliant_fixture_covers_every_judged_type(pack: PolicyPack) -> None:
+    """Every type a resource rule names is in the compliant fixture, fully hardened (which draws nothing)."""
+    judged = {
+        tag.removeprefix("resource:")
+        for policy in pack.client.info().policies
+        for tag in policy.tags
+        if tag.startswith("resource:") and tag != "resource:stack"
+    }
+    present = {e["type"].removeprefix("azure-native:") for e in planned("compliant") if e["custom"]}
+    assert sorted(judged - present) == []
+
+
+def test_the_compliant_fixture_draws_nothing(baseline: list[Diagnostic]) -> None:
+    assert [f"{d.policy}: {d.message}" for d in baseline] == []
+
+
+@pytest.mark.parametrize(
+    ("control", "description", "mutation"),
+    MUTATIONS,
+    ids=[f"{control}-{description.replace(' ', '-')}" for control, description, _ in MUTATIONS],
+)
+def test_a_mutation_is_flagged_by_exactly_its_controls_policies(
+    pack: PolicyPack,
+    by_control: dict[str, set[str]],
+    baseline: list[Diagnostic],
+    control: str,
+    description: str,
+    mutation: Mutation,
+) -> None:
+    entries = _compliant()
+    mutation(entries)
+    before = {_key(d) for d in baseline}
+    new = [d for d in _check(pack, entries) if _key(d) not in before]
+    assert {d.policy for d in new} == by_control[control], [f"{d.policy}: {d.message}" for d in new]
+    assert all(d.message.startswith(f"[{control}] ") for d in new)
