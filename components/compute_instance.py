@@ -24,12 +24,14 @@ So do a change of VM size, subnet, assigned user, SSH or public-IP setting, whic
 place either. The instance's OS disk is lost on replacement; notebooks live in the workspace's file share.
 
 OS image freshness (control AML-GOV-007): an instance keeps the image it was created with, and only a
-rebuild gets the latest one. The instance carries an *image epoch*, the date it was last (re)built, from
-configuration, in the tag ``hardened-aml/image-epoch``; a change of that tag replaces the instance. When the
-epoch is older than ``max_image_age_days`` on the day of the deployment (``today``, an argument so tests can
-fix it; by default the UTC date), construction fails with an error asking to bump the epoch in config. The
-plan depends only on the configured epoch, never on the clock, so every run gives the same plan until the
-epoch expires, and bumping it is the one explicit, reviewable change that rebuilds the instance.
+rebuild gets the latest one. The instance is rebuilt on a fixed cycle: ``image_epoch`` (from configuration)
+starts it and ``max_image_age_days`` is its length. The tag ``hardened-aml/image-epoch`` holds the start of
+the current cycle, ``image_epoch + k * max_image_age_days`` for the largest ``k`` that is not after ``today``
+(an argument so tests can fix it; by default the UTC date), and a change of that tag replaces the instance.
+So every plan within one cycle is identical, and the first ``pulumi up`` of a new cycle shows, and makes, a
+planned replacement that boots the latest image: no instance is older than ``max_image_age_days`` across
+deployments, and no config change is needed. Moving ``image_epoch`` forward (never into the future) rebuilds
+the instance at once.
 """
 
 from __future__ import annotations
@@ -160,12 +162,13 @@ class ComputeInstanceArgs:
     """Entra tenant id of that user, e.g. the identity's ``tenant_id`` output (checked to be a GUID when given as
     a string). Default: none, required (control AML-IAM-010)."""
     image_epoch: str
-    """Date the instance was last (re)built, ``YYYY-MM-DD``, from config; bump it to rebuild the instance with
-    the latest OS image. Default: none, required (control AML-GOV-007)."""
+    """Start of the rebuild cycle, ``YYYY-MM-DD``, not in the future; moving it forward rebuilds the instance at
+    once. Default: none, required (control AML-GOV-007)."""
     max_image_age_days: int = 30
-    """Most days ``image_epoch`` may lie in the past: 1..365. Default: 30 (control AML-GOV-007)."""
+    """Length of the rebuild cycle in days, 1..365: the first deployment of each new cycle replaces the instance,
+    which boots the latest OS image. Default: 30 (control AML-GOV-007)."""
     today: dt.date | None = None
-    """The date ``image_epoch`` is judged against. Default: today's UTC date (an argument for tests)."""
+    """The date the cycle is computed for. Default: today's UTC date (an argument for tests)."""
     idle_time_before_shutdown: str = "PT60M"
     """Idle time before the instance shuts down (ISO-8601 duration, PT15M..P3D). Default: ``PT60M``
     (control AML-CMP-002)."""
@@ -195,7 +198,8 @@ def _guid(key: str, value: str) -> None:
         raise InvalidInputError(key, value, "a GUID (Entra object or tenant id)") from None
 
 
-def _check_image_epoch(name: str, args: ComputeInstanceArgs) -> dt.date:
+def image_cycle_start(name: str, args: ComputeInstanceArgs) -> dt.date:
+    """The start of the current rebuild cycle (the tag's value); ``InvalidInputError`` on a bad epoch or age."""
     if not isinstance(args.max_image_age_days, int) or not 1 <= args.max_image_age_days <= 365:
         raise InvalidInputError(f"{name}.max_image_age_days", args.max_image_age_days, "an integer from 1 to 365")
     try:
@@ -205,15 +209,8 @@ def _check_image_epoch(name: str, args: ComputeInstanceArgs) -> dt.date:
     today = args.today or dt.datetime.now(dt.UTC).date()
     if epoch > today:
         raise InvalidInputError(f"{name}.image_epoch", args.image_epoch, f"a date not after today ({today})")
-    age = (today - epoch).days
-    if age > args.max_image_age_days:
-        raise InvalidInputError(
-            f"{name}.image_epoch",
-            args.image_epoch,
-            f"a date at most {args.max_image_age_days} days before {today} (it is {age} days old): set it to "
-            f"{today} in config to rebuild the instance with the latest OS image (AML-GOV-007)",
-        )
-    return epoch
+    cycles = (today - epoch).days // args.max_image_age_days
+    return epoch + dt.timedelta(days=cycles * args.max_image_age_days)
 
 
 def _schedule(key: str, schedule: StartStopSchedule) -> ml.ComputeStartStopScheduleArgs:
@@ -290,7 +287,7 @@ class ComputeInstance(pulumi.ComponentResource):
                 "an ISO-8601 duration from PT15M to P3D (Azure's range)",
             )
         schedules = [_schedule(f"{name}.schedules[{i}]", s) for i, s in enumerate(args.schedules)]
-        epoch = _check_image_epoch(name, args)
+        cycle_start = image_cycle_start(name, args)
         if IMAGE_EPOCH_TAG in args.tags:
             raise InvalidInputError(f"{name}.tags", IMAGE_EPOCH_TAG, "no such tag: set image_epoch instead")
         subnet = check_placement(name, args.workspace_managed_network, args.subnet_id)
@@ -326,7 +323,8 @@ class ComputeInstance(pulumi.ComponentResource):
                     subnet=subnet,  # AML-NET-011: only outside a managed VNet
                 ),
             ),
-            tags={**args.tags, IMAGE_EPOCH_TAG: epoch.isoformat()},  # AML-GOV-007: bumping it rebuilds
+            # AML-GOV-007: a new cycle changes the tag, which replaces the instance with one on the latest image
+            tags={**args.tags, IMAGE_EPOCH_TAG: cycle_start.isoformat()},
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=depends_on,

@@ -83,7 +83,8 @@ class InstanceOptions:
     """Entra object id of its one user (same tenant as the estate's identity). Default: none, required
     (control AML-IAM-010)."""
     image_epoch: str
-    """Date the instance was last (re)built, ``YYYY-MM-DD``. Default: none, required (control AML-GOV-007)."""
+    """Start of the instance's rebuild cycle, ``YYYY-MM-DD``, not in the future. Default: none, required (control
+    AML-GOV-007)."""
     idle_time_before_shutdown: str = "PT60M"
     """Idle time before shutdown. Default: ``PT60M`` (control AML-CMP-002)."""
     schedules: Sequence[compute_instance.StartStopSchedule] = ()
@@ -99,7 +100,8 @@ class ComputeOptions:
     instances: Sequence[InstanceOptions] = ()
     """Personal compute instances. Default: none."""
     max_image_age_days: int = 30
-    """Most days an instance's ``image_epoch`` may lie in the past. Default: 30 (control AML-GOV-007)."""
+    """Length in days of each instance's rebuild cycle (a new cycle replaces the instance). Default: 30 (control
+    AML-GOV-007)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -705,7 +707,7 @@ def _validate_parts(name: str, args: EstateArgs) -> None:
         compute_cluster.check_compute_name(f"{key}.compute_name", i.name)
         compute_cluster.check_vm_size(f"{key}.vm_size", i.vm_size, instance.allowed_vm_sizes)
         compute_instance._guid(f"{key}.assigned_user_object_id", i.assigned_user_object_id)
-        compute_instance._check_image_epoch(key, instance)
+        compute_instance.image_cycle_start(key, instance)
     if args.aks is not None:
         aks_module._validate(f"{name}-aks", _aks_args(args, w, args.aks, w.identity_id, _SUB))
     if args.online_endpoint is not None:

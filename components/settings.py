@@ -231,7 +231,7 @@ class ComputeSettings(_Strict):
     instances: list[InstanceSettings] = Field(default_factory=list)
     """Personal compute instances."""
     max_image_age_days: Annotated[int, Field(ge=1, le=365)] = 30
-    """Most days an instance's ``imageEpoch`` may lie in the past (AML-GOV-007)."""
+    """Length in days of each instance's rebuild cycle, which starts at its ``imageEpoch`` (AML-GOV-007)."""
 
 
 class NodePoolSettings(_Strict):
@@ -485,14 +485,11 @@ def _compute_rules(settings: StackSettings, today: dt.date) -> Iterator[Problem]
             yield loc, name, "a compute name not used by another cluster, instance or the AKS compute"
         seen.add(name.lower())
     for i, instance in enumerate(compute.instances):
-        age = (today - instance.image_epoch).days
-        if not 0 <= age <= compute.max_image_age_days:
+        if instance.image_epoch > today:
             yield (
                 ("compute", "instances", i, "imageEpoch"),
                 instance.image_epoch.isoformat(),
-                f"a date from {today - dt.timedelta(days=compute.max_image_age_days)} to {today} "
-                f"(maxImageAgeDays {compute.max_image_age_days}): set it to {today} to rebuild the instance "
-                "with the latest OS image (AML-GOV-007)",
+                f"a date not after today ({today}): the start of the instance's rebuild cycle (AML-GOV-007)",
             )
 
 

@@ -31,7 +31,7 @@ def test_dev_plans_real_azure_native_resources_with_no_violation(plans: dict[str
     # camelCase inputs as the engine receives them
     assert workspace["inputs"]["publicNetworkAccess"] == "Disabled"
     assert workspace["inputs"]["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
-    assert set(workspace) >= {"urn", "type", "name", "parent", "inputs", "dependencies"}
+    assert set(workspace) == {"urn", "type", "name", "parent", "inputs", "dependencies", "custom"}
     assert workspace["parent"].startswith("urn:pulumi:dev::hardened-aml::")
 
 

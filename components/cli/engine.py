@@ -11,6 +11,7 @@ The runtime is process-global: plan one stack per process (:func:`main` is that 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -260,9 +261,18 @@ def stack_config(project_dir: Path, project: str, stack: str, config_dir: str) -
             config[full_key] = value
         elif isinstance(value, bool):
             config[full_key] = "true" if value else "false"
+        elif isinstance(value, dt.date):
+            config[full_key] = value.isoformat()
         else:
-            config[full_key] = json.dumps(value)
+            config[full_key] = json.dumps(value, default=_yaml_scalar)
     return config
+
+
+def _yaml_scalar(value: object) -> str:
+    """The CLI reads an unquoted YAML date as the string it is written as; so does the offline plan."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a config value")
 
 
 def _run_path(program: Path) -> None:

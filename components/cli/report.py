@@ -1,7 +1,7 @@
 """The plan report: what the program registered and what the pack said of it, in five formats.
 
 ``json`` is a public interface (documented in the README): ``{"stack", "resources": [{"urn", "type",
-"name", "parent", "inputs", "dependencies"}], "diagnostics": [{"policy", "control", "urn", "message",
+"name", "parent", "inputs", "dependencies", "custom"}], "diagnostics": [{"policy", "control", "urn", "message",
 "enforcement"}], "compliance": [...]}``. The other formats are views of the same :class:`Report`.
 """
 
@@ -31,6 +31,8 @@ class ReportResource:
     parent: str
     inputs: Mapping[str, Any]
     dependencies: Sequence[str] = ()
+    custom: bool = True
+    """A resource a provider manages (``False`` for a component or the stack)."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ def build_report(
         project=project,
         config_file=config_file,
         resources=[
-            ReportResource(p["urn"], p["type"], p["name"], p["parent"], p["inputs"], p["dependencies"]) for p in planned
+            ReportResource(p["urn"], p["type"], p["name"], p["parent"], p["inputs"], p["dependencies"], p["custom"])
+            for p in planned
         ],
         diagnostics=diagnostics,
         policies=policies,

@@ -126,15 +126,19 @@ def test_start_stop_schedules_by_recurrence_and_cron(plan):
     }
 
 
-def test_image_epoch_is_judged_against_today_and_the_plan_does_not_depend_on_it(plan):
-    first = plan(lambda: ComputeInstance("alice", _args(today=dt.date(2026, 11, 16))))
-    last = plan(lambda: ComputeInstance("alice", _args(today=dt.date(2026, 12, 15))))  # exactly 30 days
-    assert first.one(COMPUTE).inputs == last.one(COMPUTE).inputs
-    err = refused(lambda: ComputeInstance("alice", _args(today=dt.date(2026, 12, 16))))
+def test_the_instance_is_rebuilt_once_per_image_cycle(plan):
+    def cycle_tag(today: dt.date, **overrides: object) -> str:
+        p = plan(lambda: ComputeInstance("alice", _args(today=today, **overrides)))
+        return str(p.one(COMPUTE).inputs["tags"]["hardened-aml/image-epoch"])
+
+    # within one 30-day cycle every plan is the same; the first plan of the next cycle changes the tag,
+    # a replace-on-change field, so it plans a replacement that boots the latest image
+    assert cycle_tag(dt.date(2026, 11, 15)) == cycle_tag(dt.date(2026, 12, 14)) == "2026-11-15"
+    assert cycle_tag(dt.date(2026, 12, 15)) == "2026-12-15"
+    assert cycle_tag(dt.date(2027, 3, 1)) == "2027-02-13"
+    assert cycle_tag(dt.date(2026, 12, 16), max_image_age_days=60) == "2026-11-15"
+    err = refused(lambda: ComputeInstance("alice", _args(today=dt.date(2026, 11, 14))))
     assert (err.key, err.value) == ("alice.image_epoch", "2026-11-15")
-    assert "31 days old" in err.allowed and "set it to 2026-12-16 in config" in err.allowed
-    longer = plan(lambda: ComputeInstance("alice", _args(today=dt.date(2026, 12, 16), max_image_age_days=60)))
-    assert longer.one(COMPUTE).inputs["tags"]["hardened-aml/image-epoch"] == "2026-11-15"
 
 
 def test_image_epoch_defaults_to_the_utc_date(plan):

@@ -324,7 +324,7 @@ def _set(path: str, value: Any) -> Any:
         ("dev", "compute.clusters.0.maxNodes", 50, "compute.clusters.0.maxNodes", "less than or equal to 10"),
         ("dev", "compute.clusters.0.idleBeforeScaleDown", "PT2H", "compute.clusters.0.idleBeforeScaleDown", "PT30M"),
         ("dev", "compute.clusters.0.gpu", True, "compute.clusters.0.gpu", "one of name, vmSize"),
-        ("dev", "compute.instances.0.imageEpoch", "2020-01-01", "compute.instances.0.imageEpoch", "AML-GOV-007"),
+        ("dev", "compute.instances.0.imageEpoch", "2999-01-01", "compute.instances.0.imageEpoch", "AML-GOV-007"),
         ("dev", "compute.instances.0.idleTimeBeforeShutdown", "PT5M", "compute.instances.0.idleTimeBeforeShutdown",
          "PT15M to P3D"),
         ("dev", "compute.instances.0.name", "cpu-train", "compute.instances.0.name", "not used by another"),
