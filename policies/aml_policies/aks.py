@@ -33,6 +33,7 @@ from aml_policies.core import (
     equals,
     get,
     items,
+    number,
     one_of,
 )
 
@@ -92,17 +93,13 @@ def _autoscaled(pool: Any, _config: Config, prefix: str, *, default_mode: str) -
         missing = " and ".join(k for k, v in (("minCount", low), ("maxCount", high)) if v is MISSING)
         yield f"{prefix}{missing} not set; the autoscaler needs both minCount and maxCount"
     elif low > high:
-        yield f"{prefix}minCount is {_number(low)}; it must not exceed maxCount ({_number(high)})"
+        yield f"{prefix}minCount is {number(low)}; it must not exceed maxCount ({number(high)})"
     mode = get(pool, "mode")
     if (default_mode if mode is MISSING else mode) == "User" and not items(pool, "nodeTaints"):
         yield (
             f"{prefix}nodeTaints is not set; a User pool must carry a taint (e.g. "
             "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
         )
-
-
-def _number(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # --- AML-AKS-007 ------------------------------------------------------------------------------------

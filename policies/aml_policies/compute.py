@@ -35,6 +35,7 @@ from aml_policies.core import (
     equals,
     fix,
     get,
+    number,
     present,
     set_path,
     type_key,
@@ -144,9 +145,9 @@ def _in_virtual_network(stack: Stack, _config: Config) -> Iterator[tuple[str, st
             if not subnet:
                 yield (
                     f"Compute {compute.name!r}: properties.properties.subnet is not set and its workspace "
-                    "is not in this stack (workspaceName does not depend on a Workspace), so a managed "
-                    "network cannot be verified; set a subnet or create the compute from the workspace's "
-                    "outputs",
+                    "is not in this stack (workspaceName neither depends on nor names a Workspace of the stack), "
+                    "so a managed network cannot be verified; set a subnet or create the compute from the "
+                    "workspace's outputs",
                     compute.urn,
                 )
             continue
@@ -185,7 +186,7 @@ def _dedicated_unless_interruptible(props: Props, _config: Config) -> Iterator[s
 def _scales_to_zero(props: Props, config: Config) -> Iterator[str]:
     minimum = get(props, "properties.properties.scaleSettings.minNodeCount")
     if minimum is not MISSING and minimum != 0:
-        yield f"properties.properties.scaleSettings.minNodeCount is {minimum!r}; it must be 0 (scale to zero)"
+        yield f"properties.properties.scaleSettings.minNodeCount is {number(minimum)!r}; it must be 0 (scale to zero)"
     limit_text = config["maxIdleBeforeScaleDown"]
     limit = parse_duration(limit_text)
     path = "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown"
@@ -235,7 +236,10 @@ def _sizes_and_counts(props: Props, config: Config) -> Iterator[str]:
     if count is MISSING:
         yield f"properties.properties.scaleSettings.maxNodeCount is not set; it must be at most {maximum}"
     elif not isinstance(count, int | float) or count > maximum:
-        yield f"properties.properties.scaleSettings.maxNodeCount is {count!r}; it must be at most {maximum}"
+        yield (
+            f"properties.properties.scaleSettings.maxNodeCount is {number(count)!r}; "
+            f"it must be at most {number(maximum)}"
+        )
 
 
 def _rule(

@@ -86,6 +86,11 @@ def get(props: Any, path: str) -> Any:
     return value
 
 
+def number(value: Any) -> Any:
+    """Engine numbers arrive as floats (protobuf ``Struct``): ``90.0`` reads as ``90`` in a message."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def items(props: Any, path: str) -> list[Any]:
     """The list at ``path`` (``[]`` when missing)."""
     value = get(props, path)
@@ -109,7 +114,7 @@ def equals(path: str, expected: Any, *, missing_fails: bool = True, why: str = "
             if missing_fails:
                 yield f"{path} is not set; Azure's default is insecure: set it to {expected!r}{because}"
         elif actual != expected:
-            yield f"{path} is {actual!r}; it must be {expected!r}{because}"
+            yield f"{path} is {number(actual)!r}; it must be {expected!r}{because}"
 
     return check
 
@@ -125,7 +130,7 @@ def one_of(path: str, allowed: Sequence[Any], *, missing_fails: bool = True, why
             if missing_fails:
                 yield f"{path} is not set; it must be one of {allowed_text}{because}"
         elif actual not in allowed:
-            yield f"{path} is {actual!r}; it must be one of {allowed_text}{because}"
+            yield f"{path} is {number(actual)!r}; it must be one of {allowed_text}{because}"
 
     return check
 
@@ -137,7 +142,7 @@ def not_equal(path: str, forbidden: Any, *, why: str = "") -> Check:
     def check(props: Props, _config: Config) -> Iterator[str]:
         actual = get(props, path)
         if actual is not MISSING and actual == forbidden:
-            yield f"{path} is {actual!r}; it must not be{because}"
+            yield f"{path} is {number(actual)!r}; it must not be{because}"
 
     return check
 
@@ -247,10 +252,34 @@ class Stack:
         ``value_path`` (dotted, under ``prop``) narrows the id comparison to one nested field.
         """
         found = list(resource.property_dependencies.get(prop, []))
-        for text in self.reference_strings(resource, prop, value_path):
+        texts = self.reference_strings(resource, prop, value_path)
+        for text in texts:
             target = self._by_id.get(text.lower())
             if target is not None and target not in found:
                 found.append(target)
+        if not found:
+            # Written out as a literal: an ARM id, or the bare name of a resource the program also declares.
+            group = _literal(resource.props, "resourceGroupName")
+            for text in texts:
+                found += [t for t in self._named(text, group) if t is not resource and t not in found]
+        return found
+
+    def _named(self, text: str, group: str) -> list[PolicyResource]:
+        """Resources whose own name (and resource group, where both are written out) match ``text``: a bare
+        name, or the last segment of an ARM id ``.../resourceGroups/<rg>/providers/.../<name>``."""
+        match = _ARM_ID.match(text)
+        name, group = (match.group(2), match.group(1)) if match else (text, group)
+        if "/" in name or not name:
+            return []
+        found = []
+        for key, name_input in NAME_INPUTS.items():
+            for candidate in self._by_type.get(key, []):
+                own = _literal(candidate.props, name_input)
+                other_group = _literal(candidate.props, "resourceGroupName")
+                if own.lower() == name.lower() and (
+                    not group or not other_group or group.lower() == other_group.lower()
+                ):
+                    found.append(candidate)
         return found
 
     @staticmethod
@@ -266,6 +295,35 @@ class Stack:
     def referrers(self, target: PolicyResource, keys: Sequence[str], prop: str) -> list[PolicyResource]:
         """Resources of the given types whose property ``prop`` refers to ``target``."""
         return [r for r in self.of_type(*keys) if target in self.targets(r, prop)]
+
+
+#: The input that holds a resource's own name, per type: how a literal name or ARM id written in another
+#: resource's property is matched to a resource of the stack (ARM ids end in ``.../<type>/<name>``).
+NAME_INPUTS: Mapping[str, str] = {
+    "machinelearningservices:Workspace": "workspaceName",
+    "machinelearningservices:Compute": "computeName",
+    "machinelearningservices:OnlineEndpoint": "endpointName",
+    "machinelearningservices:BatchEndpoint": "endpointName",
+    "machinelearningservices:OnlineDeployment": "deploymentName",
+    "storage:StorageAccount": "accountName",
+    "keyvault:Vault": "vaultName",
+    "keyvault:Key": "keyName",
+    "containerregistry:Registry": "registryName",
+    "containerservice:ManagedCluster": "resourceName",
+    "network:PrivateEndpoint": "privateEndpointName",
+    "privatedns:PrivateZone": "privateZoneName",
+    "operationalinsights:Workspace": "workspaceName",
+}
+_ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/([^/]+)/providers/.+/([^/]+)$", re.IGNORECASE)
+
+
+def _literal(props: Props, key: str) -> str:
+    """A string input written out in the program ("" when absent or unknown at preview)."""
+    try:
+        value = get(props, key)
+    except UnknownValueError:
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def _known_string(props: Props, key: str) -> str:

@@ -34,6 +34,7 @@ from aml_policies.core import (
     fix,
     get,
     items,
+    number,
     one_of,
     present,
     type_key,
@@ -59,23 +60,18 @@ def _in_production(props: Props) -> bool:
 def _traffic(props: Props, _config: Config) -> Iterator[str]:
     traffic = get(props, "properties.traffic")
     if isinstance(traffic, Mapping) and len(traffic) > 0:
-        total = _number(sum(traffic.values()))
+        total = number(sum(traffic.values()))
         if total != 100:
             yield f"properties.traffic sums to {total} ({_show(traffic)}); it must sum to 100 (or be empty)"
     mirror = get(props, "properties.mirrorTraffic")
     if isinstance(mirror, Mapping) and len(mirror) > 0:
-        total = _number(sum(mirror.values()))
+        total = number(sum(mirror.values()))
         if total > 50:
             yield f"properties.mirrorTraffic sums to {total} ({_show(mirror)}); it must sum to at most 50"
 
 
-def _number(value: Any) -> Any:
-    """Engine numbers arrive as floats (protobuf ``Struct``): show ``90.0`` as ``90``."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _show(traffic: Mapping[str, Any]) -> str:
-    return ", ".join(f"{name}={_number(share)}" for name, share in traffic.items())
+    return ", ".join(f"{name}={number(share)}" for name, share in traffic.items())
 
 
 def _deployment_name(deployment: PolicyResource) -> str:
@@ -131,7 +127,7 @@ def _min_instances(props: Props, config: Config) -> Iterator[str]:
     if capacity is MISSING:
         yield f"sku.capacity is not set (Azure's default is 1); it must be at least {minimum} in production"
     elif not isinstance(capacity, int | float) or capacity < minimum:
-        yield f"sku.capacity is {_number(capacity)!r}; it must be at least {minimum} in production"
+        yield f"sku.capacity is {number(capacity)!r}; it must be at least {minimum} in production"
 
 
 # --- AML-CMP-004 ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import MISSING, Config, Props, ResourceRule, all_of, equals, fix, get, not_equal, one_of
+from aml_policies.core import MISSING, Config, Props, ResourceRule, all_of, equals, fix, get, not_equal, number, one_of
 
 ACCOUNT = ("storage:StorageAccount",)
 BLOB_SERVICE = ("storage:BlobServiceProperties",)
@@ -36,12 +36,15 @@ def _redundancy(props: Props, config: Config) -> Iterator[str]:
 def _retention(props: Props, config: Config) -> Iterator[str]:
     minimum = int(config["minRetentionDays"])
     for policy in ("deleteRetentionPolicy", "containerDeleteRetentionPolicy"):
-        if get(props, f"{policy}.enabled") is not True:
-            yield f"{policy}.enabled is {get(props, f'{policy}.enabled')!r}; it must be True"
+        enabled = get(props, f"{policy}.enabled")
+        if enabled is not True:
+            found = "is not set" if enabled is MISSING else f"is {enabled!r}"
+            yield f"{policy}.enabled {found}; it must be True"
             continue
         days = get(props, f"{policy}.days")
         if not isinstance(days, int | float) or days < minimum:
-            yield f"{policy}.days is {days!r}; it must be at least {minimum}"
+            found = "is not set" if days is MISSING else f"is {number(days)!r}"
+            yield f"{policy}.days {found}; it must be at least {minimum}"
 
 
 RULES = (

@@ -481,13 +481,20 @@ def test_net011_unrelated_managed_workspace_does_not_count() -> None:
     assert "workspace 'plain' has managedNetwork.isolationMode not set" in messages[0][0]
 
 
+def test_net011_workspace_named_by_a_literal_name_is_related() -> None:
+    """A program may write the workspace's name out instead of passing its output: same name, same group."""
+    cluster = stack_resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE))
+    assert cluster.props["workspaceName"] == "ws"
+    assert run_stack(NETWORK_RULE, _workspace("ws", "AllowOnlyApprovedOutbound"), cluster) == []
+
+
 def test_net011_workspace_outside_the_stack() -> None:
     cluster = stack_resource(TOKEN, "cpu", changed(CLUSTER, "properties.properties.subnet", DELETE))
-    assert run_stack(NETWORK_RULE, _workspace("ws", "AllowOnlyApprovedOutbound"), cluster) == [
+    assert run_stack(NETWORK_RULE, _workspace("another-ws", "AllowOnlyApprovedOutbound"), cluster) == [
         (
             "Compute 'cpu': properties.properties.subnet is not set and its workspace is not in this stack "
-            "(workspaceName does not depend on a Workspace), so a managed network cannot be verified; set a subnet "
-            "or create the compute from the workspace's outputs",
+            "(workspaceName neither depends on nor names a Workspace of the stack), so a managed network cannot be "
+            "verified; set a subnet or create the compute from the workspace's outputs",
             cluster.urn,
         )
     ]

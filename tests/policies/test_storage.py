@@ -243,7 +243,7 @@ CASES = [
         BLOB,
         "containerDeleteRetentionPolicy",
         DELETE,
-        ["[AML-DAT-002] containerDeleteRetentionPolicy.enabled is MISSING; it must be True"],
+        ["[AML-DAT-002] containerDeleteRetentionPolicy.enabled is not set; it must be True"],
     ),
     (
         "aml-dat-002-blob-versioning-and-soft-delete",
@@ -259,7 +259,7 @@ CASES = [
         BLOB,
         "containerDeleteRetentionPolicy.days",
         DELETE,
-        ["[AML-DAT-002] containerDeleteRetentionPolicy.days is MISSING; it must be at least 7"],
+        ["[AML-DAT-002] containerDeleteRetentionPolicy.days is not set; it must be at least 7"],
     ),
     ("aml-dat-002-blob-versioning-and-soft-delete", BLOB_TOKEN, BLOB, "deleteRetentionPolicy.days", 365, []),
 ]
@@ -273,8 +273,8 @@ def test_one_change(policy: str, token: str, base: dict[str, Any], path: str, va
 def test_bare_blob_service_fails_every_check() -> None:
     assert violations(RULES["aml-dat-002-blob-versioning-and-soft-delete"], BLOB_TOKEN, {"accountName": "st"}) == [
         "[AML-DAT-002] isVersioningEnabled is not set; Azure's default is insecure: set it to True",
-        "[AML-DAT-002] deleteRetentionPolicy.enabled is MISSING; it must be True",
-        "[AML-DAT-002] containerDeleteRetentionPolicy.enabled is MISSING; it must be True",
+        "[AML-DAT-002] deleteRetentionPolicy.enabled is not set; it must be True",
+        "[AML-DAT-002] containerDeleteRetentionPolicy.enabled is not set; it must be True",
     ]
 
 
