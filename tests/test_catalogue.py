@@ -3,6 +3,7 @@ ids cited in components and policies are exactly the catalogue's."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,19 @@ from aml_policies.pack import rules
 from hardened_aml.cli import docs
 from tests.conftest import ROOT
 
-SEEDS = ROOT.parent / "shared" / "seeds"
+
+def _seeds() -> Path:
+    """The seed guidance (the catalogue's source text): $HARDENED_AML_SEEDS, else a ``shared/seeds`` folder beside
+    the checkout or above it, else the workplace's ``/work/shared/seeds``. Never skipped: not finding it fails."""
+    candidates = [Path(os.environ["HARDENED_AML_SEEDS"])] if os.environ.get("HARDENED_AML_SEEDS") else []
+    candidates += [parent / "shared" / "seeds" for parent in ROOT.parents] + [Path("/work/shared/seeds")]
+    for folder in candidates:
+        if (folder / "000_17130596f0d91613.txt").is_file():
+            return folder
+    raise AssertionError(f"the seed guidance is not in any of {[str(c) for c in candidates]}; set HARDENED_AML_SEEDS")
+
+
+SEEDS = _seeds()
 MAIN_SEED = SEEDS / "000_17130596f0d91613.txt"
 CITED = re.compile(r"\bAML-[A-Z]+-[0-9]{3}\b")
 
