@@ -21,6 +21,7 @@ from hardened_aml import batch_endpoint as batch_module
 from hardened_aml import compute_cluster, compute_instance, shared
 from hardened_aml import governance as governance_module
 from hardened_aml import online_endpoint as online_module
+from hardened_aml import workspace as workspace_module
 from hardened_aml.access import WorkspaceAccess, WorkspaceAccessArgs
 from hardened_aml.aks import (
     InferenceCluster,
@@ -47,7 +48,14 @@ from hardened_aml.online_endpoint import AuthMode, OnlineDeploymentSpec, OnlineE
 from hardened_aml.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
 from hardened_aml.regions import ZONAL_REGIONS
 from hardened_aml.storage import GEO_ZONE_REDUNDANT_SKUS, Storage, StorageArgs
-from hardened_aml.workspace import IsolationMode, Workspace, WorkspaceArgs
+from hardened_aml.workspace import (
+    FirewallSku,
+    IsolationMode,
+    NetworkProvisioning,
+    OutboundRule,
+    Workspace,
+    WorkspaceArgs,
+)
 
 #: Tags every taggable resource carries (control AML-COST-002).
 REQUIRED_TAGS = ("team", "environment", "costCentre")
@@ -204,6 +212,14 @@ class EstateArgs:
     six private DNS zones (controls AML-NET-003, AML-NET-004, AML-NET-008)."""
     isolation_mode: IsolationMode = IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND
     """Workspace managed VNet outbound mode. Default: ``AllowOnlyApprovedOutbound`` (control AML-NET-002)."""
+    network_provisioning: NetworkProvisioning = NetworkProvisioning.WITH_WORKSPACE
+    """When the managed VNet is provisioned. Default: in the PUT that creates the private workspace
+    (control AML-NET-002)."""
+    outbound_rules: Sequence[OutboundRule] = ()
+    """Approved outbound destinations, inline on the workspace. Default: none beyond the rules Azure adds; an FQDN
+    rule brings a billed firewall (controls AML-NET-014, AML-COST-003)."""
+    firewall_sku: FirewallSku = FirewallSku.STANDARD
+    """SKU of the managed firewall FQDN rules bring. Default: ``Standard`` (control AML-COST-003)."""
     data_scientist_group_ids: tuple[str, ...] = ()
     """Entra ID groups given "AzureML Data Scientist". Default: none (control AML-IAM-003)."""
     compute_operator_group_ids: tuple[str, ...] = ()
@@ -346,6 +362,11 @@ class Estate(pulumi.ComponentResource):
                 application_insights_id=self.monitoring.application_insights_id,
                 log_analytics_workspace_id=law,
                 isolation_mode=args.isolation_mode,
+                network_provisioning=args.network_provisioning,
+                outbound_rules=args.outbound_rules,
+                firewall_sku=args.firewall_sku,
+                # AML-NET-015: the registry is private, so images build on a cluster of this workspace.
+                image_build_compute=image_build_compute(args.compute),
                 protection=protection,
                 depends_on=[self.key_vault.key_access, self.identity_roles],
                 tags=tags,
@@ -542,6 +563,14 @@ class _Wiring:
     workspace_private_endpoint: pulumi.Resource | None
 
 
+def image_build_compute(compute: ComputeOptions) -> str | None:
+    """The cluster that builds images: the first training cluster, else the first cluster (control AML-NET-015).
+    With no cluster there is none, and the pack reports that image builds would fail."""
+    training = [c.name for c in compute.clusters if c.purpose is ClusterPurpose.TRAINING]
+    names = training or [c.name for c in compute.clusters]
+    return names[0] if names else None
+
+
 def _endpoint_name(namer: Namer, kind: str, given: str | None) -> str:
     """``oe-haml-dev-1a2b``: endpoint names are unique in the region (the scoring host name)."""
     return given or "-".join([kind, namer.workload, namer.stack_token, namer.suffix])
@@ -692,6 +721,25 @@ _CHECK_WIRING = _Wiring(
 def _validate_parts(name: str, args: EstateArgs) -> None:
     """Run each part's own checks on its arguments (with stand-in outputs), naming the part's key."""
     w = _CHECK_WIRING
+    workspace_module.validate(
+        f"{name}-workspace",
+        WorkspaceArgs(
+            resource_group_name=w.resource_group_name,
+            location=args.location,
+            workspace_name="mlw",
+            identity_id=w.identity_id,
+            storage_account_id=f"{_RG}/providers/Microsoft.Storage/storageAccounts/{args.namer.name('st')}",
+            key_vault_id=f"{_RG}/providers/Microsoft.KeyVault/vaults/{args.namer.name('kv')}",
+            key_identifier="",
+            container_registry_id=f"{_RG}/providers/Microsoft.ContainerRegistry/registries/{args.namer.name('cr')}",
+            application_insights_id="",
+            log_analytics_workspace_id=w.log_analytics_workspace_id,
+            isolation_mode=args.isolation_mode,
+            network_provisioning=args.network_provisioning,
+            outbound_rules=args.outbound_rules,
+            firewall_sku=args.firewall_sku,
+        ),
+    )
     governance_module._validate(f"{name}-governance", _governance_args(args, w))
     names: set[str] = set()
     computes = [c.name for c in args.compute.clusters] + [i.name for i in args.compute.instances]

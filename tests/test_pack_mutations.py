@@ -186,10 +186,37 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             "workspace",
             "managedNetwork.outboundRules",
             {
-                "pypi": {"type": "FQDN", "destination": "pypi.org"},
-                "pypi-again": {"type": "FQDN", "destination": "pypi.org"},
+                "monitor": {"type": "ServiceTag", "destination": {"serviceTag": "AzureMonitor", "portRanges": "443"}},
+                "monitor-again": {
+                    "type": "ServiceTag",
+                    "destination": {"serviceTag": "AzureMonitor", "portRanges": "443"},
+                },
             },
         ),
+    ),
+    (
+        "AML-NET-014",
+        "a private-endpoint rule Azure adds itself (the workspace's own key vault)",
+        set_(
+            "workspace",
+            "managedNetwork.outboundRules",
+            lambda entries: {
+                "kv": {
+                    "type": "PrivateEndpoint",
+                    "destination": {"serviceResourceId": entries["workspace"]["inputs"]["keyVault"]},
+                }
+            },
+        ),
+    ),
+    (
+        "AML-NET-015",
+        "a private registry and no image-build compute",
+        delete("workspace", "imageBuildCompute"),
+    ),
+    (
+        "AML-NET-015",
+        "an image-build compute the workspace does not have",
+        set_("workspace", "imageBuildCompute", "no-such-cluster"),
     ),
     # --- identity and access -------------------------------------------------------------------------
     (
@@ -282,6 +309,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-COST-001", "no budget", remove("budget")),
     ("AML-COST-001", "a budget without alerts", delete("budget", "notifications")),
     ("AML-COST-002", "storage without a cost centre", delete("storage", "tags.costCentre")),
+    (
+        "AML-COST-003",
+        "an FQDN outbound rule (a billed firewall)",
+        set_("workspace", "managedNetwork.outboundRules", {"pypi": {"type": "FQDN", "destination": "pypi.org"}}),
+    ),
     ("AML-COST-002", "untagged private DNS zone", delete("zone-api", "tags")),
     # --- operations ----------------------------------------------------------------------------------
     ("AML-MON-001", "no workspace diagnostics", remove("diag-workspace")),
@@ -316,6 +348,12 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             set_("aks", "agentPoolProfiles.0.enableAutoScaling", False),
             delete("aks-inference", "nodeTaints"),
         ),
+    ),
+    ("AML-AKS-009", "AKS attached without the Azure ML extension", remove("aks-ml-extension")),
+    (
+        "AML-AKS-009",
+        "the attach does not wait for the extension",
+        lambda entries: entries["aks-compute"].update(dependencies=[]),
     ),
 ]
 

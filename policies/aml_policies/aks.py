@@ -28,6 +28,7 @@ from aml_policies.core import (
     Config,
     Props,
     ResourceRule,
+    Stack,
     StackRule,
     all_of,
     equals,
@@ -35,6 +36,7 @@ from aml_policies.core import (
     items,
     number,
     one_of,
+    type_key,
 )
 
 MANAGED_CLUSTER = ("containerservice:ManagedCluster",)
@@ -130,6 +132,43 @@ def _addons(props: Props, _config: Config) -> Iterator[str]:
         yield "addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"
 
 
+# --- AML-AKS-009 ------------------------------------------------------------------------------------
+ML_EXTENSION = "microsoft.azureml.kubernetes"
+COMPUTE = "machinelearningservices:Compute"
+EXTENSION = "kubernetesconfiguration:Extension"
+
+
+def _ml_extension(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """A cluster attached as Kubernetes compute has the Azure ML extension, and the attach waits for it."""
+    extensions = [e for e in stack.of_type(EXTENSION) if str(get(e.props, "extensionType")).lower() == ML_EXTENSION]
+    for compute in stack.of_type(COMPUTE):
+        if get(compute.props, "properties.computeType") != "Kubernetes":
+            continue
+        clusters = [
+            c
+            for c in stack.targets(compute, "properties", "resourceId")
+            if type_key(c.resource_type) == MANAGED_CLUSTER[0]
+        ]
+        for cluster in clusters:  # a cluster outside the stack is not judged
+            installed = [e for e in extensions if cluster in stack.targets(e, "clusterName")]
+            if not installed:
+                yield (
+                    f"Kubernetes compute {compute.name!r} attaches AKS cluster {cluster.name!r}, which has no "
+                    f"kubernetesconfiguration Extension of type {ML_EXTENSION!r}; the attach fails without it",
+                    compute.urn,
+                )
+                continue
+            waits_for = {d.urn for d in compute.dependencies} | {
+                d.urn for deps in compute.property_dependencies.values() for d in deps
+            }
+            if not any(e.urn in waits_for for e in installed):
+                yield (
+                    f"Kubernetes compute {compute.name!r} does not wait for the Azure ML extension on cluster "
+                    f"{cluster.name!r}; make the attach depend on it",
+                    compute.urn,
+                )
+
+
 RULES: tuple[ResourceRule | StackRule, ...] = (
     ResourceRule(
         control="AML-AKS-001",
@@ -217,5 +256,12 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         description="enableAutoScaling is true with minCount and maxCount; a User pool (the default mode of "
         "a separate agent pool) carries at least one nodeTaint.",
         check=_own_pool(partial(_autoscaled, default_mode="User")),
+    ),
+    StackRule(
+        control="AML-AKS-009",
+        name="attached-cluster-ml-extension",
+        description="a Kubernetes compute whose properties.resourceId names an AKS cluster of the stack has an "
+        "Extension of type 'microsoft.azureml.kubernetes' on that cluster, and depends on it.",
+        check=_ml_extension,
     ),
 )

@@ -12,9 +12,11 @@ account that no workspace names is not judged as a workspace's storage (PITFALLS
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 
 from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UnknownValueError
 
 from aml_policies.core import (
     MISSING,
@@ -123,11 +125,59 @@ def _dependency_endpoints(stack: Stack, _config: Config) -> Iterator[tuple[str, 
                         )
 
 
+#: Ports an FQDN rule may allow ("FQDN outbound rules only support ports 80 and 443": learn.microsoft.com
+#: how-to-managed-network, limitations). ``FqdnOutboundRule`` (workspaceRP.json 2025-12-01) has no port field,
+#: so a port can only arrive as an extra field or written into the destination.
+FQDN_PORTS = frozenset({80, 443})
+_PORT_FIELDS = ("portRanges", "ports", "port")
+_HOST_PORT = re.compile(r"^[^/:]+:(\d+)$")
+#: The workspace properties naming the resources whose private-endpoint rules Azure adds itself.
+AZURE_ADDED_RULES = ("storageAccount", "keyVault", "containerRegistry")
+
+
+def _ports(value: object) -> list[str]:
+    """Port numbers and ranges in a port field: ``"443"``, ``"80,443"``, ``"8000-8080"``, ``[80, 443]``."""
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(",") if p.strip()]
+    if isinstance(value, int | float):
+        return [str(int(value))]
+    if isinstance(value, Sequence):
+        return [p for v in value for p in _ports(v)]
+    return [str(value)]
+
+
+def _fqdn_ports(name: str, rule: object) -> Iterator[str]:
+    found: list[str] = []
+    for field in _PORT_FIELDS:
+        for where in (rule, get(rule, "destination")):
+            value = get(where, field) if isinstance(where, Mapping) else MISSING
+            if value is not MISSING:
+                found += _ports(value)
+    destination = get(rule, "destination")
+    if isinstance(destination, str) and (m := _HOST_PORT.match(destination)):
+        found.append(m.group(1))
+    bad = [p for p in found if not (p.isdigit() and int(p) in FQDN_PORTS)]
+    if bad:
+        yield (
+            f"managedNetwork.outboundRules.{name} is an FQDN rule for port(s) {', '.join(bad)}; FQDN rules allow "
+            "ports 80 and 443 only"
+        )
+
+
+def _known(props: Props, key: str) -> str:
+    try:
+        value = get(props, key)
+    except UnknownValueError:  # unknown at preview: nothing to compare with
+        return ""
+    return value.lower() if isinstance(value, str) else ""
+
+
 def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
     mode = get(props, "managedNetwork.isolationMode")
     rules = get(props, "managedNetwork.outboundRules")
     if rules is MISSING:
         return
+    own = {_known(props, key): key for key in AZURE_ADDED_RULES if _known(props, key)}
     seen: dict[str, str] = {}
     for name in rules:
         rule = rules[name]
@@ -137,11 +187,36 @@ def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
                 f"managedNetwork.outboundRules.{name} is a {kind} rule under isolationMode {mode!r}; {kind} rules "
                 "apply only under 'AllowOnlyApprovedOutbound'"
             )
+        if kind == "FQDN":
+            yield from _fqdn_ports(name, rule)
+        if kind == "PrivateEndpoint":
+            target = get(rule, "destination.serviceResourceId")
+            if isinstance(target, str) and target.lower() in own:
+                yield (
+                    f"managedNetwork.outboundRules.{name} is a private-endpoint rule to the workspace's own "
+                    f"{own[target.lower()]}; Azure adds that rule itself, and a second rule for it fails"
+                )
         destination = get(rule, "destination")
         key = repr(destination if isinstance(destination, str) else sorted(str(v) for v in _flat(destination)))
         if key in seen:
             yield f"managedNetwork.outboundRules.{name} has the same destination as rule {seen[key]!r}"
         seen.setdefault(key, name)
+
+
+def _fqdn_firewall(props: Props, _config: Config) -> Iterator[str]:
+    rules = get(props, "managedNetwork.outboundRules")
+    if rules is MISSING:
+        return
+    fqdn = [name for name in rules if get(rules[name], "type") == "FQDN"]
+    if fqdn:
+        sku = get(props, "managedNetwork.firewallSku")
+        yield (
+            f"managedNetwork.outboundRules {', '.join(repr(n) for n in fqdn)} "
+            f"{'is an FQDN rule' if len(fqdn) == 1 else 'are FQDN rules'}: Azure deploys a managed Azure Firewall "
+            f"(firewallSku {sku if sku is not MISSING else 'Standard'!r}) for them, billed by the hour and by "
+            "data processed, and not shared with other workspaces; prefer private-endpoint or service-tag rules, or "
+            "choose firewallSku 'Basic'"
+        )
 
 
 def _flat(value: object) -> list[object]:
@@ -175,8 +250,17 @@ RULES = (
         control="AML-NET-014",
         name="outbound-rules-coherent",
         types=(WORKSPACE,),
-        description="FQDN and service-tag outbound rules only under 'AllowOnlyApprovedOutbound', and no two "
-        "rules with the same destination.",
+        description="FQDN and service-tag outbound rules only under 'AllowOnlyApprovedOutbound'; FQDN rules for "
+        "ports 80 and 443 only; no two rules with the same destination; no private-endpoint rule to the workspace's "
+        "own storage account, key vault or registry (Azure adds those).",
         check=_outbound_rules,
+    ),
+    ResourceRule(
+        control="AML-COST-003",
+        name="fqdn-rules-bring-a-firewall",
+        types=(WORKSPACE,),
+        description="warns when managedNetwork.outboundRules holds an FQDN rule: it brings a billed managed "
+        "Azure Firewall (managedNetwork.firewallSku).",
+        check=_fqdn_firewall,
     ),
 )

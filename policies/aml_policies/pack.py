@@ -10,6 +10,7 @@ from pulumi_policy import Policy
 from aml_policies import (
     access,
     aks,
+    coherence,
     compute,
     inference,
     keyvault,
@@ -22,7 +23,20 @@ from aml_policies import (
 )
 from aml_policies.core import ResourceRule, StackRule, resource_policy, stack_policy
 
-MODULES = (workspace, network, storage, keyvault, registry, access, monitor, protection, compute, inference, aks)
+MODULES = (
+    workspace,
+    network,
+    storage,
+    keyvault,
+    registry,
+    access,
+    monitor,
+    protection,
+    compute,
+    inference,
+    aks,
+    coherence,
+)
 
 NAME = "hardened-aml"
 

@@ -228,3 +228,119 @@ def test_duplicate_compute_names_are_refused():
     aks = AksOptions(compute_name="cpu-train", tls=InferenceTls(cname="s.example.internal", secret_name="tls"))
     err = refused(lambda: Estate("haml", _serving_args(aks=aks)))
     assert err.key == "haml.compute" and err.value == "cpu-train"
+
+
+# --- ordering Azure needs (issue 7), through the recorded dependencies ------------------------------------
+def _waits_for(r) -> set[str]:
+    """Everything a registration waits on: its dependencies and those of its properties."""
+    return set(r.dependencies) | {u for urns in r.property_dependencies.values() for u in urns}
+
+
+def test_managed_network_is_provisioned_with_the_private_workspace(plan):  # AML-NET-002
+    ws = plan(lambda: Estate("haml", _serving_args())).one("azure-native:machinelearningservices:Workspace")
+    assert ws.inputs["provisionNetworkNow"] is True and ws.inputs["publicNetworkAccess"] == "Disabled"
+
+
+def test_no_public_ip_compute_waits_for_the_workspace_private_endpoint(plan):
+    p = plan(lambda: Estate("haml", _serving_args()))
+    workspace_pe = p.named("haml-pep-mlw-pe")
+    no_public_ip = [
+        r
+        for r in p.of_type("azure-native:machinelearningservices:Compute")
+        if r.inputs["properties"]["computeType"] in ("AmlCompute", "ComputeInstance")
+    ]
+    assert len(no_public_ip) == 3
+    for compute in no_public_ip:
+        assert compute.inputs["properties"]["properties"]["enableNodePublicIp"] is False
+        assert workspace_pe.urn in compute.dependencies, compute.name
+
+
+def test_aks_is_attached_after_the_ml_extension_and_its_role_assignments(plan):
+    p = plan(lambda: Estate("haml", _serving_args()))
+    attach = p.named("haml-aks-compute")
+    extension = p.one("azure-native:kubernetesconfiguration:Extension")
+    assert extension.inputs["extensionType"] == "microsoft.azureml.kubernetes"
+    cluster = p.one("azure-native:containerservice:ManagedCluster")
+    assert cluster.urn in extension.property_dependencies["clusterName"]  # installed on that cluster
+    roles = [p.named(f"haml-aks-ws-{label}") for label in ("reader", "extension-contributor", "cluster-admin")]
+    waits = _waits_for(attach)
+    assert extension.urn in waits
+    assert all(role.urn in waits for role in roles)
+    assert attach.inputs["properties"]["resourceId"] == cluster.id
+
+
+def test_deployments_exist_before_the_traffic_that_names_them(plan):
+    p = plan(lambda: Estate("haml", _serving_args()))
+    endpoint = p.one("azure-native:machinelearningservices:OnlineEndpoint")
+    deployments = {
+        d.inputs["deploymentName"]: d for d in p.of_type("azure-native:machinelearningservices:OnlineDeployment")
+    }
+    # Each deployment is created (and updated) after the endpoint: its endpointName is the endpoint's output.
+    for deployment in deployments.values():
+        assert endpoint.urn in deployment.property_dependencies["endpointName"]
+    # Traffic names only deployments that existed before this update (stage EXISTING): "blue", not "green".
+    assert set(endpoint.inputs["properties"]["traffic"]) == {"blue"} <= set(deployments)
+
+
+def test_image_builds_run_on_the_training_cluster(plan):  # AML-NET-015
+    from tests.pack_check import violations
+
+    p = plan(lambda: Estate("haml", _serving_args()))
+    ws = p.one("azure-native:machinelearningservices:Workspace")
+    assert ws.inputs["imageBuildCompute"] == "cpu-train"
+    assert [
+        d for d in violations(p.resources) if d.policy.startswith(("aml-net-015", "aml-aks-009", "aml-dat-003"))
+    ] == []
+
+
+def test_an_estate_without_clusters_names_no_image_build_compute(plan):
+    from hardened_aml.estate import ClusterOptions, ComputeOptions, image_build_compute
+
+    assert image_build_compute(ComputeOptions()) is None
+    batch_only = ComputeOptions(
+        clusters=(ClusterOptions(name="b", vm_size="x", max_nodes=1, purpose="BatchInference"),)
+    )
+    assert image_build_compute(batch_only) == "b"
+
+
+def test_outbound_rules_are_checked_before_anything_is_registered():
+    from hardened_aml.workspace import FqdnRule
+
+    rule = FqdnRule(name="pypi", destination="pypi.org")
+    err = refused(lambda: Estate("haml", _serving_args(isolation_mode="AllowInternetOutbound", outbound_rules=[rule])))
+    assert err.key == "haml-workspace.outbound_rules[0].name"
+    own_vault = f"/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/{NAMER.name('kv')}"
+    from hardened_aml.workspace import PrivateEndpointRule
+
+    pe = PrivateEndpointRule(name="kv", service_resource_id=own_vault, subresource_target="vault")
+    err = refused(lambda: Estate("haml", _serving_args(outbound_rules=[pe])))
+    assert err.key == "haml-workspace.outbound_rules[0].service_resource_id"
+
+
+# --- what an update does ----------------------------------------------------------------------------------
+def test_resource_options_carry_the_replacement_decisions(plan):
+    from hardened_aml.compute_cluster import REPLACE_ON_CHANGES as CLUSTER
+    from hardened_aml.compute_instance import REPLACE_ON_CHANGES as INSTANCE
+    from hardened_aml.workspace import REPLACE_ON_CHANGES as WORKSPACE
+
+    p = plan(lambda: Estate("haml", _serving_args()))
+    computes = {r.inputs["computeName"]: r for r in p.of_type("azure-native:machinelearningservices:Compute")}
+    for name in ("cpu-train", "cpu-batch"):
+        assert set(computes[name].replace_on_changes) == set(CLUSTER), name
+        assert "properties.properties.vmSize" in computes[name].replace_on_changes
+        # Scale settings update in place.
+        assert not any("scaleSettings" in f for f in computes[name].replace_on_changes)
+    instance = computes["ci-test-user1"].replace_on_changes
+    assert set(instance) == set(INSTANCE)
+    # Azure ignores these on an update of an existing instance (bicep-types-az #2543): a change replaces it.
+    assert {"properties.properties.schedules", "properties.properties.idleTimeBeforeShutdown"} <= set(instance)
+    ws = p.one("azure-native:machinelearningservices:Workspace")
+    assert (
+        set(ws.replace_on_changes)
+        == set(WORKSPACE)
+        == {
+            "hbiWorkspace",
+            "encryption.keyVaultProperties.keyVaultArmId",
+            "storageAccount",
+        }
+    )

@@ -365,3 +365,39 @@ def test_traffic_must_sum_to_100():
 def test_mirror_traffic_at_most_50():
     err = _refused("prod", _set("inference.onlineEndpoint.mirrorTraffic", {"green": 60}))
     assert err.key.startswith("hardened-aml:inference.onlineEndpoint.mirrorTraffic")
+
+
+# --- issue 7: the first `pulumi up` of the shipped stacks -------------------------------------------------
+WORKSPACE = "azure-native:machinelearningservices:Workspace"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_provisions_the_managed_network_with_the_private_workspace(stack):  # AML-NET-002
+    ws = _one(stack, WORKSPACE)["inputs"]
+    assert ws["provisionNetworkNow"] is True and ws["publicNetworkAccess"] == "Disabled"
+    # No FQDN rule in the shipped stacks: no billed firewall (AML-COST-003).
+    assert "outboundRules" not in ws["managedNetwork"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_builds_images_on_its_training_cluster(stack):  # AML-NET-015
+    ws = _one(stack, WORKSPACE)
+    cluster = _one(stack, COMPUTE, computeName=ws["inputs"]["imageBuildCompute"])
+    assert cluster["inputs"]["properties"]["computeType"] == "AmlCompute"
+    assert cluster["inputs"]["workspaceName"] == ws["inputs"]["workspaceName"]
+
+
+def test_prod_attaches_aks_after_its_ml_extension():  # AML-AKS-009
+    attach = _one("prod", COMPUTE, computeName="aks-inference")
+    extension = _one("prod", "azure-native:kubernetesconfiguration:Extension")
+    assert extension["urn"] in attach["dependencies"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_resource_options_carry_the_replacement_decisions(stack):
+    ws = _one(stack, WORKSPACE)
+    assert "hbiWorkspace" in ws["replace_on_changes"]
+    for compute in (r for r in _custom(stack) if r["type"] == COMPUTE):
+        kind = compute["inputs"]["properties"]["computeType"]
+        if kind in ("AmlCompute", "ComputeInstance"):
+            assert "properties.properties.vmSize" in compute["replace_on_changes"], compute["name"]

@@ -1,0 +1,95 @@
+"""Stack rules that relate a workspace to the resources it names, for issue 7 ("deploys on the first try").
+
+Resources are related by engine dependency, ARM id or literal name (``Stack.targets``), never by type alone:
+a registry or key vault that no workspace names is not judged as a workspace's (PITFALLS: checkov #6388).
+
+- AML-NET-015: a workspace whose container registry is private names an image-build compute cluster of its
+  own (``imageBuildCompute``; PITFALLS "Private container registry breaks image builds").
+- AML-DAT-003: the key vault that holds a workspace's CMK (``encryption.keyVaultProperties.keyVaultArmId``)
+  has purge protection and soft delete ("the key vault must enable soft delete and purge protection":
+  azure-docs ``concept-customer-managed-keys``, requirements).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aml_policies.core import MISSING, Config, Stack, StackRule, get, type_key
+
+WORKSPACE = "machinelearningservices:Workspace"
+COMPUTE = "machinelearningservices:Compute"
+REGISTRY = ("containerregistry:Registry",)
+VAULT = ("keyvault:Vault",)
+CMK_VAULT = "encryption.keyVaultProperties.keyVaultArmId"
+
+
+def _image_build_compute(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """A workspace whose registry is private names a compute cluster of its own for image builds (PITFALLS:
+    "Private container registry breaks image builds"). Related by id, dependency or literal name only."""
+    for workspace in stack.of_type(WORKSPACE):
+        private = [
+            r
+            for r in stack.targets(workspace, "containerRegistry")
+            if type_key(r.resource_type) == REGISTRY[0] and get(r.props, "publicNetworkAccess") == "Disabled"
+        ]
+        if not private:
+            continue  # no private registry of this stack: nothing breaks image builds
+        label = f"workspace {workspace.name!r} uses private registry {private[0].name!r}"
+        name = get(workspace.props, "imageBuildCompute")
+        if name is MISSING or not isinstance(name, str) or not name:
+            yield (
+                f"{label} but names no imageBuildCompute; image builds fail (409) until it names a compute cluster",
+                workspace.urn,
+            )
+            continue
+        clusters = [
+            c
+            for c in stack.of_type(COMPUTE)
+            if str(get(c.props, "computeName")).lower() == name.lower()
+            and workspace in stack.targets(c, "workspaceName")
+        ]
+        if not clusters:
+            yield (f"{label}; its imageBuildCompute {name!r} is not a compute of that workspace", workspace.urn)
+        elif all(get(c.props, "properties.computeType") != "AmlCompute" for c in clusters):
+            yield (f"{label}; its imageBuildCompute {name!r} is not a compute cluster (AmlCompute)", workspace.urn)
+
+
+def _cmk_vault(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """The vault that holds a workspace's CMK: purge protection on and soft delete not off ("the key vault must
+    enable soft delete and purge protection": azure-docs concept-customer-managed-keys, requirements)."""
+    for workspace in stack.of_type(WORKSPACE):
+        vaults = [
+            v
+            for v in stack.targets(workspace, "encryption", "keyVaultProperties.keyVaultArmId")
+            if type_key(v.resource_type) == VAULT[0]
+        ]
+        for vault in vaults:
+            problems = []
+            if get(vault.props, "properties.enablePurgeProtection") is not True:
+                problems.append("purge protection is not on (properties.enablePurgeProtection)")
+            if get(vault.props, "properties.enableSoftDelete") is False:
+                problems.append("soft delete is off (properties.enableSoftDelete)")
+            if problems:
+                yield (
+                    f"key vault {vault.name!r} holds the customer-managed key of workspace {workspace.name!r} "
+                    f"({CMK_VAULT}) but {' and '.join(problems)}; losing the key makes the workspace unreadable",
+                    vault.urn,
+                )
+
+
+RULES = (
+    StackRule(
+        control="AML-NET-015",
+        name="private-registry-image-build-compute",
+        description="a workspace whose containerRegistry has publicNetworkAccess 'Disabled' names an "
+        "imageBuildCompute that is a compute cluster (AmlCompute) of that workspace.",
+        check=_image_build_compute,
+    ),
+    StackRule(
+        control="AML-DAT-003",
+        name="cmk-vault-purge-protection",
+        description="the key vault a workspace's encryption.keyVaultProperties.keyVaultArmId names has purge "
+        "protection on and soft delete not off.",
+        check=_cmk_vault,
+    ),
+)
