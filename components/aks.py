@@ -33,6 +33,16 @@ answer; instance types carry only ``nodeSelector`` and ``resources``). The infer
 labelled, the extension and its workloads are pinned to it by ``nodeSelector``, and its taint is
 ``PreferNoSchedule``: other workloads avoid the pool, and the Azure ML pods, which cannot tolerate a
 ``NoSchedule`` taint, can still run there (control AML-AKS-008).
+
+Node hardening (controls AML-AKS-002, AML-AKS-010, AML-AKS-011): command invoke is disabled
+(``apiServerAccessProfile.disableRunCommand``), nodes have no public IP, SSH to nodes is off
+(``securityProfile.sshAccess = Disabled``; enum ``AgentPoolSSHAccess``) and every pool encrypts temp disks and
+disk caches at the host (``enableEncryptionAtHost``). Encryption at host needs the subscription feature
+``Microsoft.Compute/EncryptionAtHost`` registered before the cluster is created
+(``az feature register --namespace Microsoft.Compute --name EncryptionAtHost``;
+learn.microsoft.com/azure/aks/enable-host-encryption, linked from the SDK docstring of
+``enable_encryption_at_host``) and a VM size that supports it. The control-plane audit logs
+(``kube-audit-admin``, ``guard``) go to Log Analytics (control AML-MON-005).
 """
 
 from __future__ import annotations
@@ -83,6 +93,9 @@ INFERENCE_TAINT = "workload=inference:PreferNoSchedule"
 #: learn.microsoft.com/azure/aks/use-system-pools, which also recommends three system nodes in production).
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 MAX_NODES = 1000
+#: AKS resource-log categories of the control-plane audit trail (PSRule Azure.AKS.AuditLogs; kube-audit-admin
+#: rather than kube-audit leaves out get/list events, PSRule Azure.AKS.AuditAdmin), control AML-MON-005.
+AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _COMPUTE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,15}$")
@@ -208,7 +221,7 @@ class InferenceClusterArgs:
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
 
-def _validate(name: str, args: InferenceClusterArgs) -> None:
+def validate(name: str, args: InferenceClusterArgs) -> None:
     """Raise :class:`InvalidInputError` naming the first bad argument; nothing is registered before."""
     if args.location not in ZONAL_REGIONS:  # AML-AKS-001: pools span zones 1, 2 and 3
         raise InvalidInputError(f"{name}.location", args.location, sorted(ZONAL_REGIONS))
@@ -286,6 +299,10 @@ def _extension_settings(args: InferenceClusterArgs) -> dict[str, str]:
     return settings
 
 
+#: AML-AKS-011: no SSH to nodes (AgentPoolSSHAccess "Disabled"; built-in 28257686 treats unset as LocalUser).
+_NODE_SECURITY = containerservice.AgentPoolSecurityProfileArgs(ssh_access=containerservice.AgentPoolSSHAccess.DISABLED)
+
+
 def _system_pool_profile(
     pool: NodePool, subnet_id: pulumi.Input[str]
 ) -> containerservice.ManagedClusterAgentPoolProfileArgs:
@@ -302,7 +319,9 @@ def _system_pool_profile(
         count=pool.min_count,
         node_taints=[SYSTEM_TAINT],
         vnet_subnet_id=subnet_id,
-        enable_node_public_ip=False,
+        enable_node_public_ip=False,  # AML-AKS-002
+        enable_encryption_at_host=True,  # AML-AKS-010 (needs Microsoft.Compute/EncryptionAtHost registered)
+        security_profile=_NODE_SECURITY,  # AML-AKS-011
     )
 
 
@@ -315,7 +334,7 @@ class InferenceCluster(pulumi.ComponentResource):
     compute_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: InferenceClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        _validate(name, args)
+        validate(name, args)
         super().__init__("hardened-aml:index:InferenceCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
@@ -346,11 +365,13 @@ class InferenceCluster(pulumi.ComponentResource):
                 type=containerservice.ResourceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=[args.control_plane_identity_id],
             ),
-            # AML-AKS-002: the API server has a private address only, and no public FQDN.
+            # AML-AKS-002: the API server has a private address only, and no public FQDN; command invoke (which
+            # runs commands through ARM, around the private API server) is off (built-in 89f2d532).
             api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
                 enable_private_cluster=True,
                 enable_private_cluster_public_fqdn=False,
                 private_dns_zone="system",
+                disable_run_command=True,
             ),
             # AML-AKS-003: Entra ID with Azure RBAC for Kubernetes authorization; no local (static) accounts.
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
@@ -358,7 +379,7 @@ class InferenceCluster(pulumi.ComponentResource):
                 enable_azure_rbac=True,
                 admin_group_object_ids=list(args.admin_group_object_ids),
             ),
-            enable_rbac=True,
+            enable_rbac=True,  # AML-AKS-003: Kubernetes RBAC stays on
             disable_local_accounts=True,
             # AML-AKS-005: Azure CNI overlay powered by Cilium; networkPolicy "cilium" needs networkDataplane
             # "cilium" (NetworkPolicy enum docs). Azure Network Policy Manager ("azure") is being retired on
@@ -381,6 +402,7 @@ class InferenceCluster(pulumi.ComponentResource):
                 node_os_upgrade_channel=containerservice.NodeOSUpgradeChannel.NODE_IMAGE,
             ),
             # AML-AKS-007: Container insights to Log Analytics (managed-identity auth) and the Azure Policy add-on.
+            # AML-AKS-012: no other add-on (never httpApplicationRouting or kubeDashboard).
             addon_profiles={
                 "omsagent": containerservice.ManagedClusterAddonProfileArgs(
                     enabled=True,
@@ -416,9 +438,19 @@ class InferenceCluster(pulumi.ComponentResource):
             node_labels={WORKLOAD_LABEL[0]: WORKLOAD_LABEL[1]},
             node_taints=[INFERENCE_TAINT],
             vnet_subnet_id=args.subnet_id,
-            enable_node_public_ip=False,
+            enable_node_public_ip=False,  # AML-AKS-002
+            enable_encryption_at_host=True,  # AML-AKS-010 (needs Microsoft.Compute/EncryptionAtHost registered)
+            security_profile=_NODE_SECURITY,  # AML-AKS-011
             tags=tags,
             opts=child,
+        )
+        # AML-MON-005: the control-plane audit logs (kube-audit-admin, guard) and metrics to Log Analytics.
+        self.diagnostics = shared.diagnostics(
+            f"{name}-diag-aks",
+            resource_id=self.cluster.id,
+            log_analytics_workspace_id=args.log_analytics_workspace_id,
+            parent=self,
+            categories=AUDIT_LOG_CATEGORIES,
         )
         # The compute namespace must exist before the attach; an AKS managed namespace creates it through ARM
         # (the API server is private). Ingress stays open to other namespaces: azureml-fe runs in "azureml".

@@ -202,7 +202,7 @@ REPLACE_ON_CHANGES = (
 )
 
 
-def _validate(name: str, args: ComputeClusterArgs) -> tuple[ClusterPurpose, VmTier, ml.ResourceIdArgs | None]:
+def validate(name: str, args: ComputeClusterArgs) -> tuple[ClusterPurpose, VmTier, ml.ResourceIdArgs | None]:
     check_compute_name(f"{name}.compute_name", args.compute_name)
     try:
         purpose = ClusterPurpose(args.purpose)
@@ -248,7 +248,7 @@ class ComputeCluster(pulumi.ComponentResource):
     compute_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: ComputeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        purpose, tier, subnet = _validate(name, args)
+        purpose, tier, subnet = validate(name, args)
         super().__init__("hardened-aml:index:ComputeCluster", name, None, opts)
 
         interruptible = tier is VmTier.LOW_PRIORITY_INTERRUPTIBLE

@@ -266,6 +266,30 @@ def _schedule(key: str, schedule: StartStopSchedule) -> ml.ComputeStartStopSched
     )
 
 
+def validate(
+    name: str, args: ComputeInstanceArgs
+) -> tuple[list[ml.ComputeStartStopScheduleArgs], dt.date, ml.ResourceIdArgs | None]:
+    """Raise :class:`InvalidInputError` naming the first bad argument (nothing is registered before); return
+    the schedules, the start of the image cycle and the subnet."""
+    check_compute_name(f"{name}.compute_name", args.compute_name)
+    check_vm_size(f"{name}.vm_size", args.vm_size, args.allowed_vm_sizes)
+    _guid(f"{name}.assigned_user_object_id", args.assigned_user_object_id)
+    if isinstance(args.assigned_user_tenant_id, str):
+        _guid(f"{name}.assigned_user_tenant_id", args.assigned_user_tenant_id)
+    idle = parse_duration(args.idle_time_before_shutdown)
+    if idle is None or not IDLE_SHUTDOWN_MIN <= idle <= IDLE_SHUTDOWN_MAX:
+        raise InvalidInputError(
+            f"{name}.idle_time_before_shutdown",
+            args.idle_time_before_shutdown,
+            "an ISO-8601 duration from PT15M to P3D (Azure's range)",
+        )
+    schedules = [_schedule(f"{name}.schedules[{i}]", s) for i, s in enumerate(args.schedules)]
+    cycle_start = image_cycle_start(name, args)
+    if IMAGE_EPOCH_TAG in args.tags:
+        raise InvalidInputError(f"{name}.tags", IMAGE_EPOCH_TAG, "no such tag: set image_epoch instead")
+    return schedules, cycle_start, check_placement(name, args.workspace_managed_network, args.subnet_id)
+
+
 class ComputeInstance(pulumi.ComponentResource):
     """A personal compute instance without public IP or SSH, Entra-only, with idle shutdown and a bounded
     OS image age."""
@@ -274,23 +298,7 @@ class ComputeInstance(pulumi.ComponentResource):
     compute_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: ComputeInstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        check_compute_name(f"{name}.compute_name", args.compute_name)
-        check_vm_size(f"{name}.vm_size", args.vm_size, args.allowed_vm_sizes)
-        _guid(f"{name}.assigned_user_object_id", args.assigned_user_object_id)
-        if isinstance(args.assigned_user_tenant_id, str):
-            _guid(f"{name}.assigned_user_tenant_id", args.assigned_user_tenant_id)
-        idle = parse_duration(args.idle_time_before_shutdown)
-        if idle is None or not IDLE_SHUTDOWN_MIN <= idle <= IDLE_SHUTDOWN_MAX:
-            raise InvalidInputError(
-                f"{name}.idle_time_before_shutdown",
-                args.idle_time_before_shutdown,
-                "an ISO-8601 duration from PT15M to P3D (Azure's range)",
-            )
-        schedules = [_schedule(f"{name}.schedules[{i}]", s) for i, s in enumerate(args.schedules)]
-        cycle_start = image_cycle_start(name, args)
-        if IMAGE_EPOCH_TAG in args.tags:
-            raise InvalidInputError(f"{name}.tags", IMAGE_EPOCH_TAG, "no such tag: set image_epoch instead")
-        subnet = check_placement(name, args.workspace_managed_network, args.subnet_id)
+        schedules, cycle_start, subnet = validate(name, args)
         super().__init__("hardened-aml:index:ComputeInstance", name, None, opts)
 
         depends_on = [args.workspace_private_endpoint] if args.workspace_private_endpoint is not None else []

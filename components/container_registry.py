@@ -63,7 +63,8 @@ class ContainerRegistry(pulumi.ComponentResource):
                 retention_policy=containerregistry.RetentionPolicyArgs(
                     status="enabled", days=args.untagged_retention_days
                 ),
-                # Images leave only through the private endpoint (no export), against exfiltration.
+                # AML-DAT-005: images leave only through the private endpoint (no export), against exfiltration;
+                # ACR accepts "disabled" only with publicNetworkAccess Disabled on Premium (set above).
                 export_policy=containerregistry.ExportPolicyArgs(status="disabled"),
             ),
             tags=dict(args.tags),

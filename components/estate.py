@@ -740,7 +740,7 @@ def _validate_parts(name: str, args: EstateArgs) -> None:
             firewall_sku=args.firewall_sku,
         ),
     )
-    governance_module._validate(f"{name}-governance", _governance_args(args, w))
+    governance_module.validate(f"{name}-governance", _governance_args(args, w))
     names: set[str] = set()
     computes = [c.name for c in args.compute.clusters] + [i.name for i in args.compute.instances]
     computes += [args.aks.compute_name] if args.aks else []
@@ -749,15 +749,11 @@ def _validate_parts(name: str, args: EstateArgs) -> None:
             raise InvalidInputError(f"{name}.compute", compute, "compute names used once in the workspace")
         names.add(compute.lower())
     for c in args.compute.clusters:
-        compute_cluster._validate(f"{name}-cluster-{c.name}", _cluster_args(args, w, c))
+        compute_cluster.validate(f"{name}-cluster-{c.name}", _cluster_args(args, w, c))
     for i in args.compute.instances:
-        key, instance = f"{name}-ci-{i.name}", _instance_args(args, w, i)
-        compute_cluster.check_compute_name(f"{key}.compute_name", i.name)
-        compute_cluster.check_vm_size(f"{key}.vm_size", i.vm_size, instance.allowed_vm_sizes)
-        compute_instance._guid(f"{key}.assigned_user_object_id", i.assigned_user_object_id)
-        compute_instance.image_cycle_start(key, instance)
+        compute_instance.validate(f"{name}-ci-{i.name}", _instance_args(args, w, i))
     if args.aks is not None:
-        aks_module._validate(f"{name}-aks", _aks_args(args, w, args.aks, w.identity_id, _SUB))
+        aks_module.validate(f"{name}-aks", _aks_args(args, w, args.aks, w.identity_id, _SUB))
     if args.online_endpoint is not None:
         online_module.validate(_online_args(args, w, args.online_endpoint), f"{name}-online")
     if args.batch_endpoint is not None:

@@ -294,7 +294,7 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
     return found
 
 
-def _validate(name: str, args: GovernanceArgs) -> tuple[list[pulumi.Input[str]], AssignmentEnforcement, str]:
+def validate(name: str, args: GovernanceArgs) -> tuple[list[pulumi.Input[str]], AssignmentEnforcement, str]:
     """Check every input; return the allowed registries, the enforcement mode and the name suffix."""
 
     def key(field: str) -> str:
@@ -385,7 +385,7 @@ class Governance(pulumi.ComponentResource):
     """Assignment ids by assignment name."""
 
     def __init__(self, name: str, args: GovernanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        registries, enforcement, suffix = _validate(name, args)
+        registries, enforcement, suffix = validate(name, args)
         super().__init__("hardened-aml:index:Governance", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -31,11 +31,15 @@ from hardened_aml.settings import (
     AksSettings,
     BatchEndpointSettings,
     ComputeSettings,
+    FqdnRuleSettings,
     GovernanceSettings,
     NodePoolSettings,
     OnlineEndpointSettings,
+    PrivateEndpointRuleSettings,
+    ServiceTagRuleSettings,
     StackSettings,
 )
+from hardened_aml.workspace import FqdnRule, OutboundRule, PrivateEndpointRule, ServiceTagRule
 
 
 def estate_args(settings: StackSettings, project: str, stack: str) -> EstateArgs:
@@ -65,6 +69,10 @@ def estate_args(settings: StackSettings, project: str, stack: str) -> EstateArgs
         location=settings.location,
         tags=tags,
         production=settings.production,
+        isolation_mode=settings.managed_network.isolation_mode,
+        network_provisioning=settings.managed_network.provisioning,
+        firewall_sku=settings.managed_network.firewall_sku,
+        outbound_rules=tuple(_rule(r) for r in settings.managed_network.outbound_rules),
         network=NetworkOptions(
             address_space=net.address_space,
             private_endpoint_subnet_prefix=net.private_endpoint_subnet_prefix,
@@ -91,6 +99,16 @@ def estate_args(settings: StackSettings, project: str, stack: str) -> EstateArgs
         batch_endpoint=_batch(settings.inference.batch_endpoint) if settings.inference.batch_endpoint else None,
         governance=_governance(settings.governance),
     )
+
+
+def _rule(r: PrivateEndpointRuleSettings | ServiceTagRuleSettings | FqdnRuleSettings) -> OutboundRule:
+    if isinstance(r, PrivateEndpointRuleSettings):
+        return PrivateEndpointRule(
+            name=r.name, service_resource_id=r.service_resource_id, subresource_target=r.subresource_target
+        )
+    if isinstance(r, ServiceTagRuleSettings):
+        return ServiceTagRule(name=r.name, service_tag=r.service_tag, protocol=r.protocol, port_ranges=r.port_ranges)
+    return FqdnRule(name=r.name, destination=r.destination, ports=tuple(r.ports))
 
 
 def _compute(c: ComputeSettings) -> ComputeOptions:

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -34,6 +34,7 @@ from hardened_aml.governance import AssignmentEnforcement
 from hardened_aml.naming import WORKLOAD_PATTERN
 from hardened_aml.online_endpoint import MAX_MIRROR_PERCENT, PRODUCTION_MIN_INSTANCES, AuthMode, DeploymentStage
 from hardened_aml.regions import REGIONS
+from hardened_aml.workspace import FirewallSku, IsolationMode, NetworkProvisioning
 
 
 class Environment(StrEnum):
@@ -44,7 +45,10 @@ class Environment(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+    # Field docstrings become descriptions: the generated configuration reference (docs/configuration.md).
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, use_attribute_docstrings=True
+    )
 
 
 TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^<>%&\\?/]+$")]
@@ -431,6 +435,66 @@ class GovernanceSettings(_Strict):
     """``Default`` (enforced) or ``DoNotEnforce`` (compliance reporting only)."""
 
 
+class PrivateEndpointRuleSettings(_Strict):
+    """An outbound rule to an Azure resource through a managed private endpoint (any isolation mode)."""
+
+    type: Literal["PrivateEndpoint"]
+    """The rule's kind."""
+    name: str
+    """Rule name, unique in the workspace."""
+    service_resource_id: ResourceId
+    """ARM id of the resource; not the workspace's own storage, key vault or registry (Azure adds those)."""
+    subresource_target: Annotated[str, Field(min_length=1)]
+    """Private-link group id, e.g. ``blob``."""
+
+
+class ServiceTagRuleSettings(_Strict):
+    """An outbound rule to an Azure service tag (only under AllowOnlyApprovedOutbound)."""
+
+    type: Literal["ServiceTag"]
+    """The rule's kind."""
+    name: str
+    """Rule name, unique in the workspace."""
+    service_tag: Annotated[str, Field(min_length=1)]
+    """Azure service tag, e.g. ``AzureMonitor``."""
+    protocol: Literal["TCP", "UDP", "ICMP", "*"] = "TCP"
+    """Protocol."""
+    port_ranges: str = "443"
+    """Ports, e.g. ``443`` or ``80,443``."""
+
+
+class FqdnRuleSettings(_Strict):
+    """An outbound rule to a host name through the managed firewall (only under AllowOnlyApprovedOutbound;
+    ports 80 and 443 only; brings a billed Azure Firewall, AML-COST-003)."""
+
+    type: Literal["FQDN"]
+    """The rule's kind."""
+    name: str
+    """Rule name, unique in the workspace."""
+    destination: str
+    """Host name, optionally ``*.``-prefixed; no scheme and no port."""
+    ports: tuple[Literal[80, 443], ...] = (443,)
+    """Ports: 80 and/or 443 only (Azure opens exactly these for FQDN rules)."""
+
+
+OutboundRuleSettings = Annotated[
+    PrivateEndpointRuleSettings | ServiceTagRuleSettings | FqdnRuleSettings, Field(discriminator="type")
+]
+
+
+class ManagedNetworkSettings(_Strict):
+    """The workspace's managed VNet (controls AML-NET-002, AML-NET-014, AML-COST-003)."""
+
+    isolation_mode: IsolationMode = IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND
+    """``AllowOnlyApprovedOutbound`` (default) or ``AllowInternetOutbound`` (an exploration opt-out)."""
+    provisioning: NetworkProvisioning = NetworkProvisioning.WITH_WORKSPACE
+    """``WithWorkspace`` (default: in the workspace's first PUT) or ``OnFirstCompute``."""
+    firewall_sku: FirewallSku = FirewallSku.STANDARD
+    """SKU of the managed firewall that FQDN rules bring: ``Standard`` (default) or ``Basic``."""
+    outbound_rules: list[OutboundRuleSettings] = Field(default_factory=list)
+    """Approved outbound rules, each with ``type`` PrivateEndpoint, ServiceTag or FQDN."""
+
+
 class StackSettings(_Strict):
     """Everything a stack file of this repository may set under the ``hardened-aml:`` namespace."""
 
@@ -444,6 +508,8 @@ class StackSettings(_Strict):
     tags: CostTags
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     """The estate's network (see :class:`NetworkSettings`)."""
+    managed_network: ManagedNetworkSettings = Field(default_factory=ManagedNetworkSettings)
+    """The workspace's managed VNet and its approved outbound rules (see :class:`ManagedNetworkSettings`)."""
     access: AccessSettings = Field(default_factory=AccessSettings)
     """Entra ID groups and their workspace roles (see :class:`AccessSettings`)."""
     budget: BudgetSettings | None = None
@@ -620,19 +686,26 @@ def _allowed(model: type[BaseModel], loc: tuple[Any, ...], error: Mapping[str, A
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         target: type[BaseModel] | None = model
-        for part in loc[:-1]:
+        previous: Any = None
+        for i, part in enumerate(loc[:-1]):
             if target is None:
                 break
             if isinstance(part, int):  # an item of a list: the list's model applies
                 continue
+            if _is_union_tag(loc, i):  # the member of a tagged union pydantic chose
+                target = next((m for m in _members(previous) if _tag(m) == part), None)
+                continue
             fields = target.model_fields
             field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
-            target = _model_in(field.annotation) if field else None
+            previous = field.annotation if field else None
+            target = _model_in(previous) if field else None
         if target is not None:
             return "one of " + ", ".join(f.alias or n for n, f in target.model_fields.items())
         return "no other keys"
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         return str(ctx.get("expected", ""))
+    if kind == "union_tag_invalid":
+        return f"an object whose {ctx.get('discriminator', 'type')} is one of {ctx.get('expected_tags')}"
     if kind == "string_pattern_mismatch":
         return f"a string matching {ctx.get('pattern')}"
     if kind == "missing":
@@ -640,6 +713,24 @@ def _allowed(model: type[BaseModel], loc: tuple[Any, ...], error: Mapping[str, A
     if error["msg"].endswith("unknown Azure region"):
         return "one of " + ", ".join(sorted(REGIONS))
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _is_union_tag(loc: tuple[Any, ...], i: int) -> bool:
+    """Whether ``loc[i]`` is the tag pydantic adds after a list item of a tagged union (``0.FQDN``): config keys
+    are camelCase, tags (``type`` values) are capitalised."""
+    return i > 0 and isinstance(loc[i - 1], int) and isinstance(loc[i], str) and loc[i][:1].isupper()
+
+
+def _members(annotation: Any) -> list[type[BaseModel]]:
+    """Every model class inside an annotation (the members of a union, however nested)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _members(arg)]
+
+
+def _tag(model: type[BaseModel]) -> object:
+    field = model.model_fields.get("type")
+    return get_args(field.annotation)[0] if field is not None and get_args(field.annotation) else None
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -657,7 +748,8 @@ def parse(values: Mapping[str, Any], namespace: str = "hardened-aml") -> StackSe
         # Unknown keys first: a misspelt key also shows up as a missing one, and the spelling is the cause.
         first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         loc = tuple(first["loc"])
-        key = f"{namespace}:" + ".".join(str(p) for p in loc)
+        # pydantic names the member of a tagged union (``outboundRules.0.FQDN.ports``): the key has no such part
+        key = f"{namespace}:" + ".".join(str(p) for i, p in enumerate(loc) if not _is_union_tag(loc, i))
         given = first.get("input") if first["type"] != "missing" else MISSING
         more = f" (and {exc.error_count() - 1} more error(s))" if exc.error_count() > 1 else ""
         raise InvalidInputError(key, given, _allowed(StackSettings, loc, first) + more) from None

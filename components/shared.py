@@ -6,7 +6,7 @@ One shape each, used by every component, so a platform team learns them once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -73,18 +73,27 @@ def diagnostics(
     log_analytics_workspace_id: pulumi.Input[str],
     parent: pulumi.Resource,
     logs: bool = True,
+    categories: Sequence[str] = (),
 ) -> monitor.DiagnosticSetting:
     """Send every log category (the ``allLogs`` group) and all metrics to Log Analytics (control AML-MON-001).
 
     ``logs=False`` is for resources that emit metrics only (a storage account; its logs are per service).
+    ``categories`` names the log categories to send instead of ``allLogs`` (an AKS cluster: its audit
+    categories only, control AML-MON-005).
     """
+    if not logs:
+        log_settings: list[monitor.DiagnosticsLogSettingsArgs] = []
+    elif categories:
+        log_settings = [monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in categories]
+    else:
+        log_settings = [monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)]
     return monitor.DiagnosticSetting(
         name,
         name=f"diag-{name.rsplit('-', 1)[-1]}",
         resource_uri=resource_id,
         workspace_id=log_analytics_workspace_id,
         log_analytics_destination_type="Dedicated",
-        logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)] if logs else [],
+        logs=log_settings,
         metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)],
         opts=pulumi.ResourceOptions(parent=parent),
     )

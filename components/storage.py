@@ -71,10 +71,10 @@ class Storage(pulumi.ComponentResource):
             default_to_o_auth_authentication=True,
             enable_https_traffic_only=True,  # AML-ENC-002
             minimum_tls_version="TLS1_2",  # AML-ENC-002
-            allow_cross_tenant_replication=False,
+            allow_cross_tenant_replication=False,  # AML-NET-005: object replication stays in the tenant
             is_hns_enabled=False,  # the workspace's default storage must not be hierarchical
             is_sftp_enabled=False,
-            is_local_user_enabled=False,
+            is_local_user_enabled=False,  # AML-IAM-006: no SFTP / local-user credentials
             encryption=storage.EncryptionArgs(
                 key_source="Microsoft.Storage",
                 require_infrastructure_encryption=True,
@@ -86,7 +86,7 @@ class Storage(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=stateful,
         )
-        # AML-DAT-002: versioning, blob and container soft delete.
+        # AML-DAT-002: versioning, blob and container soft delete (the policy also requires this resource to exist).
         self.blob_service = storage.BlobServiceProperties(
             f"{name}-blob",
             account_name=self.account.name,

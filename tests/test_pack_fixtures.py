@@ -81,6 +81,7 @@ INSECURE: dict[str, set[str]] = {
     "registry": {
         TAGS,
         "aml-dat-004-registry-retention-policy",
+        "aml-dat-005-registry-exports-disabled",
         "aml-iam-005-registry-no-admin-or-anonymous-pull",
         "aml-mon-002-dependency-diagnostics",
         "aml-net-007-registry-private-access",
@@ -139,8 +140,16 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-006-auto-upgrade",
         "aml-aks-007-monitoring-and-policy-addons",
         "aml-aks-008-cluster-pool-autoscaling",
+        "aml-aks-010-cluster-pool-encryption-at-host",
+        "aml-aks-011-cluster-pool-ssh-disabled",
+        "aml-mon-005-aks-audit-logs",
     },
-    "aks-inference": {"aml-aks-001-agent-pool-zones", "aml-aks-008-agent-pool-autoscaling"},
+    "aks-inference": {
+        "aml-aks-001-agent-pool-zones",
+        "aml-aks-008-agent-pool-autoscaling",
+        "aml-aks-010-agent-pool-encryption-at-host",
+        "aml-aks-011-agent-pool-ssh-disabled",
+    },
     "budget": set(),
 }
 
@@ -256,7 +265,11 @@ def test_versioned_type_tokens_are_judged(insecure: dict[str, list[Diagnostic]])
         (
             "storage",
             "aml-iam-006-storage-no-shared-key",
-            ["[AML-IAM-006] allowSharedKeyAccess is not set; Azure's default is insecure: set it to False"],
+            [
+                "[AML-IAM-006] allowSharedKeyAccess is not set; Azure's default is insecure: set it to False",
+                "[AML-IAM-006] isLocalUserEnabled is not set; Azure's default is insecure: set it to False (no SFTP / "
+                "local-user passwords or keys)",
+            ],
         ),
         (
             "registry",
@@ -285,7 +298,9 @@ def test_versioned_type_tokens_are_judged(insecure: dict[str, list[Diagnostic]])
             "aml-aks-002-private-api-server",
             [
                 "[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is not set; Azure's default is insecure: "
-                "set it to True"
+                "set it to True",
+                "[AML-AKS-002] apiServerAccessProfile.disableRunCommand is not set; Azure's default is insecure: set "
+                "it to True (command invoke bypasses the private API server)",
             ],
         ),
     ],

@@ -137,6 +137,7 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-NET-004", "no DNS zone group for the workspace endpoint", remove("pe-workspace-dns")),
     ("AML-NET-005", "storage firewall allows by default", set_("storage", "networkRuleSet.defaultAction", "Allow")),
     ("AML-NET-005", "storage public network access unset", delete("storage", "publicNetworkAccess")),
+    ("AML-NET-005", "cross-tenant object replication allowed", set_("storage", "allowCrossTenantReplication", True)),
     ("AML-NET-006", "key vault reachable publicly", set_("vault", "properties.publicNetworkAccess", "enabled")),
     ("AML-NET-007", "registry reachable publicly", set_("registry", "publicNetworkAccess", "Enabled")),
     ("AML-NET-008", "no file endpoint for the workspace storage", remove("pe-file", "pe-file-dns")),
@@ -227,6 +228,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-IAM-001", "no primary user-assigned identity", delete("workspace", "primaryUserAssignedIdentity")),
     ("AML-IAM-002", "cluster local auth on", set_("cluster", "properties.disableLocalAuth", False)),
     ("AML-IAM-002", "instance local auth left to the default", delete("instance", "properties.disableLocalAuth")),
+    (
+        "AML-IAM-002",
+        "attached Kubernetes compute local auth on",
+        set_("aks-compute", "properties.disableLocalAuth", False),
+    ),
     ("AML-IAM-003", "a workspace role for a single user", set_("ws-data-scientists", "principalType", "User")),
     (
         "AML-IAM-003",
@@ -242,6 +248,7 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-IAM-005", "registry admin user", set_("registry", "adminUserEnabled", True)),
     ("AML-IAM-005", "registry anonymous pull", set_("registry", "anonymousPullEnabled", True)),
     ("AML-IAM-006", "storage shared keys", set_("storage", "allowSharedKeyAccess", True)),
+    ("AML-IAM-006", "storage local users (SFTP) left to the default", delete("storage", "isLocalUserEnabled")),
     ("AML-IAM-007", "online endpoint auth mode unset", delete("online", "properties.authMode")),
     ("AML-IAM-008", "cluster with a system-assigned identity", set_("cluster", "identity", {"type": "SystemAssigned"})),
     ("AML-IAM-009", "datastores with access keys", set_("workspace", "systemDatastoresAuthMode", "AccessKey")),
@@ -258,8 +265,23 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-ENC-003", "no key rotation policy", delete("cmk", "properties.rotationPolicy")),
     ("AML-ENC-004", "no high-business-impact flag", set_("workspace", "hbiWorkspace", False)),
     ("AML-DAT-001", "anonymous blob access", set_("storage", "allowBlobPublicAccess", True)),
-    ("AML-DAT-002", "one-day blob soft delete", set_("blob", "deleteRetentionPolicy.days", 1)),
-    ("AML-DAT-002", "no blob versioning", set_("blob", "isVersioningEnabled", False)),
+    # DAT-002 has a resource policy (the blob service's settings) and a stack policy (every account has a blob
+    # service): each row moves the blob service to an account outside the stack and weakens it.
+    (
+        "AML-DAT-002",
+        "one-day blob soft delete, on another account's blob service",
+        both(
+            set_("blob", "deleteRetentionPolicy.days", 1),
+            set_("blob", "accountName", "stelsewhere", deps=[]),
+        ),
+    ),
+    (
+        "AML-DAT-002",
+        "no blob versioning, and the stack's account without a blob service",
+        both(set_("blob", "isVersioningEnabled", False), set_("blob", "accountName", "stelsewhere", deps=[])),
+    ),
+    ("AML-DAT-005", "registry exports enabled", set_("registry", "policies.exportPolicy.status", "enabled")),
+    ("AML-DAT-005", "registry export policy left to the default", delete("registry", "policies.exportPolicy")),
     ("AML-DAT-003", "no purge protection", delete("vault", "properties.enablePurgeProtection")),
     ("AML-DAT-003", "soft delete off", set_("vault", "properties.enableSoftDelete", False)),
     ("AML-DAT-004", "no registry retention", set_("registry", "policies.retentionPolicy.status", "disabled")),
@@ -320,6 +342,22 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-MON-001", "workspace diagnostics without logs", set_("diag-workspace", "logs", [])),
     ("AML-MON-002", "no registry diagnostics", remove("diag-registry")),
     ("AML-MON-002", "storage diagnostics without a destination", delete("diag-storage", "workspaceId")),
+    (
+        "AML-MON-002",
+        "key vault diagnostics without AuditEvent",
+        set_("diag-vault", "logs", [{"category": "AzurePolicyEvaluationDetails", "enabled": True}]),
+    ),
+    (
+        "AML-MON-002",
+        "registry diagnostics with login events only",
+        set_("diag-registry", "logs", [{"category": "ContainerRegistryLoginEvents", "enabled": True}]),
+    ),
+    ("AML-MON-005", "no AKS audit logs", remove("diag-aks")),
+    (
+        "AML-MON-005",
+        "AKS audit logs without guard",
+        set_("diag-aks", "logs", [{"category": "kube-audit-admin", "enabled": True}]),
+    ),
     ("AML-MON-003", "classic Application Insights", set_("insights", "ingestionMode", "ApplicationInsights")),
     (
         "AML-MON-004",
@@ -335,8 +373,34 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             delete("aks-inference", "availabilityZones"),
         ),
     ),
-    ("AML-AKS-002", "public API server", set_("aks", "apiServerAccessProfile.enablePrivateCluster", False)),
-    ("AML-AKS-003", "local accounts on", set_("aks", "disableLocalAccounts", False)),
+    (
+        "AML-AKS-002",
+        "public API server, node public IPs",
+        both(
+            set_("aks", "apiServerAccessProfile.enablePrivateCluster", False),
+            set_("aks", "agentPoolProfiles.0.enableNodePublicIP", True),
+            set_("aks-inference", "enableNodePublicIP", True),
+        ),
+    ),
+    (
+        "AML-AKS-002",
+        "command invoke on, node public IPs",
+        both(
+            delete("aks", "apiServerAccessProfile.disableRunCommand"),
+            set_("aks", "agentPoolProfiles.0.enableNodePublicIP", True),
+            set_("aks-inference", "enableNodePublicIP", True),
+        ),
+    ),
+    (
+        "AML-AKS-003",
+        "local accounts on, Kubernetes RBAC off",
+        both(set_("aks", "disableLocalAccounts", False), set_("aks", "enableRBAC", False)),
+    ),
+    (
+        "AML-AKS-003",
+        "no managed identity, unmanaged Entra integration",
+        both(delete("aks", "identity"), set_("aks", "aadProfile.managed", False)),
+    ),
     ("AML-AKS-004", "Free tier", set_("aks", "sku.tier", "Free")),
     ("AML-AKS-005", "kubenet without network policy", set_("aks", "networkProfile.networkPlugin", "kubenet")),
     ("AML-AKS-006", "no auto-upgrade channel", set_("aks", "autoUpgradeProfile.upgradeChannel", "none")),
@@ -347,6 +411,30 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         both(
             set_("aks", "agentPoolProfiles.0.enableAutoScaling", False),
             delete("aks-inference", "nodeTaints"),
+        ),
+    ),
+    (
+        "AML-AKS-010",
+        "node disks not encrypted at host",
+        both(
+            set_("aks", "agentPoolProfiles.0.enableEncryptionAtHost", False),
+            delete("aks-inference", "enableEncryptionAtHost"),
+        ),
+    ),
+    (
+        "AML-AKS-011",
+        "SSH to nodes left on",
+        both(
+            set_("aks", "agentPoolProfiles.0.securityProfile.sshAccess", "LocalUser"),
+            delete("aks-inference", "securityProfile"),
+        ),
+    ),
+    (
+        "AML-AKS-012",
+        "HTTP application routing and the dashboard",
+        both(
+            set_("aks", "addonProfiles.httpApplicationRouting", {"enabled": True}),
+            set_("aks", "addonProfiles.KubeDashboard", {"enabled": True}),
         ),
     ),
     ("AML-AKS-009", "AKS attached without the Azure ML extension", remove("aks-ml-extension")),

@@ -152,7 +152,7 @@ def test_remediation_fixes_what_it_can_and_the_fixed_resource_passes(fresh: Poli
         "publicNetworkAccess": "Enabled",
         "networkRuleSet": {"defaultAction": "Allow"},
         "zoneRedundancy": "Enabled",
-        "policies": {"retentionPolicy": {"status": "enabled", "days": 7}},
+        "policies": {"retentionPolicy": {"status": "enabled", "days": 7}, "exportPolicy": {"status": "disabled"}},
         "tags": {"environment": "production", "team": "t", "costCentre": "c"},
     }
     token = "azure-native:containerregistry:Registry"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hardened_aml.catalogue import KIND_TITLES, PILLARS, Catalogue, load
 
@@ -134,10 +135,93 @@ def render_policies(catalogue: Catalogue, pack_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _type_text(annotation: Any) -> str:
+    """A field's type in words, for the configuration reference."""
+    import enum
+    import typing
+
+    from pydantic import BaseModel
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_text(args[0])
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return " \\| ".join(f"`{m.value}`" for m in annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "object"
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if origin in (list, tuple):
+        return f"list of {_type_text(args[0])}"
+    if origin is dict:
+        return f"map of {_type_text(args[1])}"
+    if args and type(None) in args:
+        return " or ".join(_type_text(a) for a in args if a is not type(None)) + " (optional)"
+    if args:
+        return " or ".join(dict.fromkeys(_type_text(a) for a in args))  # a tagged union of objects: "object"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _config_rows(model: Any, prefix: str) -> list[str]:
+    import re
+    import typing
+
+    from pydantic import BaseModel
+    from pydantic_core import PydanticUndefined
+
+    rows = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        default = "required" if field.is_required() else field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            default = "(see below)"
+        elif default is not PydanticUndefined and default != "required":
+            default = f"`{default.value if hasattr(default, 'value') else default}`"
+        text = re.sub(r"\s*\(see :class:`\w+`\)", "", field.description or "").replace("``", "`")
+        rows.append(f"| `{key}` | {_type_text(field.annotation)} | {default} | {_cell(text)} |")
+        members = _models(field.annotation)
+        for member in members:
+            tag = member.model_fields.get("type")
+            kind = f"[type={typing.get_args(tag.annotation)[0]}]" if len(members) > 1 and tag else ""
+            rows += _config_rows(member, f"{key}{kind}.")
+    return rows
+
+
+def _models(annotation: Any) -> list[Any]:
+    import typing
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in typing.get_args(annotation) for m in _models(a)]
+
+
+def render_configuration() -> str:
+    """Every key a stack file may set, from the config model's fields and their docstrings."""
+    from hardened_aml.settings import StackSettings
+
+    lines = [
+        "# Stack configuration reference",
+        "",
+        "<!-- Generated from hardened_aml.settings by `hardened-aml docs`; do not edit. -->",
+        "",
+        "Keys go under the `hardened-aml:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`); nested keys are",
+        "YAML objects. Unknown keys, wrong types and invalid values are refused with one line naming the key, the",
+        "value and what is allowed. List items are written `key.0.field` below as `key.field`.",
+        "",
+        "| key | type | default | what it is |",
+        "|---|---|---|---|",
+        *_config_rows(StackSettings, ""),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 #: Each generated document: its path under the repository, and how to render it from the repository root.
 DOCUMENTS: dict[str, Callable[[Path], str]] = {
     "docs/catalogue.md": lambda root: render_catalogue(load()),
     "docs/policies.md": lambda root: render_policies(load(), root / "policies"),
+    "docs/configuration.md": lambda root: render_configuration(),
 }
 
 

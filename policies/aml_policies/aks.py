@@ -14,6 +14,11 @@ Defaults that decide what a missing value means: ``upgradeChannel`` is none, so 
 ``nodeOSUpgradeChannel`` is NodeImage for clusters created with API 2023-06-01 or later ("Auto-upgrade
 node OS images", learn.microsoft.com/azure/aks/auto-upgrade-node-image), so missing passes; the SKU tier
 is Free, local accounts are enabled, the cluster autoscaler is off and a separate agent pool is a User pool.
+Further defaults (SDK docstrings of ``ManagedClusterAPIServerAccessProfileArgs``,
+``ManagedClusterAgentPoolProfileArgs``, ``AgentPoolSecurityProfileArgs``): ``disableRunCommand`` false
+(command invoke on), ``enableEncryptionAtHost`` false, ``enableNodePublicIP`` false, ``securityProfile.sshAccess``
+unset (the built-in 28257686 treats that as ``LocalUser``; enum ``AgentPoolSSHAccess`` LocalUser | Disabled),
+``enableRBAC`` true; ``ResourceIdentityType`` SystemAssigned | UserAssigned | None.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from aml_policies.core import (
     equals,
     get,
     items,
+    not_equal,
     number,
     one_of,
     type_key,
@@ -132,6 +138,59 @@ def _addons(props: Props, _config: Config) -> Iterator[str]:
         yield "addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"
 
 
+# --- AML-AKS-002 (nodes), AML-AKS-010, AML-AKS-011 -------------------------------------------------
+def _no_node_public_ip(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
+    if get(pool, "enableNodePublicIP") is True:
+        yield f"{prefix}enableNodePublicIP is True; it must not be (nodes stay on private addresses)"
+
+
+def _encryption_at_host(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
+    value = get(pool, "enableEncryptionAtHost")
+    if value is not True:
+        found = "is not set" if value is MISSING else f"is {value!r}"
+        yield (
+            f"{prefix}enableEncryptionAtHost {found}; it must be True (temp disks and disk caches encrypted at "
+            "the host; needs the Microsoft.Compute/EncryptionAtHost subscription feature)"
+        )
+
+
+def _ssh_disabled(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
+    value = get(pool, "securityProfile.sshAccess")
+    if value != "Disabled":
+        found = "is not set (the default is LocalUser)" if value is MISSING else f"is {value!r}"
+        yield f"{prefix}securityProfile.sshAccess {found}; it must be 'Disabled'"
+
+
+# --- AML-AKS-003 (identity) ------------------------------------------------------------------------
+def _managed_identity(props: Props, _config: Config) -> Iterator[str]:
+    kind = get(props, "identity.type")
+    if kind is MISSING:
+        yield "identity.type is not set; it must be 'SystemAssigned' or 'UserAssigned' (a managed identity)"
+    elif kind not in ("SystemAssigned", "UserAssigned"):
+        yield f"identity.type is {kind!r}; it must be 'SystemAssigned' or 'UserAssigned' (a managed identity)"
+    client = get(props, "servicePrincipalProfile.clientId")
+    if client is not MISSING and client != "msi":
+        yield (
+            f"servicePrincipalProfile.clientId is {client!r}; the cluster must use its managed identity, not a "
+            "service principal (set no clientId, or 'msi')"
+        )
+
+
+# --- AML-AKS-012 ------------------------------------------------------------------------------------
+INSECURE_ADDONS = {
+    "httpApplicationRouting": "a public DNS zone and ingress not meant for production",
+    "kubeDashboard": "the Kubernetes dashboard, removed from AKS and a known attack path",
+}
+
+
+def _no_insecure_addons(props: Props, _config: Config) -> Iterator[str]:
+    profiles = get(props, "addonProfiles")
+    for addon, why in INSECURE_ADDONS.items():
+        profile = _key(profiles, addon)
+        if profile is not MISSING and get(profile, "enabled") is True:
+            yield f"addonProfiles.{addon} is enabled; it must not be ({why})"
+
+
 # --- AML-AKS-009 ------------------------------------------------------------------------------------
 ML_EXTENSION = "microsoft.azureml.kubernetes"
 COMPUTE = "machinelearningservices:Compute"
@@ -188,8 +247,30 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         control="AML-AKS-002",
         name="private-api-server",
         types=MANAGED_CLUSTER,
-        description="apiServerAccessProfile.enablePrivateCluster is true (a missing value fails).",
-        check=equals("apiServerAccessProfile.enablePrivateCluster", True),
+        description="apiServerAccessProfile.enablePrivateCluster and apiServerAccessProfile.disableRunCommand "
+        "are true (missing values fail: command invoke is on by default).",
+        check=all_of(
+            equals("apiServerAccessProfile.enablePrivateCluster", True),
+            equals(
+                "apiServerAccessProfile.disableRunCommand",
+                True,
+                why="command invoke bypasses the private API server",
+            ),
+        ),
+    ),
+    ResourceRule(
+        control="AML-AKS-002",
+        name="cluster-pool-no-node-public-ip",
+        types=MANAGED_CLUSTER,
+        description="no agentPoolProfiles[] entry has enableNodePublicIP true (missing passes: the default is false).",
+        check=_each_pool(_no_node_public_ip),
+    ),
+    ResourceRule(
+        control="AML-AKS-002",
+        name="agent-pool-no-node-public-ip",
+        types=AGENT_POOL,
+        description="enableNodePublicIP is not true (missing passes: the default is false).",
+        check=_own_pool(_no_node_public_ip),
     ),
     ResourceRule(
         control="AML-AKS-003",
@@ -202,6 +283,15 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
             equals("aadProfile.enableAzureRBAC", True),
             equals("disableLocalAccounts", True),
         ),
+    ),
+    ResourceRule(
+        control="AML-AKS-003",
+        name="managed-identity-kubernetes-rbac",
+        types=MANAGED_CLUSTER,
+        description="identity.type is 'SystemAssigned' or 'UserAssigned' (missing fails), "
+        "servicePrincipalProfile.clientId is absent or 'msi', and enableRBAC is not false (missing passes: the "
+        "default is true).",
+        check=all_of(_managed_identity, not_equal("enableRBAC", False, why="Kubernetes RBAC stays on")),
     ),
     ResourceRule(
         control="AML-AKS-004",
@@ -256,6 +346,44 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         description="enableAutoScaling is true with minCount and maxCount; a User pool (the default mode of "
         "a separate agent pool) carries at least one nodeTaint.",
         check=_own_pool(partial(_autoscaled, default_mode="User")),
+    ),
+    ResourceRule(
+        control="AML-AKS-010",
+        name="cluster-pool-encryption-at-host",
+        types=MANAGED_CLUSTER,
+        description="every agentPoolProfiles[] entry has enableEncryptionAtHost true (missing fails: the default "
+        "is false).",
+        check=_each_pool(_encryption_at_host),
+    ),
+    ResourceRule(
+        control="AML-AKS-010",
+        name="agent-pool-encryption-at-host",
+        types=AGENT_POOL,
+        description="enableEncryptionAtHost is true (missing fails: the default is false).",
+        check=_own_pool(_encryption_at_host),
+    ),
+    ResourceRule(
+        control="AML-AKS-011",
+        name="cluster-pool-ssh-disabled",
+        types=MANAGED_CLUSTER,
+        description="every agentPoolProfiles[] entry has securityProfile.sshAccess 'Disabled' (missing fails: "
+        "treated as LocalUser).",
+        check=_each_pool(_ssh_disabled),
+    ),
+    ResourceRule(
+        control="AML-AKS-011",
+        name="agent-pool-ssh-disabled",
+        types=AGENT_POOL,
+        description="securityProfile.sshAccess is 'Disabled' (missing fails: treated as LocalUser).",
+        check=_own_pool(_ssh_disabled),
+    ),
+    ResourceRule(
+        control="AML-AKS-012",
+        name="no-insecure-addons",
+        types=MANAGED_CLUSTER,
+        description="addonProfiles.httpApplicationRouting and addonProfiles.kubeDashboard are not enabled (keys "
+        "matched ignoring case; absent passes).",
+        check=_no_insecure_addons,
     ),
     StackRule(
         control="AML-AKS-009",

@@ -45,6 +45,22 @@ COMPUTE = ("machinelearningservices:Compute",)
 WORKSPACE = "machinelearningservices:Workspace"
 AML_COMPUTE = "AmlCompute"
 COMPUTE_INSTANCE = "ComputeInstance"
+#: Every ``computeType`` of the Compute union (SDK ``ComputeType`` enum); each member's Args class carries
+#: ``disableLocalAuth`` (pulumi-azure-native 3.29.0 ``machinelearningservices/_inputs.py``: AKSArgs,
+#: AmlComputeArgs, ComputeInstanceArgs, DataFactoryArgs, DataLakeAnalyticsArgs, DatabricksArgs, HDInsightArgs,
+#: KubernetesArgs, SynapseSparkArgs, VirtualMachineArgs).
+ALL_COMPUTE_TYPES = (
+    AML_COMPUTE,
+    COMPUTE_INSTANCE,
+    "Kubernetes",
+    "AKS",
+    "VirtualMachine",
+    "HDInsight",
+    "Databricks",
+    "DataFactory",
+    "DataLakeAnalytics",
+    "SynapseSpark",
+)
 #: The isolation modes under which the workspace's managed VNet hosts its compute.
 MANAGED_NETWORK_MODES = ("AllowInternetOutbound", "AllowOnlyApprovedOutbound")
 #: The tag that marks a low-priority cluster as intentionally interruptible (AML-REL-005).
@@ -303,8 +319,11 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-IAM-002",
         "compute-local-auth-disabled",
-        "AmlCompute and ComputeInstance: properties.disableLocalAuth is true (a missing value fails).",
+        "every compute type (AmlCompute, ComputeInstance, Kubernetes, AKS, VirtualMachine, HDInsight, Databricks, "
+        "DataFactory, DataLakeAnalytics, SynapseSpark): properties.disableLocalAuth is true (a missing value "
+        "fails), as PSRule Azure.ML.DisableLocalAuth and built-in e96a9a5f check every compute.",
         equals("properties.disableLocalAuth", True),
+        kinds=ALL_COMPUTE_TYPES,
         remediate=fix(("properties.disableLocalAuth", True)),
     ),
     _rule(

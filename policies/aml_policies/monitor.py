@@ -5,6 +5,12 @@ Diagnostic settings (``monitor:DiagnosticSetting``, API 2021-05-01-preview) name
 log category (learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings, "category groups").
 The built-in "Resource logs in Machine Learning workspaces should be enabled" (afe0c3be-ba3b-4544-ba52-
 0c99672a8ad6) audits the same for workspaces.
+
+Log categories (learn.microsoft.com "Supported resource logs" per resource type, and the PSRule rules the pack
+follows): Key Vault ``AuditEvent`` (PSRule ``Azure.KeyVault.Logs``); container registry
+``ContainerRegistryLoginEvents`` and ``ContainerRegistryRepositoryEvents`` (PSRule ``Azure.ACR.AuditLogs``);
+AKS ``kube-audit-admin`` (or ``kube-audit``) and ``guard`` (PSRule ``Azure.AKS.AuditLogs``). The ``audit``
+and ``allLogs`` category groups include them.
 """
 
 from __future__ import annotations
@@ -13,13 +19,33 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource
 
-from aml_policies.core import Config, ResourceRule, Stack, StackCheck, StackRule, all_of, equals, get, items, present
+from aml_policies.core import (
+    Config,
+    ResourceRule,
+    Stack,
+    StackCheck,
+    StackRule,
+    all_of,
+    equals,
+    get,
+    items,
+    present,
+    type_key,
+)
 
 DIAGNOSTIC_SETTING = "monitor:DiagnosticSetting"
 #: Types whose diagnostics must carry logs, and the storage account whose account-level setting carries
 #: metrics only (its logs are emitted per service, under blobServices/default and fileServices/default).
 WITH_LOGS = ("machinelearningservices:Workspace", "keyvault:Vault", "containerregistry:Registry")
 METRICS_ONLY = ("storage:StorageAccount",)
+MANAGED_CLUSTER = "containerservice:ManagedCluster"
+AUDIT_GROUPS = ("allLogs", "audit")
+#: Per type: the sets of log categories of which one must be fully enabled (groups in AUDIT_GROUPS also do).
+AUDIT_CATEGORIES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "keyvault:Vault": (("AuditEvent",),),
+    "containerregistry:Registry": (("ContainerRegistryLoginEvents", "ContainerRegistryRepositoryEvents"),),
+    MANAGED_CLUSTER: (("kube-audit-admin", "guard"), ("kube-audit", "guard")),
+}
 
 
 def _sends_logs(setting: PolicyResource) -> bool:
@@ -30,6 +56,35 @@ def _sends_logs(setting: PolicyResource) -> bool:
     )
 
 
+def _enabled_logs(settings: list[PolicyResource]) -> tuple[set[str], set[str]]:
+    """The enabled log categories and category groups of some diagnostic settings."""
+    categories: set[str] = set()
+    groups: set[str] = set()
+    for setting in settings:
+        for entry in items(setting.props, "logs"):
+            if get(entry, "enabled") is not True:
+                continue
+            category, group = get(entry, "category"), get(entry, "categoryGroup")
+            if isinstance(category, str):
+                categories.add(category)
+            if isinstance(group, str):
+                groups.add(group)
+    return categories, groups
+
+
+def _sends_audit_logs(type_key_: str, settings: list[PolicyResource]) -> bool:
+    categories, groups = _enabled_logs(settings)
+    if groups & set(AUDIT_GROUPS):
+        return True
+    return any(set(needed) <= categories for needed in AUDIT_CATEGORIES[type_key_])
+
+
+def _needed_text(type_key_: str) -> str:
+    options = [" and ".join(repr(c) for c in needed) for needed in AUDIT_CATEGORIES[type_key_]]
+    groups = " or ".join(repr(g) for g in AUDIT_GROUPS)
+    return f"enable category {' or '.join(options)}, or categoryGroup {groups}"
+
+
 def _has_destination(setting: PolicyResource) -> bool:
     # Keys only: ``in`` on a proxy reads the value, and a destination created in the same stack is unknown
     # at preview, which would stop the whole stack check there although the destination is named.
@@ -37,7 +92,7 @@ def _has_destination(setting: PolicyResource) -> bool:
     return any(name in keys for name in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId"))
 
 
-def _diagnostics(keys: tuple[str, ...], *, logs: bool) -> StackCheck:
+def _diagnostics(keys: tuple[str, ...], *, logs: bool, audit: bool = False) -> StackCheck:
     def check(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
         for resource in stack.of_type(*keys):
             settings = [
@@ -54,12 +109,30 @@ def _diagnostics(keys: tuple[str, ...], *, logs: bool) -> StackCheck:
                     "resource logs (categoryGroup 'allLogs')",
                     resource.urn,
                 )
+            elif logs and audit and not _sends_audit_logs(type_key(resource.resource_type), settings):
+                yield (
+                    f"{resource.resource_type} {resource.name!r} has diagnostic settings but none sends its audit "
+                    f"logs; {_needed_text(type_key(resource.resource_type))}",
+                    resource.urn,
+                )
 
     return check
 
 
+def _aks_audit_logs(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    for cluster in stack.of_type(MANAGED_CLUSTER):
+        settings = [s for s in stack.referrers(cluster, (DIAGNOSTIC_SETTING,), "resourceUri") if _has_destination(s)]
+        if not _sends_audit_logs(MANAGED_CLUSTER, settings):
+            found = "has diagnostic settings but none sends" if settings else "has no diagnostic setting that sends"
+            yield (
+                f"{cluster.resource_type} {cluster.name!r} {found} its control-plane audit logs; "
+                f"{_needed_text(MANAGED_CLUSTER)}",
+                cluster.urn,
+            )
+
+
 def _all(stack: Stack, config: Config) -> Iterator[tuple[str, str]]:
-    yield from _diagnostics(WITH_LOGS[1:], logs=True)(stack, config)
+    yield from _diagnostics(WITH_LOGS[1:], logs=True, audit=True)(stack, config)
     yield from _diagnostics(METRICS_ONLY, logs=False)(stack, config)
 
 
@@ -74,8 +147,17 @@ RULES = (
         control="AML-MON-002",
         name="dependency-diagnostics",
         description="every key vault and registry sends its resource logs, and every storage account its metrics, "
-        "to a destination.",
+        "to a destination; the key vault's logs include 'AuditEvent' and the registry's "
+        "'ContainerRegistryLoginEvents' and 'ContainerRegistryRepositoryEvents' (or categoryGroup 'audit' / "
+        "'allLogs').",
         check=_all,
+    ),
+    StackRule(
+        control="AML-MON-005",
+        name="aks-audit-logs",
+        description="every AKS cluster has a diagnostic setting with a destination that enables 'kube-audit-admin' "
+        "(or 'kube-audit') and 'guard', or categoryGroup 'audit' / 'allLogs'.",
+        check=_aks_audit_logs,
     ),
     ResourceRule(
         control="AML-MON-003",

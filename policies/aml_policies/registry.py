@@ -5,7 +5,8 @@ azure-native flattens the registry's properties. Names and enums: REST spec
 pulumi-azure-native 3.29.0 uses): ``adminUserEnabled`` (default false), ``anonymousPullEnabled``,
 ``publicNetworkAccess`` Enabled/Disabled (default Enabled), ``networkRuleSet.defaultAction`` Allow/Deny,
 ``zoneRedundancy`` Enabled/Disabled (default Disabled), ``policies.retentionPolicy.status`` enabled/disabled
-(lower case; Premium only), ``sku.name`` Classic/Basic/Standard/Premium.
+(lower case; Premium only), ``sku.name`` Classic/Basic/Standard/Premium, ``policies.exportPolicy.status``
+enabled/disabled (default enabled; "disabled" is accepted only with publicNetworkAccess Disabled on Premium).
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ RULES = (
             not_equal("anonymousPullEnabled", True, why="every pull is authenticated"),
         ),
         remediate=fix(("adminUserEnabled", False), ("anonymousPullEnabled", False)),
+    ),
+    ResourceRule(
+        control="AML-DAT-005",
+        name="registry-exports-disabled",
+        types=REGISTRY,
+        description="policies.exportPolicy.status is 'disabled' (a missing value fails: the default is enabled), "
+        "so artifacts cannot be exported or imported around the private endpoint.",
+        check=equals("policies.exportPolicy.status", "disabled", why="no artifact export around the private endpoint"),
     ),
     ResourceRule(
         control="AML-REL-002",

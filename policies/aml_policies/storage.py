@@ -5,17 +5,36 @@ azure-native flattens the account's properties to the top level. Names and enum 
 ``NetworkRuleSet``; ``minimumTlsVersion`` is one of TLS1_0, TLS1_1, TLS1_2 and defaults to TLS 1.0; the SDK's
 ``MinimumTlsVersion`` enum adds TLS1_3) and
 ``common.json`` (``SkuName``). Blob service properties: ``blob.json`` (``isVersioningEnabled``,
-``deleteRetentionPolicy``, ``containerDeleteRetentionPolicy``).
+``deleteRetentionPolicy``, ``containerDeleteRetentionPolicy``). ``isLocalUserEnabled`` (SFTP / local users)
+has no default in the spec, and azurerm / checkov CKV_AZURE_244 treat an unset value as enabled, so a missing
+value fails; ``allowCrossTenantReplication`` is "false for new accounts" by default (spec description), so a
+missing value passes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import MISSING, Config, Props, ResourceRule, all_of, equals, fix, get, not_equal, number, one_of
+from aml_policies.core import (
+    MISSING,
+    Config,
+    Props,
+    ResourceRule,
+    Stack,
+    StackRule,
+    all_of,
+    equals,
+    fix,
+    get,
+    not_equal,
+    number,
+    one_of,
+)
 
 ACCOUNT = ("storage:StorageAccount",)
 BLOB_SERVICE = ("storage:BlobServiceProperties",)
+#: Account kinds without a blob service (``Kind`` enum: FileStorage holds Azure Files premium shares only).
+NO_BLOB_SERVICE = ("FileStorage",)
 
 #: Zone-redundant SKUs (``common.json`` SkuName); the geo-zone-redundant ones are required in production.
 ZONE_REDUNDANT = ("Standard_ZRS", "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
@@ -47,6 +66,19 @@ def _retention(props: Props, config: Config) -> Iterator[str]:
             yield f"{policy}.days {found}; it must be at least {minimum}"
 
 
+def _blob_service_present(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """An account without a BlobServiceProperties keeps Azure's defaults: no versioning, no soft delete."""
+    for account in stack.of_type(*ACCOUNT):
+        if get(account.props, "kind") in NO_BLOB_SERVICE:
+            continue
+        if not stack.referrers(account, BLOB_SERVICE, "accountName"):
+            yield (
+                f"StorageAccount {account.name!r} has no storage BlobServiceProperties whose accountName refers to "
+                "it; without one, versioning and blob and container soft delete stay off",
+                account.urn,
+            )
+
+
 RULES = (
     ResourceRule(
         control="AML-NET-005",
@@ -57,15 +89,28 @@ RULES = (
         check=all_of(
             equals("publicNetworkAccess", "Disabled"),
             equals("networkRuleSet.defaultAction", "Deny"),
+            not_equal(
+                "allowCrossTenantReplication",
+                True,
+                why="object replication stays inside the tenant (built-in 92a89a79)",
+            ),
         ),
-        remediate=fix(("publicNetworkAccess", "Disabled"), ("networkRuleSet.defaultAction", "Deny")),
+        remediate=fix(
+            ("publicNetworkAccess", "Disabled"),
+            ("networkRuleSet.defaultAction", "Deny"),
+            ("allowCrossTenantReplication", False),
+        ),
     ),
     ResourceRule(
         control="AML-IAM-006",
         name="storage-no-shared-key",
         types=ACCOUNT,
-        description="allowSharedKeyAccess is false (a missing value fails: Azure allows shared keys by default).",
-        check=equals("allowSharedKeyAccess", False),
+        description="allowSharedKeyAccess and isLocalUserEnabled are false (missing values fail: Azure allows "
+        "shared keys by default, and an unset local-users flag is treated as enabled).",
+        check=all_of(
+            equals("allowSharedKeyAccess", False),
+            equals("isLocalUserEnabled", False, why="no SFTP / local-user passwords or keys"),
+        ),
     ),
     ResourceRule(
         control="AML-ENC-002",
@@ -118,5 +163,12 @@ RULES = (
                 "description": "The shortest blob and container soft-delete retention accepted, in days.",
             }
         },
+    ),
+    StackRule(
+        control="AML-DAT-002",
+        name="storage-blob-service-present",
+        description="every StorageAccount (except kind 'FileStorage') has a BlobServiceProperties whose "
+        "accountName refers to it, so the blob rule above has something to judge.",
+        check=_blob_service_present,
     ),
 )

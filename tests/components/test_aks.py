@@ -35,6 +35,8 @@ BINDING = "azure-native:containerservice:TrustedAccessRoleBinding"
 NAMESPACE = "azure-native:containerservice:ManagedNamespace"
 COMPUTE = "azure-native:machinelearningservices:Compute"
 ROLE = "azure-native:authorization:RoleAssignment"
+DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting"
+NODE_SECURITY = {"sshAccess": "Disabled"}  # AML-AKS-011
 
 
 def _args(**overrides: Any) -> InferenceClusterArgs:
@@ -62,7 +64,8 @@ def test_children_names_and_parents(plan):
     p = plan(lambda: InferenceCluster("inf", _args()))
     component = p.one("hardened-aml:index:InferenceCluster")
     assert p.types() == sorted(
-        ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE] + [ROLE] * 5
+        ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE, DIAGNOSTICS]
+        + [ROLE] * 5
     )
     assert {r.name for r in p.resources if r.type != "hardened-aml:index:InferenceCluster"} == {
         "inf-aks",
@@ -71,6 +74,7 @@ def test_children_names_and_parents(plan):
         "inf-trusted-access",
         "inf-ns",
         "inf-compute",
+        "inf-diag-aks",
         "inf-subnet-network-contributor",
         "inf-ws-reader",
         "inf-ws-extension-contributor",
@@ -89,6 +93,7 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "enablePrivateCluster": True,
         "enablePrivateClusterPublicFQDN": False,
         "privateDNSZone": "system",
+        "disableRunCommand": True,
     }
     assert i["aadProfile"] == {"managed": True, "enableAzureRBAC": True, "adminGroupObjectIDs": []}  # AML-AKS-003
     assert i["disableLocalAccounts"] is True
@@ -126,7 +131,9 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "count": 3,
         "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"],
         "vnetSubnetID": SUBNET_ID,
-        "enableNodePublicIP": False,
+        "enableNodePublicIP": False,  # AML-AKS-002
+        "enableEncryptionAtHost": True,  # AML-AKS-010
+        "securityProfile": NODE_SECURITY,
     }
 
 
@@ -147,8 +154,28 @@ def test_inference_pool_is_a_separate_zonal_autoscaled_tainted_user_pool(plan):
     assert i["nodeTaints"] == ["workload=inference:PreferNoSchedule"]
     assert i["nodeLabels"] == {"workload": "inference"}
     assert i["vnetSubnetID"] == SUBNET_ID
-    assert i["enableNodePublicIP"] is False
+    assert i["enableNodePublicIP"] is False  # AML-AKS-002
+    assert i["enableEncryptionAtHost"] is True  # AML-AKS-010
+    assert i["securityProfile"] == NODE_SECURITY
     assert p.one(CLUSTER).urn in pool.dependencies
+
+
+def test_control_plane_audit_logs_go_to_log_analytics(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    setting = p.one(DIAGNOSTICS)
+    i = setting.inputs
+    assert i == {  # AML-MON-005
+        "name": "diag-aks",
+        "resourceUri": i["resourceUri"],
+        "workspaceId": LAW_ID,
+        "logAnalyticsDestinationType": "Dedicated",
+        "logs": [
+            {"category": "kube-audit-admin", "enabled": True},
+            {"category": "guard", "enabled": True},
+        ],
+        "metrics": [{"category": "AllMetrics", "enabled": True}],
+    }
+    assert p.one(CLUSTER).urn in setting.property_dependencies["resourceUri"]
 
 
 def test_extension_is_inference_only_https_internal_and_pinned_to_the_pool(plan):
@@ -247,7 +274,7 @@ def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespac
 def test_passes_the_pack(plan):
     p = plan(lambda: InferenceCluster("inf", _args()))
     assert mandatory(p.resources) == []
-    aks_rules = [d for d in violations(p.resources) if d.policy.startswith("aml-aks-")]
+    aks_rules = [d for d in violations(p.resources) if d.policy.startswith(("aml-aks-", "aml-mon-005"))]
     assert aks_rules == []
 
 

@@ -18,7 +18,9 @@ TAINT = "workload=inference:NoSchedule"
 CLUSTER: dict[str, Any] = {
     "resourceName": "aks",
     "sku": {"name": "Base", "tier": "Standard"},
-    "apiServerAccessProfile": {"enablePrivateCluster": True},
+    "identity": {"type": "UserAssigned", "userAssignedIdentities": ["/subscriptions/0/id"]},
+    "apiServerAccessProfile": {"enablePrivateCluster": True, "disableRunCommand": True},
+    "enableRBAC": True,
     "aadProfile": {"managed": True, "enableAzureRBAC": True},
     "disableLocalAccounts": True,
     "networkProfile": {"networkPlugin": "azure", "networkPolicy": "azure"},
@@ -36,6 +38,8 @@ CLUSTER: dict[str, Any] = {
             "enableAutoScaling": True,
             "minCount": 3,
             "maxCount": 5,
+            "enableEncryptionAtHost": True,
+            "securityProfile": {"sshAccess": "Disabled"},
         },
         {
             "name": "inference",
@@ -46,6 +50,9 @@ CLUSTER: dict[str, Any] = {
             "minCount": 0,
             "maxCount": 4,
             "nodeTaints": [TAINT],
+            "enableNodePublicIP": False,
+            "enableEncryptionAtHost": True,
+            "securityProfile": {"sshAccess": "Disabled"},
         },
     ],
 }
@@ -59,6 +66,8 @@ POOL: dict[str, Any] = {
     "minCount": 0,
     "maxCount": 3,
     "nodeTaints": [TAINT],
+    "enableEncryptionAtHost": True,
+    "securityProfile": {"sshAccess": "Disabled"},
 }
 
 RULES = {rule.policy_name: rule for rule in aks.RULES if isinstance(rule, ResourceRule)}
@@ -80,13 +89,24 @@ def test_happy_resources_pass_every_rule(token: str, props: dict[str, Any]) -> N
 def test_each_type_is_judged_by_its_rules() -> None:
     assert sorted(n for n, r in RULES.items() if judges(r, POOL_TOKEN, POOL)) == [
         "aml-aks-001-agent-pool-zones",
+        "aml-aks-002-agent-pool-no-node-public-ip",
         "aml-aks-008-agent-pool-autoscaling",
+        "aml-aks-010-agent-pool-encryption-at-host",
+        "aml-aks-011-agent-pool-ssh-disabled",
     ]
-    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 8
+    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 13
 
 
 SYSTEM = "agentPoolProfiles[0] (system)."
 INFER = "agentPoolProfiles[1] (inference)."
+RUN_COMMAND_UNSET = (
+    "[AML-AKS-002] apiServerAccessProfile.disableRunCommand is not set; Azure's default is insecure: set it to True "
+    "(command invoke bypasses the private API server)"
+)
+AT_HOST_WHY = (
+    "(temp disks and disk caches encrypted at the host; needs the Microsoft.Compute/EncryptionAtHost subscription "
+    "feature)"
+)
 
 CASES = [
     # AML-AKS-001
@@ -139,9 +159,54 @@ CASES = [
         DELETE,
         [
             "[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is not set; Azure's default is insecure: set "
-            "it to True"
+            "it to True",
+            RUN_COMMAND_UNSET,
         ],
     ),
+    (
+        "aml-aks-002-private-api-server",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "apiServerAccessProfile.disableRunCommand",
+        DELETE,
+        [RUN_COMMAND_UNSET],
+    ),
+    (
+        "aml-aks-002-private-api-server",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "apiServerAccessProfile.disableRunCommand",
+        False,
+        [
+            "[AML-AKS-002] apiServerAccessProfile.disableRunCommand is False; it must be True (command invoke "
+            "bypasses the private API server)"
+        ],
+    ),
+    (
+        "aml-aks-002-cluster-pool-no-node-public-ip",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.enableNodePublicIP",
+        True,
+        [f"[AML-AKS-002] {INFER}enableNodePublicIP is True; it must not be (nodes stay on private addresses)"],
+    ),
+    (
+        "aml-aks-002-cluster-pool-no-node-public-ip",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.enableNodePublicIP",
+        DELETE,
+        [],
+    ),
+    (
+        "aml-aks-002-agent-pool-no-node-public-ip",
+        POOL_TOKEN,
+        POOL,
+        "enableNodePublicIP",
+        True,
+        ["[AML-AKS-002] enableNodePublicIP is True; it must not be (nodes stay on private addresses)"],
+    ),
+    ("aml-aks-002-agent-pool-no-node-public-ip", POOL_TOKEN, POOL, "enableNodePublicIP", False, []),
     # AML-AKS-003
     (
         "aml-aks-003-entra-rbac-no-local-accounts",
@@ -170,6 +235,51 @@ CASES = [
         DELETE,
         ["[AML-AKS-003] disableLocalAccounts is not set; Azure's default is insecure: set it to True"],
     ),
+    (
+        "aml-aks-003-managed-identity-kubernetes-rbac",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "identity",
+        DELETE,
+        ["[AML-AKS-003] identity.type is not set; it must be 'SystemAssigned' or 'UserAssigned' (a managed identity)"],
+    ),
+    (
+        "aml-aks-003-managed-identity-kubernetes-rbac",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "identity.type",
+        "None",
+        ["[AML-AKS-003] identity.type is 'None'; it must be 'SystemAssigned' or 'UserAssigned' (a managed identity)"],
+    ),
+    ("aml-aks-003-managed-identity-kubernetes-rbac", CLUSTER_TOKEN, CLUSTER, "identity.type", "SystemAssigned", []),
+    (
+        "aml-aks-003-managed-identity-kubernetes-rbac",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "servicePrincipalProfile",
+        {"clientId": "5555", "secret": "s"},
+        [
+            "[AML-AKS-003] servicePrincipalProfile.clientId is '5555'; the cluster must use its managed identity, "
+            "not a service principal (set no clientId, or 'msi')"
+        ],
+    ),
+    (
+        "aml-aks-003-managed-identity-kubernetes-rbac",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "servicePrincipalProfile.clientId",
+        "msi",
+        [],
+    ),
+    (
+        "aml-aks-003-managed-identity-kubernetes-rbac",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "enableRBAC",
+        False,
+        ["[AML-AKS-003] enableRBAC is False; it must not be (Kubernetes RBAC stays on)"],
+    ),
+    ("aml-aks-003-managed-identity-kubernetes-rbac", CLUSTER_TOKEN, CLUSTER, "enableRBAC", DELETE, []),
     # AML-AKS-004
     (
         "aml-aks-004-standard-tier",
@@ -377,6 +487,98 @@ CASES = [
         ],
     ),
     ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, changed(POOL, "mode", "System"), "nodeTaints", DELETE, []),
+    # AML-AKS-010
+    (
+        "aml-aks-010-cluster-pool-encryption-at-host",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.0.enableEncryptionAtHost",
+        DELETE,
+        [f"[AML-AKS-010] {SYSTEM}enableEncryptionAtHost is not set; it must be True {AT_HOST_WHY}"],
+    ),
+    (
+        "aml-aks-010-cluster-pool-encryption-at-host",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.enableEncryptionAtHost",
+        False,
+        [f"[AML-AKS-010] {INFER}enableEncryptionAtHost is False; it must be True {AT_HOST_WHY}"],
+    ),
+    (
+        "aml-aks-010-agent-pool-encryption-at-host",
+        POOL_TOKEN,
+        POOL,
+        "enableEncryptionAtHost",
+        DELETE,
+        [f"[AML-AKS-010] enableEncryptionAtHost is not set; it must be True {AT_HOST_WHY}"],
+    ),
+    # AML-AKS-011
+    (
+        "aml-aks-011-cluster-pool-ssh-disabled",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.0.securityProfile",
+        DELETE,
+        [
+            f"[AML-AKS-011] {SYSTEM}securityProfile.sshAccess is not set (the default is LocalUser); it must be "
+            "'Disabled'"
+        ],
+    ),
+    (
+        "aml-aks-011-cluster-pool-ssh-disabled",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.securityProfile.sshAccess",
+        "LocalUser",
+        [f"[AML-AKS-011] {INFER}securityProfile.sshAccess is 'LocalUser'; it must be 'Disabled'"],
+    ),
+    (
+        "aml-aks-011-agent-pool-ssh-disabled",
+        POOL_TOKEN,
+        POOL,
+        "securityProfile.sshAccess",
+        "LocalUser",
+        ["[AML-AKS-011] securityProfile.sshAccess is 'LocalUser'; it must be 'Disabled'"],
+    ),
+    (
+        "aml-aks-011-agent-pool-ssh-disabled",
+        POOL_TOKEN,
+        POOL,
+        "securityProfile",
+        DELETE,
+        ["[AML-AKS-011] securityProfile.sshAccess is not set (the default is LocalUser); it must be 'Disabled'"],
+    ),
+    # AML-AKS-012
+    (
+        "aml-aks-012-no-insecure-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.httpApplicationRouting",
+        {"enabled": True},
+        [
+            "[AML-AKS-012] addonProfiles.httpApplicationRouting is enabled; it must not be (a public DNS zone and "
+            "ingress not meant for production)"
+        ],
+    ),
+    (
+        "aml-aks-012-no-insecure-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.kubedashboard",
+        {"enabled": True},
+        [
+            "[AML-AKS-012] addonProfiles.kubeDashboard is enabled; it must not be (the Kubernetes dashboard, "
+            "removed from AKS and a known attack path)"
+        ],
+    ),
+    (
+        "aml-aks-012-no-insecure-addons",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.httpApplicationRouting",
+        {"enabled": False},
+        [],
+    ),
 ]
 
 

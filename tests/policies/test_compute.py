@@ -319,9 +319,25 @@ def test_versioned_token_is_judged() -> None:
 
 
 @pytest.mark.parametrize("kind", ["Kubernetes", "AKS", "VirtualMachine"])
-def test_other_compute_types_are_not_judged(kind: str) -> None:
+def test_other_compute_types_are_judged_by_local_auth_only(kind: str) -> None:
     props = {"workspaceName": "ws", "properties": {"computeType": kind, "properties": {}}}
-    assert [name for name, rule in RULES.items() if judges(rule, TOKEN, props)] == []
+    assert [name for name, rule in RULES.items() if judges(rule, TOKEN, props)] == [
+        "aml-iam-002-compute-local-auth-disabled"
+    ]
+
+
+@pytest.mark.parametrize("kind", compute.ALL_COMPUTE_TYPES)
+def test_local_auth_is_checked_on_every_compute_type(kind: str) -> None:
+    """P1 (PSRule Azure.ML.DisableLocalAuth, built-in e96a9a5f): no computeType filter."""
+    rule = RULES["aml-iam-002-compute-local-auth-disabled"]
+    props = {"workspaceName": "ws", "properties": {"computeType": kind, "disableLocalAuth": True}}
+    assert violations(rule, TOKEN, props) == []
+    assert violations(rule, TOKEN, changed(props, "properties.disableLocalAuth", DELETE)) == [
+        "[AML-IAM-002] properties.disableLocalAuth is not set; Azure's default is insecure: set it to True"
+    ]
+    assert violations(rule, TOKEN, changed(props, "properties.disableLocalAuth", False)) == [
+        "[AML-IAM-002] properties.disableLocalAuth is False; it must be True"
+    ]
 
 
 def test_each_rule_judges_its_compute_types() -> None:

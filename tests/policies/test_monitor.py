@@ -30,6 +30,8 @@ LAW = f"{RG}/Microsoft.OperationalInsights/workspaces/logs"
 RULES = {rule.policy_name: rule for rule in monitor.RULES if isinstance(rule, StackRule)}
 MON_001 = RULES["aml-mon-001-workspace-resource-logs"]
 MON_002 = RULES["aml-mon-002-dependency-diagnostics"]
+MON_005 = RULES["aml-mon-005-aks-audit-logs"]
+CLUSTER = "azure-native:containerservice:ManagedCluster"
 MON_003 = next(r for r in monitor.RULES if isinstance(r, ResourceRule))
 
 ALL_LOGS = [{"categoryGroup": "allLogs", "enabled": True}]
@@ -183,6 +185,71 @@ def test_setting_of_another_vault_does_not_count() -> None:
     assert run_stack(MON_002, *stack) == [_none(kv)]
 
 
+def _no_audit(resource: PolicyResource, needed: str) -> tuple[str, str]:
+    return (
+        f"{resource.resource_type} {resource.name!r} has diagnostic settings but none sends its audit logs; "
+        f"enable category {needed}, or categoryGroup 'allLogs' or 'audit'",
+        resource.urn,
+    )
+
+
+KV_NEEDED = "'AuditEvent'"
+ACR_NEEDED = "'ContainerRegistryLoginEvents' and 'ContainerRegistryRepositoryEvents'"
+
+
+@pytest.mark.parametrize(
+    ("kv_logs", "acr_logs", "expected"),
+    [
+        # the audit categories by name pass
+        (
+            [{"category": "AuditEvent", "enabled": True}],
+            [
+                {"category": "ContainerRegistryLoginEvents", "enabled": True},
+                {"category": "ContainerRegistryRepositoryEvents", "enabled": True},
+            ],
+            [],
+        ),
+        # the audit group passes
+        ([{"categoryGroup": "audit", "enabled": True}], [{"categoryGroup": "audit", "enabled": True}], []),
+        # another category only fails (P10: any enabled category used to pass)
+        ([{"category": "AzurePolicyEvaluationDetails", "enabled": True}], ALL_LOGS, ["kv"]),
+        # a disabled AuditEvent beside an enabled other category fails
+        (
+            [
+                {"category": "AuditEvent", "enabled": False},
+                {"category": "AzurePolicyEvaluationDetails", "enabled": True},
+            ],
+            ALL_LOGS,
+            ["kv"],
+        ),
+        # login events without repository events fail
+        (ALL_LOGS, [{"category": "ContainerRegistryLoginEvents", "enabled": True}], ["acr"]),
+    ],
+)
+def test_dependency_logs_include_the_audit_categories(
+    kv_logs: list[dict[str, Any]], acr_logs: list[dict[str, Any]], expected: list[str]
+) -> None:
+    st, kv, acr = _dependencies()
+    stack = (
+        st,
+        kv,
+        acr,
+        _setting("st-diag", st, []),
+        _setting("kv-diag", kv, kv_logs),
+        _setting("acr-diag", acr, acr_logs),
+    )
+    needed = {"kv": (kv, KV_NEEDED), "acr": (acr, ACR_NEEDED)}
+    assert run_stack(MON_002, *stack) == [_no_audit(*needed[name]) for name in expected]
+
+
+def test_audit_categories_may_be_split_over_settings() -> None:
+    st, kv, acr = _dependencies()
+    login = _setting("acr-login", acr, [{"category": "ContainerRegistryLoginEvents", "enabled": True}])
+    repo = _setting("acr-repo", acr, [{"category": "ContainerRegistryRepositoryEvents", "enabled": True}])
+    stack = (st, kv, acr, _setting("st-diag", st, []), _setting("kv-diag", kv), login, repo)
+    assert run_stack(MON_002, *stack) == []
+
+
 def test_workspaces_are_left_to_mon_001() -> None:
     ws = stack_resource(WORKSPACE, "ws", {"workspaceName": "ws"})
     assert run_stack(MON_002, ws) == []
@@ -267,3 +334,64 @@ def test_unknown_log_entry_is_never_a_silent_pass() -> None:
     setting = _setting("ws-diag", ws, [{"categoryGroup": UNKNOWN_STRING_VALUE, "enabled": True}])
     with pytest.raises(UnknownValueError):
         run_stack(MON_001, ws, setting)
+
+
+# --- AML-MON-005 -------------------------------------------------------------------------------------------
+AKS_NEEDED = "'kube-audit-admin' and 'guard' or 'kube-audit' and 'guard'"
+
+
+def _no_aks_audit(cluster: PolicyResource, found: str) -> tuple[str, str]:
+    return (
+        f"{cluster.resource_type} {cluster.name!r} {found} its control-plane audit logs; enable category "
+        f"{AKS_NEEDED}, or categoryGroup 'allLogs' or 'audit'",
+        cluster.urn,
+    )
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        [{"category": "kube-audit-admin", "enabled": True}, {"category": "guard", "enabled": True}],
+        [{"category": "kube-audit", "enabled": True}, {"category": "guard", "enabled": True}],
+        [{"categoryGroup": "audit", "enabled": True}],
+        ALL_LOGS,
+    ],
+)
+def test_aks_audit_logs_pass(logs: list[dict[str, Any]]) -> None:
+    aks = stack_resource(CLUSTER, "aks", {"resourceName": "aks"})
+    assert run_stack(MON_005, aks, _setting("aks-diag", aks, logs)) == []
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        [{"category": "kube-audit-admin", "enabled": True}],
+        [{"category": "guard", "enabled": True}],
+        [{"category": "kube-audit-admin", "enabled": True}, {"category": "guard", "enabled": False}],
+        [{"category": "kube-apiserver", "enabled": True}],
+        [],
+    ],
+)
+def test_aks_setting_without_audit_logs_fails(logs: list[dict[str, Any]]) -> None:
+    aks = stack_resource(CLUSTER, "aks", {"resourceName": "aks"})
+    found = "has diagnostic settings but none sends"
+    assert run_stack(MON_005, aks, _setting("aks-diag", aks, logs)) == [_no_aks_audit(aks, found)]
+
+
+def test_aks_without_setting_fails() -> None:
+    aks = stack_resource(CLUSTER, "aks", {"resourceName": "aks"})
+    other = stack_resource(CLUSTER, "other", {"resourceName": "other"})
+    found = "has no diagnostic setting that sends"
+    assert run_stack(MON_005, aks, other, _setting("other-diag", other)) == [_no_aks_audit(aks, found)]
+
+
+def test_aks_setting_without_destination_does_not_count() -> None:
+    aks = stack_resource(CLUSTER, "aks", {"resourceName": "aks"})
+    props = {"name": "aks-diag", "resourceUri": UNKNOWN_STRING_VALUE, "logs": ALL_LOGS}
+    setting = stack_resource(SETTING, "aks-diag", props, {"resourceUri": [aks]})
+    assert run_stack(MON_005, aks, setting) == [_no_aks_audit(aks, "has no diagnostic setting that sends")]
+
+
+def test_versioned_cluster_token_is_judged() -> None:
+    aks = stack_resource("azure-native:containerservice/v20250901:ManagedCluster", "aks", {"resourceName": "aks"})
+    assert run_stack(MON_005, aks) == [_no_aks_audit(aks, "has no diagnostic setting that sends")]

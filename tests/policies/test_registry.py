@@ -21,7 +21,7 @@ REGISTRY: dict[str, Any] = {
     "publicNetworkAccess": "Disabled",
     "networkRuleSet": {"defaultAction": "Deny"},
     "zoneRedundancy": "Enabled",
-    "policies": {"retentionPolicy": {"status": "enabled", "days": 7}},
+    "policies": {"retentionPolicy": {"status": "enabled", "days": 7}, "exportPolicy": {"status": "disabled"}},
 }
 
 RULES = {rule.policy_name: rule for rule in registry.RULES}
@@ -119,6 +119,25 @@ CASES = [
         DELETE,
         ["[AML-DAT-004] policies.retentionPolicy.status is not set; Azure's default is insecure: set it to 'enabled'"],
     ),
+    # AML-DAT-005
+    (
+        "aml-dat-005-registry-exports-disabled",
+        "policies.exportPolicy.status",
+        "enabled",
+        [
+            "[AML-DAT-005] policies.exportPolicy.status is 'enabled'; it must be 'disabled' (no artifact export "
+            "around the private endpoint)"
+        ],
+    ),
+    (
+        "aml-dat-005-registry-exports-disabled",
+        "policies.exportPolicy",
+        DELETE,
+        [
+            "[AML-DAT-005] policies.exportPolicy.status is not set; Azure's default is insecure: set it to "
+            "'disabled' (no artifact export around the private endpoint)"
+        ],
+    ),
 ]
 
 
@@ -163,3 +182,5 @@ def test_rules_without_a_safe_fix_have_none() -> None:
     # Moving to Premium changes the bill, and a retention policy deletes manifests: neither is automatic.
     assert RULES["aml-rel-002-registry-premium-zone-redundant"].remediate is None
     assert RULES["aml-dat-004-registry-retention-policy"].remediate is None
+    # "disabled" is accepted only with public network access disabled on Premium: not an automatic fix.
+    assert RULES["aml-dat-005-registry-exports-disabled"].remediate is None

@@ -7,8 +7,17 @@ from typing import Any
 import pytest
 
 from aml_policies import storage
-from aml_policies.core import type_key
-from tests.policies.harness import DELETE, all_violations, applies, changed, remediated, violations
+from aml_policies.core import ResourceRule, StackRule, type_key
+from tests.policies.harness import (
+    DELETE,
+    all_violations,
+    applies,
+    changed,
+    remediated,
+    run_stack,
+    stack_resource,
+    violations,
+)
 
 ACCOUNT_TOKEN = "azure-native:storage:StorageAccount"
 BLOB_TOKEN = "azure-native:storage:BlobServiceProperties"
@@ -20,6 +29,8 @@ ACCOUNT: dict[str, Any] = {
     "publicNetworkAccess": "Disabled",
     "networkRuleSet": {"defaultAction": "Deny", "bypass": "AzureServices"},
     "allowSharedKeyAccess": False,
+    "isLocalUserEnabled": False,
+    "allowCrossTenantReplication": False,
     "enableHttpsTrafficOnly": True,
     "minimumTlsVersion": "TLS1_2",
     "allowBlobPublicAccess": False,
@@ -33,7 +44,8 @@ BLOB: dict[str, Any] = {
     "containerDeleteRetentionPolicy": {"enabled": True, "days": 7},
 }
 
-RULES = {rule.policy_name: rule for rule in storage.RULES}
+RULES = {rule.policy_name: rule for rule in storage.RULES if isinstance(rule, ResourceRule)}
+BLOB_PRESENT = next(rule for rule in storage.RULES if isinstance(rule, StackRule))
 
 
 EXPLORATION = changed(ACCOUNT, "tags.environment", "exploration")
@@ -98,7 +110,39 @@ CASES = [
         DELETE,
         ["[AML-NET-005] networkRuleSet.defaultAction is not set; Azure's default is insecure: set it to 'Deny'"],
     ),
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "allowCrossTenantReplication",
+        True,
+        [
+            "[AML-NET-005] allowCrossTenantReplication is True; it must not be (object replication stays inside "
+            "the tenant (built-in 92a89a79))"
+        ],
+    ),
+    # the spec's default is false for new accounts
+    ("aml-net-005-storage-private-access", ACCOUNT_TOKEN, ACCOUNT, "allowCrossTenantReplication", DELETE, []),
     # AML-IAM-006
+    (
+        "aml-iam-006-storage-no-shared-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "isLocalUserEnabled",
+        True,
+        ["[AML-IAM-006] isLocalUserEnabled is True; it must be False (no SFTP / local-user passwords or keys)"],
+    ),
+    (
+        "aml-iam-006-storage-no-shared-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "isLocalUserEnabled",
+        DELETE,
+        [
+            "[AML-IAM-006] isLocalUserEnabled is not set; Azure's default is insecure: set it to False (no SFTP / "
+            "local-user passwords or keys)"
+        ],
+    ),
     (
         "aml-iam-006-storage-no-shared-key",
         ACCOUNT_TOKEN,
@@ -337,6 +381,7 @@ def test_config_schemas_have_type_and_default() -> None:
 REMEDIATIONS = [
     ("aml-net-005-storage-private-access", "publicNetworkAccess", "Enabled", "Disabled"),
     ("aml-net-005-storage-private-access", "networkRuleSet.defaultAction", "Allow", "Deny"),
+    ("aml-net-005-storage-private-access", "allowCrossTenantReplication", True, False),
     ("aml-enc-002-storage-secure-transfer", "minimumTlsVersion", DELETE, "TLS1_2"),
     ("aml-enc-002-storage-secure-transfer", "enableHttpsTrafficOnly", False, True),
     ("aml-dat-001-storage-no-anonymous-blob-access", "allowBlobPublicAccess", True, False),
@@ -358,3 +403,56 @@ def test_remediation_keeps_the_other_network_rules() -> None:
     fixed = remediated(rule, ACCOUNT_TOKEN, props)
     assert fixed["networkRuleSet"] == {"defaultAction": "Deny", "ipRules": [{"value": "1.2.3.4"}]}
     assert violations(rule, ACCOUNT_TOKEN, fixed) == []
+
+
+# --- AML-DAT-002: every account has a blob service (stack) ---------------------------------------------
+ACCOUNT_ID = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st"
+
+
+def _account(name: str = "st", **extra: Any) -> Any:
+    return stack_resource(ACCOUNT_TOKEN, name, {**ACCOUNT, "accountName": name, **extra})
+
+
+def _missing(account: Any) -> tuple[str, str]:
+    return (
+        f"StorageAccount {account.name!r} has no storage BlobServiceProperties whose accountName refers to it; "
+        "without one, versioning and blob and container soft delete stay off",
+        account.urn,
+    )
+
+
+def test_account_with_its_blob_service_by_dependency_passes() -> None:
+    account = _account()
+    blob = stack_resource(BLOB_TOKEN, "blob", {**BLOB, "accountName": "04da6b54"}, {"accountName": [account]})
+    assert run_stack(BLOB_PRESENT, account, blob) == []
+
+
+def test_account_with_its_blob_service_by_literal_name_passes() -> None:
+    assert run_stack(BLOB_PRESENT, _account(), stack_resource(BLOB_TOKEN, "blob", BLOB)) == []
+
+
+def test_account_with_its_blob_service_by_arm_id_passes() -> None:
+    account = stack_resource(ACCOUNT_TOKEN, "st", {**ACCOUNT, "accountName": "x"}, arm_id=ACCOUNT_ID)
+    assert (
+        run_stack(BLOB_PRESENT, account, stack_resource(BLOB_TOKEN, "blob", {**BLOB, "accountName": ACCOUNT_ID})) == []
+    )
+
+
+def test_account_without_a_blob_service_fails() -> None:
+    account = _account()
+    assert run_stack(BLOB_PRESENT, account) == [_missing(account)]
+
+
+def test_blob_service_of_another_account_does_not_count() -> None:
+    account, other = _account(), _account("other")
+    blob = stack_resource(BLOB_TOKEN, "blob", {**BLOB, "accountName": "other"})
+    assert run_stack(BLOB_PRESENT, account, other, blob) == [_missing(account)]
+
+
+def test_file_storage_account_needs_no_blob_service() -> None:
+    assert run_stack(BLOB_PRESENT, _account(kind="FileStorage")) == []
+
+
+def test_versioned_account_token_is_judged_by_the_stack_rule() -> None:
+    account = stack_resource("azure-native:storage/v20230101:StorageAccount", "st", ACCOUNT)
+    assert run_stack(BLOB_PRESENT, account) == [_missing(account)]
