@@ -38,38 +38,17 @@ from enum import StrEnum
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
+from hardened_aml.catalogue import control
 from hardened_aml.errors import InvalidInputError
 
 #: The tag that marks a low-priority cluster as intentionally interruptible; the pack's AML-REL-005 accepts it
 #: (copied from ``policies/aml_policies/compute.py`` ``INTERRUPTIBLE_TAG``; components do not import the pack).
 INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
-#: The VM sizes compute may use by default: the pack's AML-CMP-003 default ``allowedVmSizes``, copied from
-#: ``policies/aml_policies/compute.py`` ``DEFAULT_VM_SIZES`` (keep the two in step).
-DEFAULT_VM_SIZES: tuple[str, ...] = (
-    "Standard_DS3_v2",
-    "Standard_DS4_v2",
-    "Standard_D4s_v3",
-    "Standard_D8s_v3",
-    "Standard_D16s_v3",
-    "Standard_D4s_v5",
-    "Standard_D8s_v5",
-    "Standard_D16s_v5",
-    "Standard_E4s_v3",
-    "Standard_E8s_v3",
-    "Standard_E16s_v3",
-    "Standard_F4s_v2",
-    "Standard_F8s_v2",
-    "Standard_F16s_v2",
-    "Standard_NC4as_T4_v3",
-    "Standard_NC8as_T4_v3",
-    "Standard_NC16as_T4_v3",
-    "Standard_NC6s_v3",
-    "Standard_NC12s_v3",
-    "Standard_NC24ads_A100_v4",
-)
-#: The pack's AML-CMP-003 default ``maxNodes`` and AML-CMP-001 default ``maxIdleBeforeScaleDown``.
-DEFAULT_MAX_NODES_LIMIT = 10
-DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN = "PT30M"
+#: The VM sizes compute may use, the most nodes a cluster may have and the longest idle time before it scales
+#: down, by default: the catalogue's AML-CMP-003 and AML-CMP-001 defaults, which the pack's config reads too.
+DEFAULT_VM_SIZES: tuple[str, ...] = tuple(control("AML-CMP-003").defaults["allowedVmSizes"])
+DEFAULT_MAX_NODES_LIMIT: int = control("AML-CMP-003").defaults["maxNodes"]
+DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN: str = control("AML-CMP-001").defaults["maxIdleBeforeScaleDown"]
 
 _COMPUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,23}$")
 _DURATION = re.compile(

@@ -46,6 +46,7 @@ from enum import StrEnum
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
+from hardened_aml.catalogue import control
 from hardened_aml.compute_cluster import (
     DEFAULT_VM_SIZES,
     check_compute_name,
@@ -74,6 +75,10 @@ REPLACE_ON_CHANGES = (
 )
 
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,\-#LW]+$")
+
+#: The idle shutdown an instance gets by default: the catalogue's AML-CMP-002 default, which the pack's
+#: remediation also sets.
+DEFAULT_IDLE_SHUTDOWN: str = control("AML-CMP-002").defaults["idleTimeBeforeShutdown"]
 
 
 class PowerAction(StrEnum):
@@ -169,7 +174,7 @@ class ComputeInstanceArgs:
     which boots the latest OS image. Default: 30 (control AML-GOV-007)."""
     today: dt.date | None = None
     """The date the cycle is computed for. Default: today's UTC date (an argument for tests)."""
-    idle_time_before_shutdown: str = "PT60M"
+    idle_time_before_shutdown: str = DEFAULT_IDLE_SHUTDOWN
     """Idle time before the instance shuts down (ISO-8601 duration, PT15M..P3D). Default: ``PT60M``
     (control AML-CMP-002)."""
     schedules: Sequence[StartStopSchedule] = ()

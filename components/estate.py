@@ -93,7 +93,7 @@ class InstanceOptions:
     image_epoch: str
     """Start of the instance's rebuild cycle, ``YYYY-MM-DD``, not in the future. Default: none, required (control
     AML-GOV-007)."""
-    idle_time_before_shutdown: str = "PT60M"
+    idle_time_before_shutdown: str = compute_instance.DEFAULT_IDLE_SHUTDOWN
     """Idle time before shutdown. Default: ``PT60M`` (control AML-CMP-002)."""
     schedules: Sequence[compute_instance.StartStopSchedule] = ()
     """Start/stop schedules. Default: none (control AML-CMP-002)."""

@@ -44,10 +44,12 @@ import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.monitor as monitor
 
+from hardened_aml.catalogue import control
 from hardened_aml.errors import InvalidInputError
 
 #: The fewest instances of a production deployment (control AML-REL-007; the pack's default minInstances).
-PRODUCTION_MIN_INSTANCES = 3
+#: The fewest instances of a production deployment: the catalogue's AML-REL-007 default (the pack's too).
+PRODUCTION_MIN_INSTANCES: int = control("AML-REL-007").defaults["minInstances"]
 #: Mirror traffic may take at most this share in total (mfe.json ``mirrorTraffic``: "sum to utmost 50").
 MAX_MIRROR_PERCENT = 50
 DEPLOYMENT_METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"

@@ -28,7 +28,7 @@ from hardened_aml.compute_cluster import (
     VmTier,
     parse_duration,
 )
-from hardened_aml.compute_instance import IDLE_SHUTDOWN_MAX, IDLE_SHUTDOWN_MIN
+from hardened_aml.compute_instance import DEFAULT_IDLE_SHUTDOWN, IDLE_SHUTDOWN_MAX, IDLE_SHUTDOWN_MIN
 from hardened_aml.errors import MISSING, InvalidInputError
 from hardened_aml.governance import AssignmentEnforcement
 from hardened_aml.naming import WORKLOAD_PATTERN
@@ -206,7 +206,7 @@ class InstanceSettings(_Strict):
     """Entra object id of its one user (AML-IAM-010)."""
     image_epoch: dt.date
     """Date the instance was last (re)built, ``YYYY-MM-DD``: bump it to rebuild with the latest image (AML-GOV-007)."""
-    idle_time_before_shutdown: str = "PT60M"
+    idle_time_before_shutdown: str = DEFAULT_IDLE_SHUTDOWN
     """Idle time before shutdown, PT15M..P3D (AML-CMP-002)."""
 
     @field_validator("vm_size")

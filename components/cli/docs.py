@@ -62,6 +62,9 @@ def render_catalogue(catalogue: Catalogue) -> str:
                 lines.append(f"- Azure Policy built-in: {links}")
             if c.advisor:
                 lines.append(f"- Advisor: {_cell(c.advisor)}")
+            if c.defaults:
+                values = "; ".join(f"`{k}` = `{v}`" for k, v in c.defaults.items())
+                lines.append(f"- Defaults (the policy's config and the components' arguments): {values}")
             lines.append(f"- Implementation: {_cell(c.implementation)}")
             if c.reason:
                 lines.append(f"- Why outside IaC: {_cell(c.reason)}")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, cast
 
 __all__ = [
@@ -86,6 +87,9 @@ class Control:
     builtin: tuple[str, ...] = ()
     advisor: str = ""
     reason: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """The control's thresholds and allow-lists (e.g. ``allowedVmSizes``): the pack's config defaults and the
+    components' defaults both read them here, so the two never disagree."""
 
     @property
     def slug(self) -> str:
@@ -135,6 +139,7 @@ _FIELDS = {
     "builtin",
     "advisor",
     "reason",
+    "defaults",
 }
 
 
@@ -154,6 +159,12 @@ def _strings(where: str, key: str, value: object, pattern: re.Pattern[str]) -> t
     if not isinstance(value, list) or not all(isinstance(v, str) and pattern.match(v) for v in value):
         raise CatalogueError(f"{where}: {key} must be a list of strings matching {pattern.pattern}, got {value!r}")
     return tuple(value)
+
+
+def _defaults(where: str, value: object) -> Mapping[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise CatalogueError(f"{where}: defaults must be a table of named values, got {value!r}")
+    return MappingProxyType(dict(value))
 
 
 def _parse(raw: Mapping[str, Any], position: int) -> Control:
@@ -199,6 +210,7 @@ def _parse(raw: Mapping[str, Any], position: int) -> Control:
         builtin=_strings(where, "builtin", raw.get("builtin", []), GUID_PATTERN),
         advisor=_text(where, "advisor", raw.get("advisor", ""), required=False),
         reason=reason,
+        defaults=_defaults(where, raw.get("defaults", {})),
     )
 
 

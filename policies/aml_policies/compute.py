@@ -32,6 +32,7 @@ from aml_policies.core import (
     Stack,
     StackRule,
     Where,
+    default,
     equals,
     fix,
     get,
@@ -68,29 +69,9 @@ INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
 #: Azure's accepted range for ``idleTimeBeforeShutdown``.
 IDLE_SHUTDOWN_MIN = timedelta(minutes=15)
 IDLE_SHUTDOWN_MAX = timedelta(days=3)
-#: Common general-purpose, memory-optimised, compute-optimised and GPU sizes for Azure ML.
-DEFAULT_VM_SIZES = (
-    "Standard_DS3_v2",
-    "Standard_DS4_v2",
-    "Standard_D4s_v3",
-    "Standard_D8s_v3",
-    "Standard_D16s_v3",
-    "Standard_D4s_v5",
-    "Standard_D8s_v5",
-    "Standard_D16s_v5",
-    "Standard_E4s_v3",
-    "Standard_E8s_v3",
-    "Standard_E16s_v3",
-    "Standard_F4s_v2",
-    "Standard_F8s_v2",
-    "Standard_F16s_v2",
-    "Standard_NC4as_T4_v3",
-    "Standard_NC8as_T4_v3",
-    "Standard_NC16as_T4_v3",
-    "Standard_NC6s_v3",
-    "Standard_NC12s_v3",
-    "Standard_NC24ads_A100_v4",
-)
+#: Common general-purpose, memory-optimised, compute-optimised and GPU sizes for Azure ML (the catalogue's
+#: AML-CMP-003 defaults, which the compute components read too).
+DEFAULT_VM_SIZES: tuple[str, ...] = tuple(default("AML-CMP-003", "allowedVmSizes"))
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
@@ -361,7 +342,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         config={
             "maxIdleBeforeScaleDown": {
                 "type": "string",
-                "default": "PT30M",
+                "default": default("AML-CMP-001", "maxIdleBeforeScaleDown"),
                 "description": "The longest idle time (ISO-8601 duration) before a cluster scales down.",
             }
         },
@@ -376,7 +357,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         config={
             "idleTimeBeforeShutdown": {
                 "type": "string",
-                "default": "PT60M",
+                "default": default("AML-CMP-002", "idleTimeBeforeShutdown"),
                 "description": "The idle shutdown the remediation sets (ISO-8601 duration, PT15M..P3D).",
             }
         },
@@ -398,7 +379,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
             "maxNodes": {
                 "type": "integer",
                 "minimum": 1,
-                "default": 10,
+                "default": default("AML-CMP-003", "maxNodes"),
                 "description": "The largest maxNodeCount a cluster may have.",
             },
         },

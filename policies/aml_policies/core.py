@@ -373,6 +373,12 @@ def config_with_defaults(schema: Mapping[str, Mapping[str, Any]], given: Config)
     return merged
 
 
+def default(control_id: str, key: str) -> Any:
+    """A threshold or allow-list of a control, written once in the catalogue (its ``defaults`` table): the
+    default of the policy's config, and of the components' arguments."""
+    return aml_catalogue.control(control_id).defaults[key]
+
+
 def _metadata(control_id: str, extra_tags: Iterable[str] = ()) -> tuple[str, EnforcementLevel, Severity, list[str]]:
     entry = aml_catalogue.control(control_id)
     if entry.kind != "policy":

@@ -30,6 +30,7 @@ from aml_policies.core import (
     Stack,
     StackRule,
     all_of,
+    default,
     equals,
     fix,
     get,
@@ -232,7 +233,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
             "minInstances": {
                 "type": "integer",
                 "minimum": 1,
-                "default": 3,
+                "default": default("AML-REL-007", "minInstances"),
                 "description": "The fewest instances a production online deployment may run.",
             }
         },
