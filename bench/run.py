@@ -30,6 +30,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
+#: Every process runs with bytecode caching on, as a user's installation has it (this sandbox sets
+#: PYTHONDONTWRITEBYTECODE, which would make each run recompile the library and the pack from source), after
+#: one discarded warm-up run of each command that writes the caches.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 TARGETS = {"plan_vs_sdk": 1.10, "pack_share": 0.10, "pack_startup": 1.5, "scaling": 1.15, "cli_start_s": 0.5}
 
 
@@ -42,6 +46,7 @@ class Run:
 
 def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
     """Run a whole process; its wall time and the peak RSS of it and its waited-for children."""
+    env = env if env is not None else ENV
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
@@ -59,8 +64,24 @@ def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: P
 
 
 def median_of(reps: int, run: Callable[[], Run]) -> tuple[float, float, list[Run]]:
+    run()  # warm-up: writes the bytecode caches; not counted
     runs = [run() for _ in range(reps)]
     return statistics.median(r.seconds for r in runs), statistics.median(r.max_rss_mb for r in runs), runs
+
+
+def interleaved(reps: int, runs: dict[str, Callable[[], Run]]) -> dict[str, tuple[float, float, list[Run]]]:
+    """Medians of commands run in turn (a, b, c, a, b, c, ...), so that a slow spell of the machine weighs on
+    each of them alike: the ratios between them are what the benchmark is for."""
+    for run in runs.values():
+        run()  # warm-up
+    done: dict[str, list[Run]] = {name: [] for name in runs}
+    for _ in range(reps):
+        for name, run in runs.items():
+            done[name].append(run())
+    return {
+        name: (statistics.median(r.seconds for r in rs), statistics.median(r.max_rss_mb for r in rs), rs)
+        for name, rs in done.items()
+    }
 
 
 def engine_command(project_dir: Path, project: str, stack: str, config_dir: str) -> list[str]:
@@ -85,7 +106,7 @@ def plan_figures(reps: int, work: Path) -> dict[str, Any]:
     """1. The plan of prod, the plan without the pack, and the two replays of its custom resources."""
     plan_json = work / "prod.json"
     timings = work / "timings.json"
-    env = {**os.environ, "HARDENED_AML_TIMINGS": str(timings)}
+    env = {**ENV, "HARDENED_AML_TIMINGS": str(timings)}
     plan_cmd = [
         PYTHON,
         "-m",
@@ -110,14 +131,21 @@ def plan_figures(reps: int, work: Path) -> dict[str, Any]:
         return run
 
     plan_s, plan_mb, _ = median_of(reps, plan_once)
+    del pack_shares[0], pack_seconds[0], analyze_rates[0]  # the warm-up run
     resources = [r for r in json.loads(plan_json.read_text())["resources"] if r["custom"]]
     count = len(resources)
-    engine_s, engine_mb, _ = median_of(reps, lambda: measure(engine_command(ROOT, "hardened-aml", "prod", "stacks")))
+    medians = interleaved(
+        reps,
+        {
+            "engine": lambda: measure(engine_command(ROOT, "hardened-aml", "prod", "stacks")),
+            "sdk": lambda: measure([PYTHON, str(BENCH / "replay.py"), str(plan_json), "--mode", "sdk"]),
+            "bare": lambda: measure([PYTHON, str(BENCH / "replay.py"), str(plan_json), "--mode", "bare"]),
+        },
+    )
+    engine_s, engine_mb, _ = medians["engine"]
     replays = {}
     for mode in ("sdk", "bare"):
-        seconds, mb, runs = median_of(
-            reps, lambda mode=mode: measure([PYTHON, str(BENCH / "replay.py"), str(plan_json), "--mode", mode])
-        )
+        seconds, mb, runs = medians[mode]
         reply = json.loads(runs[-1].stdout)
         if reply["resources"] != count or reply["mismatched"]:
             raise RuntimeError(f"the {mode} replay did not register the plan's resources as planned: {reply}")
@@ -149,7 +177,10 @@ def pack_startup(folder: Path) -> float:
     """Seconds from process start to the port the pack prints (as the CLI waits for it)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [PYTHON, "-m", "pulumi.policy", "127.0.0.1:0", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [PYTHON, "-m", "pulumi.policy", "127.0.0.1:0", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -164,8 +195,13 @@ def pack_startup(folder: Path) -> float:
 
 def pack_figures(reps: int) -> dict[str, Any]:
     """2. Pack start-up against a one-policy pack started the same way."""
-    ours = statistics.median(pack_startup(ROOT / "policies") for _ in range(reps))
-    one = statistics.median(pack_startup(BENCH / "one_policy_pack") for _ in range(reps))
+    pack_startup(ROOT / "policies"), pack_startup(BENCH / "one_policy_pack")  # warm-up
+    ours_runs: list[float] = []
+    one_runs: list[float] = []
+    for _ in range(reps):
+        ours_runs.append(pack_startup(ROOT / "policies"))
+        one_runs.append(pack_startup(BENCH / "one_policy_pack"))
+    ours, one = statistics.median(ours_runs), statistics.median(one_runs)
     return {"startup_s": ours, "one_policy_startup_s": one, "startup_ratio": ours / one}
 
 
