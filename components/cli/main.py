@@ -146,7 +146,8 @@ def evaluate(
             policyconfig.validate(policy_config, _schemas(info))
         except policyconfig.PolicyConfigError as exc:
             raise BadInput(f"--policy-config: {exc}") from None
-        pack.configure(_expand_all(policy_config, [p.name for p in info.policies]))
+        configured = _expand_all(policy_config, [p.name for p in info.policies])
+        pack.configure(configured)
         pack.configure_stack(project=project.name, stack=stack)
         analysing = time.perf_counter()
         analyses = [(r.urn, pack.analyze(r)) for r in resources if r.urn in custom]
@@ -159,7 +160,7 @@ def evaluate(
         config_file=f"{project.config_dir}/Pulumi.{stack}.yaml".removeprefix("./"),
         planned=planned,
         info=info,
-        levels={name: value.get("enforcementLevel") for name, value in policy_config.items()},
+        levels={name: value.get("enforcementLevel") for name, value in configured.items()},
         analyses=analyses,
         stack_analysis=stack_analysis,
     )

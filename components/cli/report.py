@@ -133,9 +133,7 @@ def build_report(
             name=p.name,
             control=control_of("", list(p.tags)),
             description=p.description,
-            enforcement=str(
-                levels.get(p.name) or levels.get("all") or ENFORCEMENT_NAMES.get(p.enforcementLevel, "advisory")
-            ),
+            enforcement=str(levels.get(p.name) or ENFORCEMENT_NAMES.get(p.enforcementLevel, "advisory")),
             stack=p.policy_type != POLICY_TYPE_RESOURCE,
         )
         for p in info.policies
