@@ -12,7 +12,9 @@ Gateway.
 
 Defaults that decide what a missing value means: ``upgradeChannel`` is none, so missing fails;
 ``nodeOSUpgradeChannel`` is NodeImage for clusters created with API 2023-06-01 or later ("Auto-upgrade
-node OS images", learn.microsoft.com/azure/aks/auto-upgrade-node-image), so missing passes; the SKU tier
+node OS images", learn.microsoft.com/azure/aks/auto-upgrade-node-image), but the built-in "Azure Kubernetes
+Service Clusters should enable node os auto-upgrade" (04408ca5-aa10-42ce-8536-98955cdddd4c) and PSRule's
+Azure.AKS.NodeAutoUpgrade fail a cluster that does not say so, and so does this pack; the SKU tier
 is Free, local accounts are enabled, the cluster autoscaler is off and a separate agent pool is a User pool.
 Further defaults (SDK docstrings of ``ManagedClusterAPIServerAccessProfileArgs``,
 ``ManagedClusterAgentPoolProfileArgs``, ``AgentPoolSecurityProfileArgs``): ``disableRunCommand`` false
@@ -317,10 +319,10 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         types=MANAGED_CLUSTER,
         description="autoUpgradeProfile.upgradeChannel is 'patch', 'stable', 'rapid' or 'node-image' (a "
         "missing value fails: the default is none); autoUpgradeProfile.nodeOSUpgradeChannel is 'NodeImage' "
-        "or 'SecurityPatch' (missing passes: the default is NodeImage).",
+        "or 'SecurityPatch' (a missing value fails, as built-in 04408ca5 and PSRule's NodeAutoUpgrade do).",
         check=all_of(
             one_of("autoUpgradeProfile.upgradeChannel", ("patch", "stable", "rapid", "node-image")),
-            one_of("autoUpgradeProfile.nodeOSUpgradeChannel", ("NodeImage", "SecurityPatch"), missing_fails=False),
+            one_of("autoUpgradeProfile.nodeOSUpgradeChannel", ("NodeImage", "SecurityPatch")),
         ),
     ),
     ResourceRule(

@@ -361,7 +361,17 @@ CASES = [
             "'SecurityPatch'"
         ],
     ),
-    ("aml-aks-006-auto-upgrade", CLUSTER_TOKEN, CLUSTER, "autoUpgradeProfile.nodeOSUpgradeChannel", DELETE, []),
+    (
+        "aml-aks-006-auto-upgrade",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "autoUpgradeProfile.nodeOSUpgradeChannel",
+        DELETE,
+        [
+            "[AML-AKS-006] autoUpgradeProfile.nodeOSUpgradeChannel is not set; it must be one of 'NodeImage', "
+            "'SecurityPatch'"
+        ],
+    ),
     # AML-AKS-007
     (
         "aml-aks-007-monitoring-and-policy-addons",
