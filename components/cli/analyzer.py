@@ -64,6 +64,11 @@ class Analysis:
     not_applicable: set[str]
 
 
+def config_schema(policy: Any) -> dict[str, Any]:
+    """A policy's config schema properties as ``GetAnalyzerInfo`` declares them (``{}`` when it takes none)."""
+    return json_format.MessageToDict(policy.configSchema.properties) if policy.configSchema.properties else {}
+
+
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     message = struct_pb2.Struct()
     message.update(dict(value))

@@ -87,9 +87,7 @@ def render_policies(catalogue: Catalogue, pack_dir: Path) -> str:
     """The policy reference, from what the pack itself says over its protocol (``GetAnalyzerInfo``)."""
     import json
 
-    from google.protobuf import json_format
-
-    from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES, PackClient
+    from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES, PackClient, config_schema
 
     with PackClient(pack_dir) as pack:
         info = pack.info()
@@ -126,7 +124,7 @@ def render_policies(catalogue: Catalogue, pack_dir: Path) -> str:
         lines.append(f"- Resource types: {type_text}")
         lines.append(f"- Default enforcement: {level}")
         lines.append(f"- Remediation: {'a safe automatic fix at the `remediate` level' if fixes == 'yes' else 'none'}")
-        schema = json_format.MessageToDict(p.configSchema.properties) if p.configSchema.properties else {}
+        schema = config_schema(p)
         for key, spec in sorted(schema.items()):
             default = json.dumps(_whole(spec.get("default")))
             lines.append(

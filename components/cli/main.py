@@ -168,12 +168,9 @@ def evaluate(
 
 def _schemas(info: Any) -> dict[str, dict[str, Any]]:
     """Each policy's config schema properties, as ``GetAnalyzerInfo`` declares them."""
-    from google.protobuf import json_format
+    from hardened_aml.cli.analyzer import config_schema
 
-    return {
-        p.name: json_format.MessageToDict(p.configSchema.properties) if p.configSchema.properties else {}
-        for p in info.policies
-    }
+    return {p.name: config_schema(p) for p in info.policies}
 
 
 def _expand_all(config: dict[str, dict[str, Any]], names: Sequence[str]) -> dict[str, dict[str, Any]]:
