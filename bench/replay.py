@@ -19,7 +19,7 @@ from typing import Any
 
 import pulumi
 
-from hardened_aml.cli.engine import install, run
+from hardened_aml.testing.engine import install, run
 
 SKIP = ("pulumi:", "hardened-aml:")
 

@@ -88,7 +88,7 @@ def engine_command(project_dir: Path, project: str, stack: str, config_dir: str)
     return [
         PYTHON,
         "-m",
-        "hardened_aml.cli.engine",
+        "hardened_aml_cli.engine",
         "--project-dir",
         str(project_dir),
         "--project",
@@ -110,7 +110,7 @@ def plan_figures(reps: int, work: Path) -> dict[str, Any]:
     plan_cmd = [
         PYTHON,
         "-m",
-        "hardened_aml.cli.main",
+        "hardened_aml_cli.main",
         "plan",
         "--stack",
         "prod",
@@ -238,7 +238,7 @@ def scaling_figures(reps: int, sizes: Sequence[int], work: Path) -> dict[str, An
 
 def cli_figures(reps: int) -> dict[str, Any]:
     """4. ``hardened-aml --help`` against ``python -c pass``."""
-    cli, _, _ = median_of(reps, lambda: measure([PYTHON, "-m", "hardened_aml.cli.main", "--help"]))
+    cli, _, _ = median_of(reps, lambda: measure([PYTHON, "-m", "hardened_aml_cli.main", "--help"]))
     bare, _, _ = median_of(reps, lambda: measure([PYTHON, "-c", "pass"]))
     return {"help_s": cli, "python_s": bare, "above_python_s": cli - bare}
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """Run the installed ``hardened-aml`` command in a fresh process, as a user does."""
     return subprocess.run(
-        [sys.executable, "-m", "hardened_aml.cli.main", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "hardened_aml_cli.main", *args], cwd=cwd, capture_output=True, text=True, check=False
     )
 
 

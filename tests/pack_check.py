@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from hardened_aml.cli.engine import PlannedResource
 from hardened_aml.testing import Diagnostic, PolicyPack, Resource
+from hardened_aml.testing.engine import PlannedResource
 from tests.conftest import ROOT
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from aml_catalogue import CatalogueError, load, parse
 from aml_policies.pack import rules
-from hardened_aml.cli import docs
+from hardened_aml_cli import docs
 from tests.conftest import ROOT
 
 

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 RUNNER = """
 import json, sys
-from hardened_aml.cli.engine import install, run
+from hardened_aml.testing.engine import install, run
 monitor = install("readme", "prod")
 planned = run(monitor, lambda: exec(sys.stdin.read(), {"__name__": "__main__"}))
 json.dump([{"type": p.type, "name": p.name} for p in planned], sys.stdout)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hardened_aml.cli.engine import PlannedResource, install, run
 from hardened_aml.errors import InvalidInputError
+from hardened_aml.testing.engine import PlannedResource, install, run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/rg-test"

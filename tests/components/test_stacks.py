@@ -41,7 +41,7 @@ STATEFUL = {
 
 def _plan(stack: str, project_dir: Path = ROOT, main: str = ".") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hardened_aml.cli.engine", "--project-dir", str(project_dir),
+        [sys.executable, "-m", "hardened_aml_cli.engine", "--project-dir", str(project_dir),
          "--project", "hardened-aml", "--stack", stack, "--main", main, "--config-dir", "stacks"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

@@ -87,7 +87,7 @@ def render_policies(catalogue: Catalogue, pack_dir: Path) -> str:
     """The policy reference, from what the pack itself says over its protocol (``GetAnalyzerInfo``)."""
     import json
 
-    from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES, PackClient, config_schema
+    from hardened_aml.testing.pack import ENFORCEMENT_NAMES, PackClient, config_schema
 
     with PackClient(pack_dir) as pack:
         info = pack.info()

@@ -80,7 +80,7 @@ def plan_resources(project: Project, stack: str) -> list[dict[str, Any]]:
     command = [
         sys.executable,
         "-m",
-        "hardened_aml.cli.engine",
+        "hardened_aml_cli.engine",
         "--project-dir",
         str(project.directory),
         "--project",
@@ -106,7 +106,7 @@ class ProgramFailed(Exception):
 
 
 def load_policy_config(path: Path | None) -> dict[str, dict[str, Any]]:
-    from hardened_aml.cli import policyconfig
+    from hardened_aml_cli import policyconfig
 
     if path is None:
         return {}
@@ -120,9 +120,9 @@ def evaluate(
     project: Project, stack: str, planned: list[dict[str, Any]], policy_config: dict[str, dict[str, Any]]
 ) -> Any:
     """Start the pack as the CLI does, then Configure, Analyze each resource and AnalyzeStack once."""
-    from hardened_aml.cli import policyconfig
-    from hardened_aml.cli.analyzer import PackClient, Resource
-    from hardened_aml.cli.report import build_report
+    from hardened_aml.testing.pack import PackClient, Resource
+    from hardened_aml_cli import policyconfig
+    from hardened_aml_cli.report import build_report
 
     resources = [
         Resource(
@@ -168,7 +168,7 @@ def evaluate(
 
 def _schemas(info: Any) -> dict[str, dict[str, Any]]:
     """Each policy's config schema properties, as ``GetAnalyzerInfo`` declares them."""
-    from hardened_aml.cli.analyzer import config_schema
+    from hardened_aml.testing.pack import config_schema
 
     return {p.name: config_schema(p) for p in info.policies}
 
@@ -208,7 +208,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     TIMINGS["engine_s"] = time.perf_counter() - started
     _progress(args.quiet, f"{len(planned)} resources registered; evaluating them with the policy pack over gRPC")
     report = evaluate(project, args.stack, planned, policy_config)
-    from hardened_aml.cli.report import render
+    from hardened_aml_cli.report import render
 
     text = render(report, args.format, _version())
     if args.out:
@@ -226,7 +226,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from hardened_aml.cli import docs
+    from hardened_aml_cli import docs
 
     project = find_project(Path(args.project_dir).resolve() if args.project_dir else Path.cwd())
     if args.check:

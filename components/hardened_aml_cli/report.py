@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hardened_aml.cli.analyzer import ENFORCEMENT_NAMES, Analysis
+from hardened_aml.testing.pack import ENFORCEMENT_NAMES, Analysis
 
 FORMATS = ("table", "json", "markdown", "html", "sarif")
 #: ``pulumirpc.PolicyType.POLICY_TYPE_RESOURCE`` in ``GetAnalyzerInfo``.

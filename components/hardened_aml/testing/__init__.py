@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hardened_aml.cli.analyzer import Analysis, Diagnostic, PackClient, Resource
+from hardened_aml.testing.pack import Analysis, Diagnostic, PackClient, Resource
 
 __all__ = ["UNKNOWN", "Analysis", "Diagnostic", "PolicyPack", "Resource", "resource"]
 

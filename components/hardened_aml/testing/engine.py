@@ -1,37 +1,33 @@
-"""Run a Pulumi program offline, under Pulumi's own test engine, and record what it registers.
+"""Pulumi's own test engine, with mocks that answer as Azure Resource Manager does, and a recording monitor.
 
-The program is the very one ``pulumi up`` runs; only the engine is replaced (``pulumi.runtime.set_mocks``).
-A :class:`RecordingMonitor` keeps every ``RegisterResourceRequest`` the program sends: the camelCase inputs
-as the engine receives them, the parent, dependencies, ``protect`` and ``replaceOnChanges``. The mocks
-return output-shaped state with ARM-style ids, so resources can be related by id as Azure relates them.
+A plain ``pulumi.runtime.Mocks`` echoes inputs back as outputs, which breaks azure-native programs: a
+user-assigned identity is a *list* of ids as input and a *map* from id to ``{principalId, clientId}`` as output,
+and ids, principal ids, tenant ids and key URIs are outputs Azure computes. :class:`AzureMocks` returns
+output-shaped state with ARM-style ids (so resources relate by id as Azure relates them), and
+:class:`RecordingMonitor` keeps every ``RegisterResourceRequest`` the program sends: the camelCase inputs as
+the engine receives them, the parent, dependencies, ``protect`` and ``replaceOnChanges``::
 
-The runtime is process-global: plan one stack per process (:func:`main` is that process's entry point).
+    from hardened_aml.testing.engine import install, run
+
+    monitor = install("my-project", "test")
+    planned = run(monitor, lambda: ComputeCluster("train", {...}))
+
+The runtime is process-global: one :func:`install` per process, as the Pulumi CLI runs one program per process.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import json
 import logging
-import os
-import runpy
-import sys
-import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi.runtime
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-from hardened_aml.errors import InvalidInputError
 
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
@@ -243,72 +239,3 @@ def run(monitor: RecordingMonitor, program: Callable[[], None]) -> list[PlannedR
     return monitor.planned[start:]
 
 
-def stack_config(project_dir: Path, project: str, stack: str, config_dir: str) -> dict[str, str]:
-    """A stack file's config as the CLI passes it to a program: ``namespace:key`` to string values."""
-    path = project_dir / config_dir / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(document, dict):
-        raise InvalidInputError(str(path), type(document).__name__, "a YAML mapping with a 'config' key")
-    raw = document.get("config") or {}
-    if not isinstance(raw, dict):
-        raise InvalidInputError(f"{path}: config", raw, "a mapping of keys to values")
-    config: dict[str, str] = {}
-    for key, value in raw.items():
-        full_key = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = "[secret]"  # no key to decrypt with offline
-        elif isinstance(value, str):
-            config[full_key] = value
-        elif isinstance(value, bool):
-            config[full_key] = "true" if value else "false"
-        elif isinstance(value, dt.date):
-            config[full_key] = value.isoformat()
-        else:
-            config[full_key] = json.dumps(value, default=_yaml_scalar)
-    return config
-
-
-def _yaml_scalar(value: object) -> str:
-    """The CLI reads an unquoted YAML date as the string it is written as; so does the offline plan."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a config value")
-
-
-def _run_path(program: Path) -> None:
-    runpy.run_path(str(program), run_name="__main__")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Plan one stack in this process; print ``{"resources": [...]}`` as JSON on stdout.
-
-    Exit 0 on success, 2 on bad input (one line on stderr), 3 when the program itself failed.
-    """
-    parser = argparse.ArgumentParser(prog="python -m hardened_aml.cli.engine")
-    parser.add_argument("--project-dir", type=Path, required=True)
-    parser.add_argument("--project", required=True)
-    parser.add_argument("--stack", required=True)
-    parser.add_argument("--main", default=".")
-    parser.add_argument("--config-dir", default=".")
-    args = parser.parse_args(argv)
-    project_dir: Path = args.project_dir.resolve()
-    try:
-        config = stack_config(project_dir, args.project, args.stack, args.config_dir)
-        monitor = install(args.project, args.stack, config)
-        program = project_dir / args.main
-        sys.path.insert(0, str(program if program.is_dir() else program.parent))
-        os.chdir(project_dir)
-        planned = run(monitor, lambda: _run_path(program))
-    except InvalidInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        detail = traceback.format_exc() if os.environ.get("HARDENED_AML_DEBUG") else ""
-        print(f"error: the program failed: {type(exc).__name__}: {exc}\n{detail}".rstrip(), file=sys.stderr)
-        return 3
-    json.dump({"resources": [asdict(p) for p in planned]}, sys.stdout)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
