@@ -20,7 +20,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
+from aml_catalogue.facts import *  # noqa: F403
+from aml_catalogue.facts import __all__ as _facts
+
 __all__ = [
+    *_facts,
     "ENFORCEMENTS",
     "KINDS",
     "KIND_TITLES",

@@ -1,0 +1,55 @@
+"""Facts about Azure and about this estate that both the components and the pack use: written once, here.
+
+Standard library only (this package is the pack's leaf; see ``__init__``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+__all__ = [
+    "GEO_ZONE_REDUNDANT_SKUS",
+    "IDLE_SHUTDOWN_MAX",
+    "IDLE_SHUTDOWN_MIN",
+    "IDLE_SHUTDOWN_RANGE_TEXT",
+    "IMAGE_EPOCH_TAG",
+    "INTERRUPTIBLE_TAG",
+    "ZONE_REDUNDANT_SKUS",
+    "parse_duration",
+]
+
+#: The tag that marks low-priority compute or a deployment as intentionally interruptible (AML-REL-005): the
+#: components set it for ``VmTier.LOW_PRIORITY_INTERRUPTIBLE``, the pack accepts low priority only with it.
+INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
+#: The tag holding the start of a compute instance's current rebuild cycle; a change replaces it (AML-GOV-007).
+IMAGE_EPOCH_TAG = "hardened-aml/image-epoch"
+
+#: Azure's accepted range of a compute instance's ``idleTimeBeforeShutdown``: pulumi-azure-native 3.29.0
+#: ``machinelearningservices/_inputs.py`` ``ComputeInstancePropertiesArgs``: "Time is defined in ISO8601 format.
+#: Minimum is 15 min, maximum is 3 days" (AML-CMP-002).
+IDLE_SHUTDOWN_MIN = timedelta(minutes=15)
+IDLE_SHUTDOWN_MAX = timedelta(days=3)
+IDLE_SHUTDOWN_RANGE_TEXT = "an ISO-8601 duration from PT15M to P3D"
+
+#: Storage SKUs that keep three copies across availability zones (AML-REL-001), and those that also replicate
+#: to the paired region (production). REST spec ``Microsoft.Storage`` ``SkuName``.
+ZONE_REDUNDANT_SKUS: tuple[str, ...] = ("Standard_ZRS", "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
+GEO_ZONE_REDUNDANT_SKUS: tuple[str, ...] = ("Standard_GZRS", "Standard_RAGZRS")
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(text: object) -> timedelta | None:
+    """An ISO-8601 duration without years or months (``PT15M``, ``P1DT2H``; any case, as Azure reads it), or
+    ``None`` if ``text`` is not one."""
+    if not isinstance(text, str):
+        return None
+    match = _DURATION.match(text.upper())
+    if match is None:
+        return None
+    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
