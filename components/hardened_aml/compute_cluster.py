@@ -27,79 +27,55 @@ cluster without public IPs needs the workspace's private endpoint first ("Enable
 requires workspace private endpoint", PITFALLS: Azure/data-product-analytics #70), so it depends on it.
 """
 
-from __future__ import annotations
-
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
+from pydantic import Field
+from typing_extensions import TypedDict
 
-from hardened_aml.catalogue import control
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.catalogue import INTERRUPTIBLE_TAG, control, parse_duration
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 
-#: The tag that marks a low-priority cluster as intentionally interruptible; the pack's AML-REL-005 accepts it
-#: (copied from ``policies/aml_policies/compute.py`` ``INTERRUPTIBLE_TAG``; components do not import the pack).
-INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
 #: The VM sizes compute may use, the most nodes a cluster may have and the longest idle time before it scales
 #: down, by default: the catalogue's AML-CMP-003 and AML-CMP-001 defaults, which the pack's config reads too.
 DEFAULT_VM_SIZES: tuple[str, ...] = tuple(control("AML-CMP-003").defaults["allowedVmSizes"])
 DEFAULT_MAX_NODES_LIMIT: int = control("AML-CMP-003").defaults["maxNodes"]
 DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN: str = control("AML-CMP-001").defaults["maxIdleBeforeScaleDown"]
 
-_COMPUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,23}$")
-_DURATION = re.compile(
-    r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
+#: An Azure ML compute name (clusters and instances; see the module docstring), with
+#: :func:`compute_name_problems` for the letter after the last '-'.
+ComputeName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{2,23}$")]
+"""3-24 letters, digits and '-', starting with a letter."""
 
 
-def parse_duration(text: object) -> timedelta | None:
-    """An ISO-8601 duration without years or months (``PT15M``, ``P1DT2H``), or ``None`` if it is not one."""
-    if not isinstance(text, str):
-        return None
-    match = _DURATION.match(text)
-    if match is None:
-        return None
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
-
-
-def check_compute_name(key: str, name: str) -> None:
-    """Raise :class:`InvalidInputError` unless ``name`` is a valid Azure ML compute name."""
+def compute_name_problems(name: str) -> Iterator[Problem]:
+    """A ``-`` must be followed by a letter later in the name (the pattern above checks the rest)."""
     tail = name.rsplit("-", 1)[1] if "-" in name else "a"
-    if not _COMPUTE_NAME.match(name) or not any(c.isalpha() for c in tail):
-        raise InvalidInputError(
-            key,
-            name,
-            "3-24 letters, digits and '-', starting with a letter, a letter somewhere after the last '-'",
-        )
+    if not any(c.isalpha() for c in tail):
+        yield ("name",), name, "3-24 letters, digits and '-', starting with a letter, a letter somewhere after the last '-'"
 
 
-def check_vm_size(key: str, vm_size: str, allowed: Sequence[str]) -> None:
-    """Raise :class:`InvalidInputError` unless ``vm_size`` is in ``allowed`` (case-insensitive, as Azure)."""
+def vm_size_problems(key: str, vm_size: str, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    """``vm_size`` from the allow-list in scope (case-insensitive, as Azure reads it; control AML-CMP-003)."""
+    allowed: Sequence[str] = scope.get("allowed_vm_sizes") or DEFAULT_VM_SIZES
     if vm_size.lower() not in {a.lower() for a in allowed}:
-        raise InvalidInputError(key, vm_size, allowed)
+        yield (key,), vm_size, "one of " + ", ".join(allowed) + " (control AML-CMP-003)"
 
 
-def check_placement(
-    name: str, workspace_managed_network: bool, subnet_id: pulumi.Input[str] | None
-) -> ml.ResourceIdArgs | None:
-    """The ``subnet`` input: none in a managed VNet, required without one (control AML-NET-011)."""
-    if workspace_managed_network and subnet_id is not None:
-        raise InvalidInputError(
-            f"{name}.subnet_id",
-            subnet_id,
+def placement_problems(scope: Mapping[str, Any]) -> Iterator[Problem]:
+    """No subnet in a managed VNet, a subnet without one (control AML-NET-011; PITFALLS: azurerm #27506)."""
+    managed, subnet = scope.get("workspace_managed_network", True), scope.get("subnet_id")
+    if managed and subnet is not None:
+        yield (
+            ("subnet_id",),
+            subnet,
             "no subnet: the workspace uses its managed VNet, and compute in a managed VNet takes no subnet",
         )
-    if not workspace_managed_network and subnet_id is None:
-        raise InvalidInputError(
-            f"{name}.subnet_id", None, "a compute subnet id: the workspace does not use its managed VNet"
-        )
-    return ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None
+    if not managed and subnet is None:
+        yield ("subnet_id",), None, "a compute subnet id: the workspace does not use its managed VNet"
 
 
 class ClusterPurpose(StrEnum):
@@ -121,52 +97,88 @@ class VmTier(StrEnum):
     ``hardened-aml/interruptible=true``. Refused for batch inference."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class ComputeClusterArgs:
-    """Inputs of :class:`ComputeCluster`."""
+@args
+class ComputeClusterSettings(TypedDict):
+    """What a user chooses about one compute cluster: a stack's ``compute.clusters[]`` entry."""
 
-    resource_group_name: pulumi.Input[str]
-    """The workspace's resource group. Default: none, required."""
-    location: str
-    """The Azure region (the workspace's). Default: none, required."""
-    workspace_name: pulumi.Input[str]
-    """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
-    cluster to its workspace (control AML-NET-011). Default: none, required."""
-    compute_name: str
-    """Name of the cluster: 3-24 letters, digits and '-', starting with a letter. Default: none, required."""
-    identity_id: pulumi.Input[str]
-    """The cluster's user-assigned identity, the one jobs use to reach data and registries. Default: none,
-    required (control AML-IAM-008)."""
+    name: ComputeName
+    """Compute name, unique among the workspace's computes: 3-24 letters, digits and '-', starting with a letter.
+    Required."""
     vm_size: str
-    """VM size of the nodes, one of ``allowed_vm_sizes``. Default: none, required (control AML-CMP-003)."""
-    max_nodes: int
-    """Most nodes the cluster scales to: 1..``max_nodes_limit``. Default: none, required (control AML-CMP-003)."""
-    purpose: ClusterPurpose = ClusterPurpose.TRAINING
-    """Training or batch inference. Default: ``Training`` (control AML-REL-005)."""
-    tier: VmTier = VmTier.DEDICATED
-    """Dedicated, or low priority for interruptible training. Default: ``Dedicated`` (control AML-REL-005)."""
-    idle_before_scale_down: str = "PT15M"
-    """How long an idle node lives before the cluster scales down (ISO-8601 duration, positive, at most
-    ``max_idle_before_scale_down``). Default: ``PT15M`` (control AML-CMP-001)."""
-    max_idle_before_scale_down: str = DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN
-    """Upper bound of ``idle_before_scale_down``. Default: ``PT30M``, the pack's default (control AML-CMP-001)."""
-    allowed_vm_sizes: Sequence[str] = DEFAULT_VM_SIZES
+    """VM size of the nodes, from the allow-list (``allowedVmSizes``). Required (control AML-CMP-003)."""
+    max_nodes: Annotated[int, Field(ge=1)]
+    """Most nodes the cluster scales to, 1 to ``maxNodesLimit``. Required (control AML-CMP-003); the cluster
+    always scales to zero (control AML-CMP-001)."""
+    purpose: NotRequired[Annotated[ClusterPurpose, Field(default=ClusterPurpose.TRAINING)]]
+    """``Training`` or ``BatchInference``. Default: ``Training`` (control AML-REL-005)."""
+    tier: NotRequired[Annotated[VmTier, Field(default=VmTier.DEDICATED)]]
+    """``Dedicated``, or ``LowPriorityInterruptible`` for training that tolerates eviction. Default:
+    ``Dedicated`` (control AML-REL-005)."""
+    idle_before_scale_down: NotRequired[Annotated[str, Field(default="PT15M")]]
+    """How long an idle node lives before the cluster scales down: an ISO-8601 duration above zero and at most
+    ``maxIdleBeforeScaleDown``. Default: ``PT15M`` (control AML-CMP-001)."""
+
+
+@args
+class ComputeClusterArgs(ComputeClusterSettings):
+    """Inputs of :class:`ComputeCluster`: the user's settings and where the cluster goes."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The workspace's resource group. Required."""
+    location: str
+    """The Azure region (the workspace's). Required."""
+    workspace_name: Annotated[Input[str], Wired()]
+    """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
+    cluster to its workspace (control AML-NET-011). Required."""
+    identity_id: Annotated[Input[str], Wired()]
+    """The cluster's user-assigned identity, the one jobs use to reach data and registries. Required (control
+    AML-IAM-008)."""
+    max_idle_before_scale_down: NotRequired[Annotated[str, Field(default=DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN)]]
+    """Upper bound of ``idleBeforeScaleDown``. Default: ``PT30M``, the pack's default (control AML-CMP-001)."""
+    allowed_vm_sizes: NotRequired[Annotated[list[str], Field(default=list(DEFAULT_VM_SIZES))]]
     """The VM sizes allowed. Default: the pack's default allow-list (control AML-CMP-003)."""
-    max_nodes_limit: int = DEFAULT_MAX_NODES_LIMIT
-    """Upper bound of ``max_nodes``. Default: 10, the pack's default (control AML-CMP-003)."""
-    workspace_managed_network: bool = True
+    max_nodes_limit: NotRequired[Annotated[int, Field(default=DEFAULT_MAX_NODES_LIMIT, ge=1)]]
+    """Upper bound of ``maxNodes``. Default: 10, the pack's default (control AML-CMP-003)."""
+    workspace_managed_network: NotRequired[Annotated[bool, Field(default=True)]]
     """Whether the workspace uses its managed VNet, which then hosts the cluster. Default: yes (control
     AML-NET-011)."""
-    subnet_id: pulumi.Input[str] | None = None
+    subnet_id: NotRequired[Annotated[Input[str] | None, Wired()]]
     """The compute subnet: only, and then required, when the workspace does not use its managed VNet.
     Default: none (control AML-NET-011)."""
-    workspace_private_endpoint: pulumi.Resource | None = None
-    """The workspace's private endpoint, created before the cluster (no-public-IP compute needs it).
-    Default: none."""
-    description: str | None = None
-    """Description shown in the studio. Default: none."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    description: NotRequired[str | None]
+    """Description shown in the studio. Default: the purpose and tier."""
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
+
+
+@rule(ComputeClusterSettings)
+def _cluster_rules(c: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    yield from compute_name_problems(c["name"])
+    if c["purpose"] is ClusterPurpose.BATCH_INFERENCE and c["tier"] is not VmTier.DEDICATED:
+        yield ("tier",), c["tier"].value, "Dedicated: a batch-inference cluster is never low priority (AML-REL-005)"
+    yield from vm_size_problems("vm_size", c["vm_size"], scope)
+    limit = scope.get("max_nodes_limit", DEFAULT_MAX_NODES_LIMIT)
+    if c["max_nodes"] > limit:
+        yield ("max_nodes",), c["max_nodes"], f"an integer from 1 to {limit}"
+    highest = scope.get("max_idle_before_scale_down", DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN)
+    bound = parse_duration(highest)
+    if bound is None or bound.total_seconds() <= 0:
+        yield ("max_idle_before_scale_down",), highest, "a positive ISO-8601 duration"
+        return
+    idle = parse_duration(c["idle_before_scale_down"])
+    if idle is None or not 0 < idle.total_seconds() <= bound.total_seconds():
+        yield (
+            ("idle_before_scale_down",),
+            c["idle_before_scale_down"],
+            f"an ISO-8601 duration above zero and at most {highest}, e.g. PT15M",
+        )
+
+
+@rule(ComputeClusterArgs)
+def _cluster_args_rules(c: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if INTERRUPTIBLE_TAG in c["tags"]:
+        yield ("tags",), INTERRUPTIBLE_TAG, f"no {INTERRUPTIBLE_TAG} tag: set tier=LowPriorityInterruptible instead"
+    yield from placement_problems(c)
 
 
 #: Properties whose change replaces the cluster (the update API changes scale settings only; see above).
@@ -181,45 +193,6 @@ REPLACE_ON_CHANGES = (
 )
 
 
-def validate(name: str, args: ComputeClusterArgs) -> tuple[ClusterPurpose, VmTier, ml.ResourceIdArgs | None]:
-    check_compute_name(f"{name}.compute_name", args.compute_name)
-    try:
-        purpose = ClusterPurpose(args.purpose)
-    except ValueError:
-        raise InvalidInputError(f"{name}.purpose", args.purpose, [p.value for p in ClusterPurpose]) from None
-    try:
-        tier = VmTier(args.tier)
-    except ValueError:
-        raise InvalidInputError(f"{name}.tier", args.tier, [t.value for t in VmTier]) from None
-    if purpose is ClusterPurpose.BATCH_INFERENCE and tier is not VmTier.DEDICATED:
-        raise InvalidInputError(
-            f"{name}.tier", tier.value, "Dedicated: a batch-inference cluster is never low priority (AML-REL-005)"
-        )
-    check_vm_size(f"{name}.vm_size", args.vm_size, args.allowed_vm_sizes)
-    if not isinstance(args.max_nodes_limit, int) or args.max_nodes_limit < 1:
-        raise InvalidInputError(f"{name}.max_nodes_limit", args.max_nodes_limit, "a positive integer")
-    if not isinstance(args.max_nodes, int) or not 1 <= args.max_nodes <= args.max_nodes_limit:
-        raise InvalidInputError(f"{name}.max_nodes", args.max_nodes, f"an integer from 1 to {args.max_nodes_limit}")
-    limit = parse_duration(args.max_idle_before_scale_down)
-    if limit is None or limit <= timedelta(0):
-        raise InvalidInputError(
-            f"{name}.max_idle_before_scale_down", args.max_idle_before_scale_down, "a positive ISO-8601 duration"
-        )
-    idle = parse_duration(args.idle_before_scale_down)
-    if idle is None or not timedelta(0) < idle <= limit:
-        raise InvalidInputError(
-            f"{name}.idle_before_scale_down",
-            args.idle_before_scale_down,
-            f"an ISO-8601 duration above zero and at most {args.max_idle_before_scale_down}, e.g. PT15M",
-        )
-    if INTERRUPTIBLE_TAG in args.tags:
-        raise InvalidInputError(
-            f"{name}.tags", INTERRUPTIBLE_TAG, f"no {INTERRUPTIBLE_TAG} tag: set tier=LowPriorityInterruptible instead"
-        )
-    subnet = check_placement(name, args.workspace_managed_network, args.subnet_id)
-    return purpose, tier, subnet
-
-
 class ComputeCluster(pulumi.ComponentResource):
     """An AmlCompute cluster without public IPs or SSH, Entra-only, that scales to zero."""
 
@@ -227,29 +200,30 @@ class ComputeCluster(pulumi.ComponentResource):
     compute_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: ComputeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        purpose, tier, subnet = validate(name, args)
+        a = checked(ComputeClusterArgs, args, name)
         super().__init__("hardened-aml:index:ComputeCluster", name, None, opts)
 
+        purpose, tier = a["purpose"], a["tier"]
         interruptible = tier is VmTier.LOW_PRIORITY_INTERRUPTIBLE
-        tags = dict(args.tags)
+        tags = dict(a["tags"])
         if interruptible:
             tags[INTERRUPTIBLE_TAG] = "true"  # AML-REL-005: low priority only when marked interruptible
-        depends_on = [args.workspace_private_endpoint] if args.workspace_private_endpoint is not None else []
+        subnet = a.get("subnet_id")
 
         self.compute = ml.Compute(
             f"{name}-cluster",
-            compute_name=args.compute_name,
-            workspace_name=args.workspace_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            compute_name=a["name"],
+            workspace_name=a["workspace_name"],
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
             # AML-IAM-008: the user-assigned identity only (azure-native takes a list of ids).
-            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[args.identity_id]),
+            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]]),
             properties=ml.AmlComputeArgs(
                 compute_type="AmlCompute",
-                description=args.description or f"{purpose.value} cluster ({tier.value})",
+                description=a.get("description") or f"{purpose.value} cluster ({tier.value})",
                 disable_local_auth=True,  # AML-IAM-002: Entra ID and managed identities only
                 properties=ml.AmlComputePropertiesArgs(
-                    vm_size=args.vm_size,  # AML-CMP-003: from the allow-list
+                    vm_size=a["vm_size"],  # AML-CMP-003: from the allow-list
                     # AML-REL-005: Dedicated unless asked for by name for interruptible training.
                     vm_priority=ml.VmPriority.LOW_PRIORITY if interruptible else ml.VmPriority.DEDICATED,
                     os_type=ml.OsType.LINUX,
@@ -259,16 +233,18 @@ class ComputeCluster(pulumi.ComponentResource):
                     # AML-CMP-001: scale to zero after a bounded idle time; AML-CMP-003: bounded node count.
                     scale_settings=ml.ScaleSettingsArgs(
                         min_node_count=0,
-                        max_node_count=args.max_nodes,
-                        node_idle_time_before_scale_down=args.idle_before_scale_down,
+                        max_node_count=a["max_nodes"],
+                        node_idle_time_before_scale_down=a["idle_before_scale_down"],
                     ),
-                    subnet=subnet,  # AML-NET-011: only outside a managed VNet
+                    subnet=ml.ResourceIdArgs(id=subnet) if subnet is not None else None,  # AML-NET-011: outside a managed VNet
                 ),
             ),
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=depends_on,
+                # No-public-IP compute needs the workspace's private endpoint first: the cluster waits for
+                # whatever the component was told to wait for (the estate passes that endpoint).
+                depends_on=opts.depends_on if opts is not None else None,
                 replace_on_changes=list(REPLACE_ON_CHANGES),
                 delete_before_replace=True,  # the compute name is fixed: the old one must go first
             ),

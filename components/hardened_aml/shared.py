@@ -3,11 +3,10 @@
 One shape each, used by every component, so a platform team learns them once.
 """
 
-from __future__ import annotations
-
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
@@ -15,6 +14,22 @@ import pulumi_azure_native.monitor as monitor
 
 # Role assignment names are GUIDs; deriving them from the logical name keeps them stable across plans.
 _ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("3f2d0c6e-6a55-4b8e-9c43-6c0f5b1f7a10")
+
+
+class Environment(StrEnum):
+    """What an estate is for. Exploration and production workspaces are never shared (control AML-REL-003)."""
+
+    EXPLORATION = "exploration"
+    """Data scientists explore: cheaper defaults, no delete protection."""
+    PRODUCTION = "production"
+    """Production: ``protect`` and ``CanNotDelete`` locks on stateful resources, geo-zone-redundant storage,
+    longer log retention, at least three instances per online deployment."""
+
+
+def protection(environment: Environment) -> "Protection":
+    """How an environment protects its stateful resources: both ``protect`` and a lock in production."""
+    production = environment is Environment.PRODUCTION
+    return Protection(protect=production, lock=production)
 
 
 @dataclass(frozen=True, kw_only=True)

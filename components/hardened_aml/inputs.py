@@ -1,0 +1,308 @@
+"""How a component declares its arguments once, and how they are checked.
+
+Every component takes one args type: a ``TypedDict`` (decorated with :func:`args`) with a docstring under each
+field. A field declares, in one place, its type, its default and its allowed range or values::
+
+    @args
+    class ComputeClusterSettings(TypedDict):
+        max_nodes: Annotated[int, Field(ge=1, le=10)]
+        \"\"\"Most nodes. Required (control AML-CMP-003).\"\"\"
+        tier: NotRequired[Annotated[VmTier, Field(default=VmTier.DEDICATED)]]
+        \"\"\"VM priority. Default: ``Dedicated`` (control AML-REL-005).\"\"\"
+
+The same declaration serves four readers: the component (:func:`checked` fills in defaults and refuses bad
+values with one line naming the key, the value and what is allowed), the stack config model (which is composed
+of these types, camelCase keys as in ``stacks/``), the component provider's schema for other Pulumi languages
+(inferred from the annotations and docstrings) and the generated configuration reference.
+
+Rules that relate several fields are written once, beside the type that owns the fields, with :func:`rule`.
+A rule reads the fields it needs from the value being checked or, when it is nested, from the nearest
+enclosing args that has them (an online endpoint inside an estate reads the estate's ``environment``).
+
+Values that come from other resources are ``pulumi.Input`` fields marked :data:`Wired`: they are never
+judged at construction (they are not known yet); a check given to :class:`Wired` runs when the ``Output``
+resolves, and fails the update with the same one-line error.
+"""
+
+import datetime as dt
+import inspect
+import typing
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from enum import Enum
+from functools import cache
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+import pulumi
+from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
+from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
+
+from hardened_aml.errors import MISSING, InvalidInputError
+
+__all__ = ["MISSING", "Input", "Path", "Problem", "Wired", "args", "checked", "config_key", "rule", "today"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+#: ``pulumi.Input`` with ``Output`` as a real class rather than the SDK's forward reference, so that pydantic
+#: and the component provider's schema inference can both read it.
+Input = Union[U, Awaitable[U], pulumi.Output[U]]  # noqa: UP007
+
+#: Where a value sits: its keys (Python names) and list indexes, from the top of what was checked.
+Path = tuple[str | int, ...]
+#: What a rule yields: the key's path relative to the value the rule judges, the value given, what is allowed.
+Problem = tuple[Path, object, str]
+Rule = Callable[[Any, Mapping[str, Any]], Iterator[Problem]]
+
+_CONFIG = ConfigDict(
+    extra="forbid",
+    alias_generator=to_camel,
+    populate_by_name=True,
+    use_attribute_docstrings=True,
+    arbitrary_types_allowed=True,
+    use_enum_values=False,
+)
+_RULES: dict[type, list[Rule]] = {}
+
+
+def args(cls: type[T]) -> type[T]:
+    """Make a ``TypedDict`` an args type: camelCase keys accepted beside Python names, unknown keys refused."""
+    return with_config(_CONFIG)(cls)  # type: ignore[no-any-return]
+
+
+def rule(owner: type) -> Callable[[Rule], Rule]:
+    """Register a rule over several fields of ``owner`` (and of every args type that extends it)."""
+
+    def register(func: Rule) -> Rule:
+        _RULES.setdefault(owner, []).append(func)
+        return func
+
+    return register
+
+
+class Wired:
+    """Marks a ``pulumi.Input`` field: passed through as given; ``check`` (if any) judges the resolved value.
+
+    ``check(value)`` returns ``None`` when the value is fine, else what is allowed, in words.
+    """
+
+    def __init__(self, check: Callable[[Any], str | None] | None = None) -> None:
+        self.check = check
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(self._validate)
+
+    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        if self.check is None or inspect.isawaitable(value) or isinstance(value, pulumi.Output):
+            if self.check is not None and isinstance(value, pulumi.Output):
+                key = info.field_name or "value"
+                return value.apply(lambda resolved: self._known(key, resolved))
+            return value
+        allowed = self.check(value)
+        if allowed is not None:
+            raise ValueError(allowed)
+        return value
+
+    def _known(self, key: str, value: Any) -> Any:
+        assert self.check is not None
+        allowed = self.check(value) if value is not None else None
+        if allowed is not None:
+            raise InvalidInputError(key, value, allowed)
+        return value
+
+
+@cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def today() -> dt.date:
+    """Today's UTC date, the date rules about "not in the future" compare with."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def checked(kind: type[T], given: Mapping[str, Any], where: str, *, config: bool = False) -> T:
+    """``given`` checked against the args type ``kind``: defaults filled in, enums as enums, every rule run.
+
+    Raises :class:`InvalidInputError` for the first problem, naming the key as the caller wrote it:
+    ``<where>.<python_key>`` for a component (``where`` is its name), or ``<where>:<camelCaseKey>`` with
+    ``config=True`` (``where`` is the config namespace).
+    """
+    try:
+        value = _adapter(kind).validate_python(dict(given))
+    except ValidationError as exc:
+        # Unknown keys first: a misspelt key also shows up as a missing one, and the spelling is the cause.
+        first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+        path = _python_path(kind, tuple(first["loc"]))
+        value_given = first.get("input") if first["type"] != "missing" else MISSING
+        more = f" (and {exc.error_count() - 1} more error(s))" if exc.error_count() > 1 else ""
+        raise InvalidInputError(
+            _key(where, path, config), value_given, _allowed(kind, path, first, config) + more
+        ) from None
+    for path, value_given, allowed in _problems(kind, value, (), ChainMap()):
+        raise InvalidInputError(_key(where, path, config), value_given, allowed)
+    return typing.cast(T, value)
+
+
+def config_key(path: Path) -> str:
+    """A path as a stack file writes it: camelCase keys, list indexes as numbers."""
+    return ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in path)
+
+
+def _key(where: str, path: Path, config: bool) -> str:
+    if config:
+        return f"{where}:{config_key(path)}"
+    return ".".join([where, *(str(p) for p in path)]) if path else where
+
+
+# --- walking the types --------------------------------------------------------------------------------------
+
+
+def _strip(annotation: Any) -> Any:
+    """The type under ``Annotated``, ``NotRequired``, ``Required`` and ``X | None``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated or origin in (typing.NotRequired, typing.Required):
+            annotation = get_args(annotation)[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _is_args(kind: Any) -> bool:
+    return isinstance(kind, type) and typing.is_typeddict(kind) or hasattr(kind, "__required_keys__")
+
+
+@cache
+def fields(kind: type) -> Mapping[str, Any]:
+    """The fields of an args type, by Python name, with their full annotations."""
+    return typing.get_type_hints(kind, include_extras=True)
+
+
+@cache
+def lineage(kind: type) -> tuple[type, ...]:
+    """An args type and the args types it extends (a ``TypedDict``'s ``__mro__`` does not list them)."""
+    bases = [b for b in getattr(kind, "__orig_bases__", ()) if _is_args(b)]
+    return (kind, *(k for b in bases for k in lineage(b)))
+
+
+def _item(kind: Any) -> Any:
+    """The element type of ``list[X]`` / ``Sequence[X]`` / ``tuple[X, ...]`` / ``dict[str, X]``, else ``None``."""
+    kind = _strip(kind)
+    origin = get_origin(kind)
+    if origin in (list, tuple, Sequence, typing.Sequence) and get_args(kind):
+        return get_args(kind)[0]
+    if origin in (dict, Mapping, typing.Mapping) and len(get_args(kind)) == 2:
+        return get_args(kind)[1]
+    return None
+
+
+def _python_path(kind: type, loc: tuple[Any, ...]) -> Path:
+    """pydantic's location (aliases, list indexes, union tags) as Python field names and indexes."""
+    path: list[str | int] = []
+    current: Any = kind
+    for part in loc:
+        current = _strip(current)
+        if isinstance(part, int):
+            path.append(part)
+            current = _item(current)
+            continue
+        if _is_args(current):
+            hints = fields(current)
+            name = part if part in hints else next((n for n in hints if to_camel(n) == part), None)
+            if name is None:  # an unknown key: keep it as written
+                path.append(part)
+                current = None
+                continue
+            path.append(name)
+            current = hints[name]
+        elif _item(current) is not None:  # a key of a dict[str, X]
+            path.append(part)
+            current = _item(current)
+        else:
+            current = None
+    return tuple(path)
+
+
+def _type_at(kind: type, path: Path) -> Any:
+    current: Any = kind
+    for part in path:
+        current = _strip(current)
+        if isinstance(part, int) or not _is_args(current):
+            current = _item(current)
+        else:
+            current = fields(current).get(part)
+        if current is None:
+            return None
+    return current
+
+
+def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> str:
+    """What is allowed at ``path``, in words."""
+    reason = error["type"]
+    ctx = error.get("ctx") or {}
+    if reason == "extra_forbidden":
+        owner = _strip(_type_at(kind, path[:-1])) if len(path) > 1 else kind
+        if _is_args(owner):
+            names = fields(owner)
+            return "one of " + ", ".join(to_camel(n) if config else n for n in names)
+        return "no other keys"
+    target = _strip(_type_at(kind, path))
+    if reason in ("enum", "literal_error"):
+        if isinstance(target, type) and issubclass(target, Enum):
+            return "one of " + ", ".join(str(m.value) for m in target)
+        return str(ctx.get("expected", ""))
+    if reason == "string_pattern_mismatch":
+        return f"a string matching {ctx.get('pattern')}"
+    if reason == "missing":
+        return "a value (this key is required)"
+    if reason in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return _range(kind, path, ctx)
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _range(kind: type, path: Path, ctx: Mapping[str, Any]) -> str:
+    low = high = None
+    for meta in get_args(_type_at(kind, path)) if get_origin(_type_at(kind, path)) is Annotated else ():
+        for m in getattr(meta, "metadata", ()):
+            low = getattr(m, "ge", low)
+            high = getattr(m, "le", high)
+    if low is not None and high is not None:
+        return f"a number from {low} to {high}"
+    if low is not None:
+        return f"{low} or more"
+    if high is not None:
+        return f"at most {high}"
+    return "a number in range: " + ", ".join(f"{k} {v}" for k, v in ctx.items())
+
+
+def _problems(kind: Any, value: Any, at: Path, scope: ChainMap[str, Any]) -> Iterator[Problem]:
+    """Every rule of every args type met while walking ``value`` (of type ``kind``), with absolute paths."""
+    if value is None:
+        return
+    kind = _strip(kind)
+    if _is_args(kind) and isinstance(value, Mapping):
+        inner = scope.new_child(dict(value))
+        for owner in lineage(kind):
+            for check in _RULES.get(owner, ()):
+                for path, given, allowed in check(value, inner):
+                    yield (*at, *path), given, allowed
+        for name, annotation in fields(kind).items():
+            if name in value:
+                yield from _problems(annotation, value[name], (*at, name), inner)
+        return
+    item = _item(kind)
+    if item is None:
+        return
+    if isinstance(value, Mapping):
+        for key, element in value.items():
+            yield from _problems(item, element, (*at, key), scope)
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for index, element in enumerate(value):
+            yield from _problems(item, element, (*at, index), scope)
