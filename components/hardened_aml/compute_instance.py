@@ -34,33 +34,35 @@ deployments, and no config change is needed. Moving ``image_epoch`` forward (nev
 the instance at once.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
+from pydantic import Field
+from typing_extensions import TypedDict
 
-from hardened_aml.catalogue import control
-from hardened_aml.compute_cluster import (
-    DEFAULT_VM_SIZES,
-    check_compute_name,
-    check_placement,
-    check_vm_size,
+from hardened_aml.catalogue import (
+    IDLE_SHUTDOWN_MAX,
+    IDLE_SHUTDOWN_MIN,
+    IDLE_SHUTDOWN_RANGE_TEXT,
+    IMAGE_EPOCH_TAG,
+    control,
     parse_duration,
 )
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.compute_cluster import (
+    DEFAULT_VM_SIZES,
+    ComputeName,
+    compute_name_problems,
+    placement_problems,
+    vm_size_problems,
+)
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule, today
 
-#: The tag holding the date the instance was last (re)built; changing it replaces the instance (AML-GOV-007).
-IMAGE_EPOCH_TAG = "hardened-aml/image-epoch"
-#: Azure's accepted range of ``idleTimeBeforeShutdown`` (SDK docstring: "Minimum is 15 min, maximum is 3 days").
-IDLE_SHUTDOWN_MIN = dt.timedelta(minutes=15)
-IDLE_SHUTDOWN_MAX = dt.timedelta(days=3)
 #: Properties Azure ignores or cannot change on an existing instance: a change replaces it (see above).
 REPLACE_ON_CHANGES = (
     "identity",
@@ -75,6 +77,8 @@ REPLACE_ON_CHANGES = (
 )
 
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,\-#LW]+$")
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 #: The idle shutdown an instance gets by default: the catalogue's AML-CMP-002 default, which the pack's
 #: remediation also sets.
@@ -85,214 +89,221 @@ class PowerAction(StrEnum):
     """What a schedule does (spec ``ComputePowerAction``)."""
 
     START = "Start"
+    """Start the instance."""
     STOP = "Stop"
+    """Stop the instance."""
 
 
 class WeekDay(StrEnum):
     """Days of a weekly recurrence (spec ``ComputeWeekDay``)."""
 
     MONDAY = "Monday"
+    """Monday."""
     TUESDAY = "Tuesday"
+    """Tuesday."""
     WEDNESDAY = "Wednesday"
+    """Wednesday."""
     THURSDAY = "Thursday"
+    """Thursday."""
     FRIDAY = "Friday"
+    """Friday."""
     SATURDAY = "Saturday"
+    """Saturday."""
     SUNDAY = "Sunday"
+    """Sunday."""
 
 
 class RecurrenceFrequency(StrEnum):
     """How often a recurrence fires (spec ``ComputeRecurrenceFrequency``)."""
 
     MINUTE = "Minute"
+    """Every ``interval`` minutes."""
     HOUR = "Hour"
+    """Every ``interval`` hours."""
     DAY = "Day"
+    """Every ``interval`` days."""
     WEEK = "Week"
+    """Every ``interval`` weeks, on ``weekDays``."""
     MONTH = "Month"
+    """Every ``interval`` months."""
 
 
-WORKING_DAYS = (WeekDay.MONDAY, WeekDay.TUESDAY, WeekDay.WEDNESDAY, WeekDay.THURSDAY, WeekDay.FRIDAY)
+WORKING_DAYS = [WeekDay.MONDAY, WeekDay.TUESDAY, WeekDay.WEDNESDAY, WeekDay.THURSDAY, WeekDay.FRIDAY]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Recurrence:
-    """A recurrence trigger: at ``hours`` x ``minutes`` on ``week_days``, every ``interval`` ``frequency``."""
+@args
+class Recurrence(TypedDict):
+    """A recurrence trigger: at ``hours`` x ``minutes`` on ``weekDays``, every ``interval`` ``frequency``."""
 
-    hours: Sequence[int]
-    """Hours of the day, 0-23. Default: none, at least one required."""
-    minutes: Sequence[int]
-    """Minutes of the hour, 0-59. Default: none, at least one required."""
-    week_days: Sequence[WeekDay] = WORKING_DAYS
+    hours: Annotated[list[Annotated[int, Field(ge=0, le=23)]], Field(min_length=1)]
+    """Hours of the day, 0-23. Required, at least one."""
+    minutes: Annotated[list[Annotated[int, Field(ge=0, le=59)]], Field(min_length=1)]
+    """Minutes of the hour, 0-59. Required, at least one."""
+    week_days: NotRequired[Annotated[list[WeekDay], Field(default_factory=lambda: list(WORKING_DAYS))]]
     """Days of the week. Default: Monday to Friday."""
-    frequency: RecurrenceFrequency = RecurrenceFrequency.WEEK
+    frequency: NotRequired[Annotated[RecurrenceFrequency, Field(default=RecurrenceFrequency.WEEK)]]
     """Frequency. Default: ``Week``."""
-    interval: int = 1
+    interval: NotRequired[Annotated[int, Field(default=1, ge=1)]]
     """Every how many ``frequency`` units. Default: 1."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class StartStopSchedule:
+@args
+class StartStopSchedule(TypedDict):
     """One start or stop schedule of the instance: exactly one of ``cron`` and ``recurrence``."""
 
     action: PowerAction
-    """Start or stop. Default: none, required."""
-    cron: str | None = None
+    """``Start`` or ``Stop``. Required."""
+    cron: NotRequired[str | None]
     """An NCronTab expression of five fields, e.g. ``0 19 * * 1-5``. Default: none."""
-    recurrence: Recurrence | None = None
+    recurrence: NotRequired[Recurrence | None]
     """A recurrence. Default: none."""
-    time_zone: str = "UTC"
+    time_zone: NotRequired[Annotated[str, Field(default="UTC", min_length=1, pattern=r"\S")]]
     """Windows time-zone id, e.g. ``W. Europe Standard Time``. Default: ``UTC`` (Azure's default)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class ComputeInstanceArgs:
-    """Inputs of :class:`ComputeInstance`."""
+@rule(StartStopSchedule)
+def _schedule_rules(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    cron, recurrence = s.get("cron"), s.get("recurrence")
+    if (cron is None) == (recurrence is None):
+        yield ("cron",), cron, "exactly one of cron and recurrence"
+    if cron is not None:
+        parts = cron.split()
+        if len(parts) != 5 or not all(_CRON_FIELD.match(f) for f in parts):
+            yield ("cron",), cron, "an NCronTab expression of five fields, e.g. '0 19 * * 1-5'"
 
-    resource_group_name: pulumi.Input[str]
-    """The workspace's resource group. Default: none, required."""
-    location: str
-    """The Azure region (the workspace's). Default: none, required."""
-    workspace_name: pulumi.Input[str]
-    """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
-    instance to its workspace (control AML-NET-011). Default: none, required."""
-    compute_name: str
-    """Name of the instance: 3-24 letters, digits and '-', starting with a letter, unique in the region.
-    Default: none, required."""
-    identity_id: pulumi.Input[str]
-    """The instance's user-assigned identity. Default: none, required (control AML-IAM-008)."""
+
+@args
+class ComputeInstanceSettings(TypedDict):
+    """What a user chooses about one personal compute instance: a stack's ``compute.instances[]`` entry."""
+
+    name: ComputeName
+    """Compute name, unique in the region: 3-24 letters, digits and '-', starting with a letter. Required."""
     vm_size: str
-    """VM size, one of ``allowed_vm_sizes``. Default: none, required (control AML-CMP-003)."""
-    assigned_user_object_id: str
-    """Entra object id of the one user of the instance. Default: none, required (control AML-IAM-010)."""
-    assigned_user_tenant_id: pulumi.Input[str]
-    """Entra tenant id of that user, e.g. the identity's ``tenant_id`` output (checked to be a GUID when given as
-    a string). Default: none, required (control AML-IAM-010)."""
-    image_epoch: str
+    """VM size, from the allow-list (``allowedVmSizes``). Required (control AML-CMP-003)."""
+    assigned_user_object_id: Annotated[str, Field(pattern=_GUID)]
+    """Entra object id of the one user of the instance. Required (control AML-IAM-010)."""
+    image_epoch: Annotated[str, Field(pattern=_DATE)]
     """Start of the rebuild cycle, ``YYYY-MM-DD``, not in the future; moving it forward rebuilds the instance at
-    once. Default: none, required (control AML-GOV-007)."""
-    max_image_age_days: int = 30
+    once. Required (control AML-GOV-007)."""
+    max_image_age_days: NotRequired[Annotated[int, Field(default=30, ge=1, le=365)]]
     """Length of the rebuild cycle in days, 1..365: the first deployment of each new cycle replaces the instance,
     which boots the latest OS image. Default: 30 (control AML-GOV-007)."""
-    today: dt.date | None = None
-    """The date the cycle is computed for. Default: today's UTC date (an argument for tests)."""
-    idle_time_before_shutdown: str = DEFAULT_IDLE_SHUTDOWN
-    """Idle time before the instance shuts down (ISO-8601 duration, PT15M..P3D). Default: ``PT60M``
+    idle_time_before_shutdown: NotRequired[Annotated[str, Field(default=DEFAULT_IDLE_SHUTDOWN)]]
+    """Idle time before the instance shuts down: an ISO-8601 duration from PT15M to P3D. Default: ``PT60M``
     (control AML-CMP-002)."""
-    schedules: Sequence[StartStopSchedule] = ()
-    """Start/stop schedules. Default: none (idle shutdown alone) (control AML-CMP-002)."""
-    allowed_vm_sizes: Sequence[str] = DEFAULT_VM_SIZES
+    schedules: NotRequired[Annotated[list[StartStopSchedule], Field(default_factory=list)]]
+    """Start/stop schedules. Default: none, idle shutdown alone (control AML-CMP-002)."""
+
+
+@args
+class ComputeInstanceArgs(ComputeInstanceSettings):
+    """Inputs of :class:`ComputeInstance`: the user's settings and where the instance goes."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The workspace's resource group. Required."""
+    location: str
+    """The Azure region (the workspace's). Required."""
+    workspace_name: Annotated[Input[str], Wired()]
+    """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
+    instance to its workspace (control AML-NET-011). Required."""
+    identity_id: Annotated[Input[str], Wired()]
+    """The instance's user-assigned identity. Required (control AML-IAM-008)."""
+    assigned_user_tenant_id: Annotated[Input[str], Wired(lambda v: None if _is_guid(v) else "a GUID (Entra tenant id)")]
+    """Entra tenant id of the assigned user, e.g. the identity's ``tenant_id`` output. Required (control
+    AML-IAM-010)."""
+    today: NotRequired[Annotated[str | None, Field(pattern=_DATE)]]
+    """The date (``YYYY-MM-DD``) the rebuild cycle is computed for. Default: today's UTC date (for tests)."""
+    allowed_vm_sizes: NotRequired[Annotated[list[str], Field(default=list(DEFAULT_VM_SIZES))]]
     """The VM sizes allowed. Default: the pack's default allow-list (control AML-CMP-003)."""
-    workspace_managed_network: bool = True
+    workspace_managed_network: NotRequired[Annotated[bool, Field(default=True)]]
     """Whether the workspace uses its managed VNet, which then hosts the instance. Default: yes (control
     AML-NET-011)."""
-    subnet_id: pulumi.Input[str] | None = None
+    subnet_id: NotRequired[Annotated[Input[str] | None, Wired()]]
     """The compute subnet: only, and then required, when the workspace does not use its managed VNet.
     Default: none (control AML-NET-011)."""
-    workspace_private_endpoint: pulumi.Resource | None = None
-    """The workspace's private endpoint, created before the instance (no-public-IP compute needs it).
-    Default: none."""
-    description: str | None = None
+    description: NotRequired[str | None]
     """Description shown in the studio. Default: none."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
 
-def _guid(key: str, value: str) -> None:
+def _is_guid(value: object) -> bool:
     try:
-        uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise InvalidInputError(key, value, "a GUID (Entra object or tenant id)") from None
-
-
-def image_cycle_start(name: str, args: ComputeInstanceArgs) -> dt.date:
-    """The start of the current rebuild cycle (the tag's value); ``InvalidInputError`` on a bad epoch or age."""
-    if not isinstance(args.max_image_age_days, int) or not 1 <= args.max_image_age_days <= 365:
-        raise InvalidInputError(f"{name}.max_image_age_days", args.max_image_age_days, "an integer from 1 to 365")
-    try:
-        epoch = dt.date.fromisoformat(args.image_epoch)
-    except (ValueError, TypeError):
-        raise InvalidInputError(f"{name}.image_epoch", args.image_epoch, "a date, YYYY-MM-DD") from None
-    today = args.today or dt.datetime.now(dt.UTC).date()
-    if epoch > today:
-        raise InvalidInputError(f"{name}.image_epoch", args.image_epoch, f"a date not after today ({today})")
-    cycles = (today - epoch).days // args.max_image_age_days
-    return epoch + dt.timedelta(days=cycles * args.max_image_age_days)
-
-
-def _schedule(key: str, schedule: StartStopSchedule) -> ml.ComputeStartStopScheduleArgs:
-    try:
-        action = PowerAction(schedule.action)
+        uuid.UUID(str(value))
     except ValueError:
-        raise InvalidInputError(f"{key}.action", schedule.action, [a.value for a in PowerAction]) from None
-    if (schedule.cron is None) == (schedule.recurrence is None):
-        raise InvalidInputError(key, schedule, "exactly one of cron and recurrence")
-    if not schedule.time_zone.strip():
-        raise InvalidInputError(f"{key}.time_zone", schedule.time_zone, "a Windows time-zone id, e.g. UTC")
-    if schedule.cron is not None:
-        fields = schedule.cron.split()
-        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-            raise InvalidInputError(
-                f"{key}.cron", schedule.cron, "an NCronTab expression of five fields, e.g. '0 19 * * 1-5'"
-            )
+        return False
+    return True
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@rule(ComputeInstanceSettings)
+def _instance_rules(i: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    yield from compute_name_problems(i["name"])
+    yield from vm_size_problems("vm_size", i["vm_size"], scope)
+    idle = parse_duration(i["idle_time_before_shutdown"])
+    if idle is None or not IDLE_SHUTDOWN_MIN <= idle <= IDLE_SHUTDOWN_MAX:
+        yield (
+            ("idle_time_before_shutdown",),
+            i["idle_time_before_shutdown"],
+            IDLE_SHUTDOWN_RANGE_TEXT + " (Azure's range)",
+        )
+    epoch, now = _date(i["image_epoch"]), _date(scope.get("today")) or today()
+    if epoch is None:
+        yield ("image_epoch",), i["image_epoch"], "a date, YYYY-MM-DD"
+    elif epoch > now:
+        yield (
+            ("image_epoch",),
+            i["image_epoch"],
+            f"a date not after today ({now}): the start of the instance's rebuild cycle (AML-GOV-007)",
+        )
+
+
+@rule(ComputeInstanceArgs)
+def _instance_args_rules(i: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if IMAGE_EPOCH_TAG in i["tags"]:
+        yield ("tags",), IMAGE_EPOCH_TAG, "no such tag: set image_epoch instead"
+    yield from placement_problems(i)
+
+
+def image_cycle_start(image_epoch: str, max_image_age_days: int, on: dt.date) -> dt.date:
+    """The start of the rebuild cycle that ``on`` falls in (the image-epoch tag's value)."""
+    epoch = dt.date.fromisoformat(image_epoch)
+    cycles = (on - epoch).days // max_image_age_days
+    return epoch + dt.timedelta(days=cycles * max_image_age_days)
+
+
+def _schedule(schedule: StartStopSchedule) -> ml.ComputeStartStopScheduleArgs:
+    action, zone, cron = schedule["action"].value, schedule["time_zone"], schedule.get("cron")
+    if cron is not None:
         return ml.ComputeStartStopScheduleArgs(
-            action=action.value,
+            action=action,
             trigger_type=ml.ComputeTriggerType.CRON,
             status=ml.ScheduleStatus.ENABLED,
-            cron=ml.CronArgs(expression=" ".join(fields), time_zone=schedule.time_zone),
+            cron=ml.CronArgs(expression=" ".join(cron.split()), time_zone=zone),
         )
-    recurrence = schedule.recurrence
-    assert recurrence is not None
-    if not recurrence.hours or any(not isinstance(h, int) or not 0 <= h <= 23 for h in recurrence.hours):
-        raise InvalidInputError(f"{key}.recurrence.hours", list(recurrence.hours), "one or more hours, 0-23")
-    if not recurrence.minutes or any(not isinstance(m, int) or not 0 <= m <= 59 for m in recurrence.minutes):
-        raise InvalidInputError(f"{key}.recurrence.minutes", list(recurrence.minutes), "one or more minutes, 0-59")
-    try:
-        days = [WeekDay(d) for d in recurrence.week_days]
-        frequency = RecurrenceFrequency(recurrence.frequency)
-    except ValueError:
-        raise InvalidInputError(
-            f"{key}.recurrence", recurrence, "week days and a frequency named as in WeekDay and RecurrenceFrequency"
-        ) from None
-    if not isinstance(recurrence.interval, int) or recurrence.interval < 1:
-        raise InvalidInputError(f"{key}.recurrence.interval", recurrence.interval, "a positive integer")
+    recurrence = schedule.get("recurrence")
+    assert recurrence is not None  # the schedule rule requires one of the two
     return ml.ComputeStartStopScheduleArgs(
-        action=action.value,
+        action=action,
         trigger_type=ml.ComputeTriggerType.RECURRENCE,
         status=ml.ScheduleStatus.ENABLED,
         recurrence=ml.RecurrenceArgs(
-            frequency=frequency.value,
-            interval=recurrence.interval,
-            time_zone=schedule.time_zone,
+            frequency=recurrence["frequency"].value,
+            interval=recurrence["interval"],
+            time_zone=zone,
             schedule=ml.ComputeRecurrenceScheduleArgs(
-                hours=list(recurrence.hours),
-                minutes=list(recurrence.minutes),
-                week_days=[d.value for d in days] or None,
+                hours=list(recurrence["hours"]),
+                minutes=list(recurrence["minutes"]),
+                week_days=[d.value for d in recurrence["week_days"]] or None,
             ),
         ),
     )
-
-
-def validate(
-    name: str, args: ComputeInstanceArgs
-) -> tuple[list[ml.ComputeStartStopScheduleArgs], dt.date, ml.ResourceIdArgs | None]:
-    """Raise :class:`InvalidInputError` naming the first bad argument (nothing is registered before); return
-    the schedules, the start of the image cycle and the subnet."""
-    check_compute_name(f"{name}.compute_name", args.compute_name)
-    check_vm_size(f"{name}.vm_size", args.vm_size, args.allowed_vm_sizes)
-    _guid(f"{name}.assigned_user_object_id", args.assigned_user_object_id)
-    if isinstance(args.assigned_user_tenant_id, str):
-        _guid(f"{name}.assigned_user_tenant_id", args.assigned_user_tenant_id)
-    idle = parse_duration(args.idle_time_before_shutdown)
-    if idle is None or not IDLE_SHUTDOWN_MIN <= idle <= IDLE_SHUTDOWN_MAX:
-        raise InvalidInputError(
-            f"{name}.idle_time_before_shutdown",
-            args.idle_time_before_shutdown,
-            "an ISO-8601 duration from PT15M to P3D (Azure's range)",
-        )
-    schedules = [_schedule(f"{name}.schedules[{i}]", s) for i, s in enumerate(args.schedules)]
-    cycle_start = image_cycle_start(name, args)
-    if IMAGE_EPOCH_TAG in args.tags:
-        raise InvalidInputError(f"{name}.tags", IMAGE_EPOCH_TAG, "no such tag: set image_epoch instead")
-    return schedules, cycle_start, check_placement(name, args.workspace_managed_network, args.subnet_id)
 
 
 class ComputeInstance(pulumi.ComponentResource):
@@ -303,44 +314,46 @@ class ComputeInstance(pulumi.ComponentResource):
     compute_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: ComputeInstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        schedules, cycle_start, subnet = validate(name, args)
+        a = checked(ComputeInstanceArgs, args, name)
         super().__init__("hardened-aml:index:ComputeInstance", name, None, opts)
 
-        depends_on = [args.workspace_private_endpoint] if args.workspace_private_endpoint is not None else []
+        schedules = [_schedule(s) for s in a["schedules"]]
+        cycle_start = image_cycle_start(a["image_epoch"], a["max_image_age_days"], _date(a.get("today")) or today())
+        subnet = a.get("subnet_id")
         self.compute = ml.Compute(
             f"{name}-ci",
-            compute_name=args.compute_name,
-            workspace_name=args.workspace_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[args.identity_id]),
+            compute_name=a["name"],
+            workspace_name=a["workspace_name"],
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
+            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]]),
             properties=ml.ComputeInstanceArgs(
                 compute_type="ComputeInstance",
-                description=args.description,
+                description=a.get("description"),
                 disable_local_auth=True,  # AML-IAM-002 (checked on instances too; PITFALLS)
                 properties=ml.ComputeInstancePropertiesArgs(
-                    vm_size=args.vm_size,  # AML-CMP-003: from the allow-list
+                    vm_size=a["vm_size"],  # AML-CMP-003: from the allow-list
                     enable_node_public_ip=False,  # AML-NET-009 (Azure's default is a public IP)
                     # AML-NET-010: no public SSH port and no admin key.
                     ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access=ml.SshPublicAccess.DISABLED),
                     # AML-IAM-010: one user; only they reach its applications (the SDK's default is Shared).
                     personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(
                         assigned_user=ml.AssignedUserArgs(
-                            object_id=args.assigned_user_object_id, tenant_id=args.assigned_user_tenant_id
+                            object_id=a["assigned_user_object_id"], tenant_id=a["assigned_user_tenant_id"]
                         )
                     ),
                     application_sharing_policy=ml.ApplicationSharingPolicy.PERSONAL,
                     compute_instance_authorization_type=ml.ComputeInstanceAuthorizationType.PERSONAL,
-                    idle_time_before_shutdown=args.idle_time_before_shutdown,  # AML-CMP-002
+                    idle_time_before_shutdown=a["idle_time_before_shutdown"],  # AML-CMP-002
                     schedules=ml.ComputeSchedulesArgs(compute_start_stop=schedules) if schedules else None,
-                    subnet=subnet,  # AML-NET-011: only outside a managed VNet
+                    subnet=ml.ResourceIdArgs(id=subnet) if subnet is not None else None,  # AML-NET-011: outside a managed VNet
                 ),
             ),
             # AML-GOV-007: a new cycle changes the tag, which replaces the instance with one on the latest image
-            tags={**args.tags, IMAGE_EPOCH_TAG: cycle_start.isoformat()},
+            tags={**a["tags"], IMAGE_EPOCH_TAG: cycle_start.isoformat()},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=depends_on,
+                depends_on=opts.depends_on if opts is not None else None,  # the workspace's private endpoint
                 replace_on_changes=list(REPLACE_ON_CHANGES),
                 delete_before_replace=True,  # the compute name is fixed: the old one must go first
             ),
