@@ -23,136 +23,155 @@ Default deployment: like online traffic, ``defaults.deploymentName`` may only na
 exists, and the endpoint is written before its deployment. So the default is set only when the deployment
 is ``DeploymentStage.EXISTING`` (it was created by an earlier ``pulumi up``); on the first update the
 endpoint has no default, and jobs name the deployment explicitly until the next update.
+
+Settings and wiring: :class:`BatchEndpointSettings` is what a user chooses (a stack's ``inference.batchEndpoint``
+section, which the estate extends with the name of the cluster to run on); :class:`BatchEndpointArgs` adds where
+the endpoint goes and the id of that cluster. Whether the deployment's model comes from the governance's allowed
+registry is the estate's rule (it relates two sections).
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
+from pydantic import Field
+from typing_extensions import TypedDict
 
-from hardened_aml.errors import InvalidInputError
-from hardened_aml.online_endpoint import DeploymentStage
+from hardened_aml.errors import MISSING
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.online_endpoint import (
+    AssetId,
+    DeploymentStage,
+    ModelId,
+    ResourceName,
+    code_problems,
+    duration_problems,
+)
+from hardened_aml.shared import Environment
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
-_DURATION = re.compile(r"^PT(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?$")
 _COMPUTE_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
     r"/computes/[^/]+$",
     re.IGNORECASE,
 )
-LOGGING_LEVELS = ("Info", "Warning", "Debug")
-OUTPUT_ACTIONS = ("AppendRow", "SummaryOnly")
 
 
-@dataclass(frozen=True, kw_only=True)
-class BatchDeploymentSpec:
+def _compute_id(value: Any) -> str | None:
+    """``None`` for the ARM id of a compute of a workspace, else what is allowed."""
+    if isinstance(value, str) and _COMPUTE_ID.match(value):
+        return None
+    return "the ARM id of a compute cluster of the workspace (.../computes/<name>)"
+
+
+class LoggingLevel(StrEnum):
+    """How much a batch job logs (mfe.json ``BatchLoggingLevel``)."""
+
+    INFO = "Info"
+    """Informational messages and above. The default."""
+    WARNING = "Warning"
+    """Warnings and errors only."""
+    DEBUG = "Debug"
+    """Everything, for troubleshooting."""
+
+
+class OutputAction(StrEnum):
+    """What a batch job writes (mfe.json ``BatchOutputAction``)."""
+
+    APPEND_ROW = "AppendRow"
+    """Every prediction, appended to ``output_file_name``. The default."""
+    SUMMARY_ONLY = "SummaryOnly"
+    """A summary only; the scoring script writes its own outputs."""
+
+
+@args
+class BatchDeployment(TypedDict):
     """The model deployment of the batch endpoint."""
 
-    name: str
-    """Deployment name: letters, digits and hyphens, starting with a letter. Default: none, required."""
-    model: str
-    """Model asset id (the ARM id of a model version, or ``azureml://registries/<registry>/models/<name>/
-    versions/<version>``). Default: none, required."""
-    stage: DeploymentStage = DeploymentStage.NEW
-    """``EXISTING`` once a ``pulumi up`` created it: only then it becomes the endpoint's default.
-    Default: ``NEW``."""
-    instance_count: int = 1
+    name: ResourceName
+    """Deployment name: 3-32 letters, digits and '-', starting with a letter. Required."""
+    model: ModelId
+    """Model asset id: the ARM id of a model version, or ``azureml://registries/<registry>/models/<name>/
+    versions/<version>``. Required (control AML-GOV-006)."""
+    stage: NotRequired[Annotated[DeploymentStage, Field(default=DeploymentStage.NEW)]]
+    """``Existing`` once a ``pulumi up`` created it: only then it is the endpoint's default. Default: ``New``."""
+    instance_count: NotRequired[Annotated[int, Field(default=1, ge=1)]]
     """Cluster nodes per job. Default: 1 (Azure's default)."""
-    environment_id: str | None = None
-    """Environment asset id. Default: none (MLflow models need none)."""
-    code_id: str | None = None
-    """Code asset id with the scoring script. Default: none."""
-    scoring_script: str | None = None
-    """Scoring script in the code asset. Default: none."""
-    mini_batch_size: int = 10
+    mini_batch_size: NotRequired[Annotated[int, Field(default=10, ge=1)]]
     """Files (or bytes of records) per mini-batch. Default: 10 (Azure's default)."""
-    max_concurrency_per_instance: int = 1
+    max_concurrency_per_instance: NotRequired[Annotated[int, Field(default=1, ge=1)]]
     """Parallel mini-batches per node. Default: 1 (Azure's default)."""
-    max_retries: int = 3
+    environment_id: NotRequired[AssetId | None]
+    """Environment asset id. Default: none (MLflow and curated registry models bring their own)."""
+    code_id: NotRequired[AssetId | None]
+    """Code asset id with the scoring script; given with ``scoring_script``. Default: none."""
+    scoring_script: NotRequired[Annotated[str, Field(min_length=1)] | None]
+    """Scoring script in the code asset, e.g. ``score.py``; given with ``code_id``. Default: none."""
+    max_retries: NotRequired[Annotated[int, Field(default=3, ge=0)]]
     """Retries of a failed mini-batch. Default: 3 (Azure's default)."""
-    retry_timeout: str = "PT30S"
-    """Timeout of one mini-batch. Default: PT30S (Azure's default)."""
-    error_threshold: int = -1
+    retry_timeout: NotRequired[Annotated[str, Field(default="PT30S")]]
+    """Timeout of one mini-batch: an ISO-8601 duration. Default: ``PT30S`` (Azure's default)."""
+    error_threshold: NotRequired[Annotated[int, Field(default=-1, ge=-1)]]
     """Failures tolerated before the job aborts; -1 ignores all. Default: -1 (Azure's default)."""
-    logging_level: str = "Info"
-    """Info, Warning or Debug. Default: Info."""
-    output_action: str = "AppendRow"
-    """AppendRow or SummaryOnly. Default: AppendRow."""
-    output_file_name: str = "predictions.csv"
-    """Output file of AppendRow. Default: predictions.csv."""
+    logging_level: NotRequired[Annotated[LoggingLevel, Field(default=LoggingLevel.INFO)]]
+    """``Info``, ``Warning`` or ``Debug``. Default: ``Info``."""
+    output_action: NotRequired[Annotated[OutputAction, Field(default=OutputAction.APPEND_ROW)]]
+    """``AppendRow`` or ``SummaryOnly``. Default: ``AppendRow``."""
+    output_file_name: NotRequired[Annotated[str, Field(default="predictions.csv", min_length=1)]]
+    """Output file of ``AppendRow``. Default: ``predictions.csv``."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class BatchEndpointArgs:
-    """Inputs of :class:`BatchEndpoint`."""
+@rule(BatchDeployment)
+def _deployment_rules(d: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    yield from code_problems(d)
+    yield from duration_problems("retry_timeout", d["retry_timeout"])
 
-    resource_group_name: pulumi.Input[str]
-    """The resource group. Default: none, required."""
-    workspace_name: pulumi.Input[str]
-    """The workspace. Default: none, required."""
-    location: str
-    """The workspace's region. Default: none, required."""
-    endpoint_name: str
-    """Endpoint name (unique in the region). Default: none, required."""
-    identity_id: pulumi.Input[str]
-    """User-assigned identity of the endpoint. Default: none, required."""
-    compute_id: pulumi.Input[str]
-    """ARM id of the Dedicated compute cluster the deployment runs on. Default: none, required
-    (control AML-REL-005)."""
-    deployment: BatchDeploymentSpec | None = None
+
+@args
+class BatchEndpointSettings(TypedDict):
+    """What a user chooses about the batch endpoint: a stack's ``inference.batchEndpoint`` section (the estate
+    adds which of its ``BatchInference`` clusters it runs on)."""
+
+    name: NotRequired[ResourceName | None]
+    """Endpoint name, unique in the region: 3-32 letters, digits and '-', starting with a letter. Default:
+    ``endpoint_name`` (the estate derives it from the workload and stack)."""
+    deployment: NotRequired[BatchDeployment | None]
     """The model deployment. Default: none (an endpoint without deployments)."""
-    production: bool = False
-    """Production estate. Default: off. (Batch deployments have no instance minimum; kept for a uniform
-    interface and tags.)"""
-    description: str | None = None
+
+
+@args
+class BatchEndpointArgs(BatchEndpointSettings):
+    """Inputs of :class:`BatchEndpoint`: the user's settings and where the endpoint goes."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The workspace's resource group. Required."""
+    workspace_name: Annotated[Input[str], Wired()]
+    """The workspace. Required."""
+    location: str
+    """The workspace's region. Required."""
+    endpoint_name: NotRequired[ResourceName | None]
+    """The endpoint's name when ``name`` is unset: the estate passes one derived from the workload and stack.
+    Default: none (then ``name`` is required)."""
+    identity_id: Annotated[Input[str], Wired()]
+    """User-assigned identity of the endpoint. Required (control AML-IAM-008)."""
+    compute_id: Annotated[Input[str], Wired(_compute_id)]
+    """ARM id of the Dedicated compute cluster the deployment runs on (``.../computes/<name>``). Required
+    (control AML-REL-005)."""
+    environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
+    """What the estate is for. Default: ``exploration`` (batch deployments have no instance minimum; it is here
+    for an interface uniform with the other components)."""
+    description: NotRequired[str | None]
     """Description of the endpoint. Default: none."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
 
-def validate(args: BatchEndpointArgs, key: str) -> None:
-    """Raise :class:`InvalidInputError` naming the first bad field; nothing is registered before this."""
-    if not _NAME.match(args.endpoint_name):
-        raise InvalidInputError(
-            f"{key}.endpoint_name", args.endpoint_name, "letters, digits and hyphens, starting with a letter"
-        )
-    if isinstance(args.compute_id, str) and not _COMPUTE_ID.match(args.compute_id):
-        raise InvalidInputError(
-            f"{key}.compute_id",
-            args.compute_id,
-            "the ARM id of a compute cluster of the workspace (.../computes/<name>)",
-        )
-    spec = args.deployment
-    if spec is None:
-        return
-    d = f"{key}.deployment"
-    if not _NAME.match(spec.name):
-        raise InvalidInputError(f"{d}.name", spec.name, "letters, digits and hyphens, starting with a letter")
-    if not spec.model:
-        raise InvalidInputError(f"{d}.model", spec.model, "a model asset id (azureml://... or an ARM id)")
-    try:
-        DeploymentStage(spec.stage)
-    except ValueError:
-        raise InvalidInputError(f"{d}.stage", spec.stage, [s.value for s in DeploymentStage]) from None
-    if (spec.code_id is None) != (spec.scoring_script is None):
-        raise InvalidInputError(f"{d}.scoring_script", spec.scoring_script, "code_id and scoring_script together")
-    for attr in ("instance_count", "mini_batch_size", "max_concurrency_per_instance"):
-        if getattr(spec, attr) < 1:
-            raise InvalidInputError(f"{d}.{attr}", getattr(spec, attr), "at least 1")
-    if spec.max_retries < 0:
-        raise InvalidInputError(f"{d}.max_retries", spec.max_retries, "0 or more")
-    if spec.error_threshold < -1:
-        raise InvalidInputError(f"{d}.error_threshold", spec.error_threshold, "-1 (ignore all) or more")
-    if not _DURATION.match(spec.retry_timeout):
-        raise InvalidInputError(f"{d}.retry_timeout", spec.retry_timeout, "an ISO 8601 duration such as PT30S")
-    if spec.logging_level not in LOGGING_LEVELS:
-        raise InvalidInputError(f"{d}.logging_level", spec.logging_level, LOGGING_LEVELS)
-    if spec.output_action not in OUTPUT_ACTIONS:
-        raise InvalidInputError(f"{d}.output_action", spec.output_action, OUTPUT_ACTIONS)
+@rule(BatchEndpointArgs)
+def _endpoint_args_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if e.get("name") is None and e.get("endpoint_name") is None:
+        yield ("name",), MISSING, "an endpoint name (name, or the estate's endpoint_name)"
 
 
 class BatchEndpoint(pulumi.ComponentResource):
@@ -164,27 +183,28 @@ class BatchEndpoint(pulumi.ComponentResource):
     endpoint_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: BatchEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        validate(args, name)
+        a = checked(BatchEndpointArgs, args, name)
         super().__init__("hardened-aml:index:BatchEndpoint", name, None, opts)
-        tags = dict(args.tags)
-        spec = args.deployment
+        tags = dict(a["tags"])
+        spec = a.get("deployment")
+        endpoint_name = str(a.get("name") or a.get("endpoint_name"))  # one of them: checked above
         default = (
-            ml.BatchEndpointDefaultsArgs(deployment_name=spec.name)
-            if spec is not None and DeploymentStage(spec.stage) is DeploymentStage.EXISTING
+            ml.BatchEndpointDefaultsArgs(deployment_name=spec["name"])
+            if spec is not None and spec["stage"] is DeploymentStage.EXISTING
             else None
         )
 
         self.endpoint = ml.BatchEndpoint(
             f"{name}-endpoint",
-            endpoint_name=args.endpoint_name,
-            resource_group_name=args.resource_group_name,
-            workspace_name=args.workspace_name,
-            location=args.location,
-            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[args.identity_id]),
+            endpoint_name=endpoint_name,
+            resource_group_name=a["resource_group_name"],
+            workspace_name=a["workspace_name"],
+            location=a["location"],
+            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]]),
             properties=ml.BatchEndpointPropertiesArgs(
                 auth_mode=ml.EndpointAuthMode.AAD_TOKEN,  # AML-IAM-007: the only mode batch endpoints support
                 defaults=default,  # only a deployment that already exists (see the module docstring)
-                description=args.description,
+                description=a.get("description"),
             ),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
@@ -192,31 +212,34 @@ class BatchEndpoint(pulumi.ComponentResource):
 
         self.deployment = None
         if spec is not None:
+            code_id, script = spec.get("code_id"), spec.get("scoring_script")
             code = (
-                ml.CodeConfigurationArgs(code_id=spec.code_id, scoring_script=spec.scoring_script)
-                if spec.code_id is not None and spec.scoring_script is not None
+                ml.CodeConfigurationArgs(code_id=code_id, scoring_script=script)
+                if code_id is not None and script is not None
                 else None
             )
             self.deployment = ml.BatchDeployment(
-                f"{name}-{spec.name}",
-                deployment_name=spec.name,
+                f"{name}-{spec['name']}",
+                deployment_name=spec["name"],
                 endpoint_name=self.endpoint.name,  # ordered after the endpoint
-                resource_group_name=args.resource_group_name,
-                workspace_name=args.workspace_name,
-                location=args.location,
+                resource_group_name=a["resource_group_name"],
+                workspace_name=a["workspace_name"],
+                location=a["location"],
                 properties=ml.BatchDeploymentPropertiesArgs(
-                    compute=args.compute_id,  # AML-REL-005: a Dedicated cluster
-                    model=ml.IdAssetReferenceArgs(reference_type="Id", asset_id=spec.model),
-                    environment_id=spec.environment_id,
+                    compute=a["compute_id"],  # AML-REL-005: a Dedicated cluster
+                    model=ml.IdAssetReferenceArgs(reference_type="Id", asset_id=spec["model"]),
+                    environment_id=spec.get("environment_id"),
                     code_configuration=code,
-                    resources=ml.DeploymentResourceConfigurationArgs(instance_count=spec.instance_count),
-                    mini_batch_size=spec.mini_batch_size,
-                    max_concurrency_per_instance=spec.max_concurrency_per_instance,
-                    retry_settings=ml.BatchRetrySettingsArgs(max_retries=spec.max_retries, timeout=spec.retry_timeout),
-                    error_threshold=spec.error_threshold,
-                    logging_level=spec.logging_level,
-                    output_action=spec.output_action,
-                    output_file_name=spec.output_file_name,
+                    resources=ml.DeploymentResourceConfigurationArgs(instance_count=spec["instance_count"]),
+                    mini_batch_size=spec["mini_batch_size"],
+                    max_concurrency_per_instance=spec["max_concurrency_per_instance"],
+                    retry_settings=ml.BatchRetrySettingsArgs(
+                        max_retries=spec["max_retries"], timeout=spec["retry_timeout"]
+                    ),
+                    error_threshold=spec["error_threshold"],
+                    logging_level=spec["logging_level"].value,
+                    output_action=spec["output_action"].value,
+                    output_file_name=spec["output_file_name"],
                 ),
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self),

@@ -26,36 +26,75 @@ PR #303), and two writers of one ARM object drift. So:
   the endpoint first and the deployments after it;
 * a deployment created in this update is ``DeploymentStage.NEW`` and may not be named in traffic or mirror
   traffic: the component refuses it at construction, naming the deployment. After the ``pulumi up`` that
-  created it, mark it ``DeploymentStage.EXISTING`` and give it traffic in the next update. A new endpoint
+  created it, mark it ``Existing`` and give it traffic in the next update. A new endpoint
   is therefore created with empty traffic (it serves nothing until the second update), exactly like
   ``az ml online-endpoint create`` followed by ``az ml online-endpoint update --traffic``.
 * Removing a deployment and moving its traffic in the same update is in the right order: Pulumi performs
   the endpoint's update (traffic moves away) before it deletes resources that left the program.
+
+Settings and wiring: :class:`OnlineEndpointSettings` is what a user chooses (a stack's ``inference.onlineEndpoint``
+section); :class:`OnlineEndpointArgs` adds where the endpoint goes. Production (``environment``, read from the
+nearest enclosing args: the estate's, or the endpoint's own) raises the instance minimum to 3 (control
+AML-REL-007). Whether a deployment's model comes from the governance's allowed registry is the estate's rule
+(it relates two sections).
 """
 
-from __future__ import annotations
-
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.monitor as monitor
+from pydantic import Field
+from typing_extensions import TypedDict
 
-from hardened_aml.catalogue import control
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.catalogue import control, parse_duration
+from hardened_aml.compute_cluster import vm_size_problems
+from hardened_aml.errors import MISSING
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.shared import Environment
 
-#: The fewest instances of a production deployment (control AML-REL-007; the pack's default minInstances).
 #: The fewest instances of a production deployment: the catalogue's AML-REL-007 default (the pack's too).
 PRODUCTION_MIN_INSTANCES: int = control("AML-REL-007").defaults["minInstances"]
 #: Mirror traffic may take at most this share in total (mfe.json ``mirrorTraffic``: "sum to utmost 50").
 MAX_MIRROR_PERCENT = 50
 DEPLOYMENT_METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
 ENDPOINT_METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
-_DURATION = re.compile(r"^PT(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?$")
+
+ResourceName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{2,31}$")]
+"""An endpoint or deployment name: 3-32 letters, digits and '-', starting with a letter."""
+ModelId = Annotated[str, Field(pattern=r"^(azureml://\S+|/subscriptions/\S+/models/\S+)$")]
+"""A model asset id: ``azureml://registries/<registry>/models/<name>/versions/<version>`` or an ARM id."""
+AssetId = Annotated[str, Field(pattern=r"^(azureml:\S+|/subscriptions/\S+)$")]
+"""An environment or code asset id: ``azureml:...`` / ``azureml://...`` or an ARM id."""
+Percent = Annotated[int, Field(ge=0, le=100, strict=True)]
+"""A whole percentage, 0 to 100."""
+
+_DURATION_TEXT = "an ISO-8601 duration such as PT10S or PT5M"
+
+
+def in_production(scope: Mapping[str, Any]) -> bool:
+    """Production: ``environment`` in scope is ``production``, or ``tags`` say ``environment=production`` (the
+    tag the pack's AML-REL-007 rule reads, so that the two cannot disagree)."""
+    environment = scope.get("environment")
+    if getattr(environment, "value", environment) == Environment.PRODUCTION.value:
+        return True
+    tags = scope.get("tags")
+    return isinstance(tags, Mapping) and tags.get("environment") == Environment.PRODUCTION.value
+
+
+def duration_problems(key: str, value: str) -> Iterator[Problem]:
+    """``value`` is an ISO-8601 duration (the catalogue's reading, as Azure's)."""
+    if parse_duration(value) is None:
+        yield (key,), value, _DURATION_TEXT
+
+
+def code_problems(d: Mapping[str, Any]) -> Iterator[Problem]:
+    """``code_id`` and ``scoring_script`` come together, or neither (a deployment of an online or batch endpoint)."""
+    if (d.get("code_id") is None) != (d.get("scoring_script") is None):
+        missing = "scoring_script" if d.get("scoring_script") is None else "code_id"
+        yield (missing,), MISSING, "a code asset id and a scoring script given together, or neither"
 
 
 class AuthMode(StrEnum):
@@ -76,244 +115,235 @@ class DeploymentStage(StrEnum):
     """Created by an earlier update: traffic may name it."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Probe:
+@args
+class Probe(TypedDict):
     """A liveness or readiness probe (mfe.json ``ProbeSettings``; durations in ISO 8601)."""
 
-    initial_delay: str = "PT10S"
-    """Delay before the first probe. Default: PT10S."""
-    period: str = "PT10S"
-    """Time between probes. Default: PT10S (Azure's default)."""
-    timeout: str = "PT2S"
-    """Probe timeout. Default: PT2S (Azure's default)."""
-    failure_threshold: int = 30
-    """Failures before the container is unhealthy. Default: 30 (Azure's default)."""
-    success_threshold: int = 1
-    """Successes before it is healthy. Default: 1 (Azure's default)."""
+    initial_delay: NotRequired[Annotated[str, Field(default="PT10S")]]
+    """Delay before the first probe. Default: ``PT10S`` (control AML-REL-008)."""
+    period: NotRequired[Annotated[str, Field(default="PT10S")]]
+    """Time between probes. Default: ``PT10S``, Azure's default (control AML-REL-008)."""
+    timeout: NotRequired[Annotated[str, Field(default="PT2S")]]
+    """Probe timeout. Default: ``PT2S``, Azure's default (control AML-REL-008)."""
+    failure_threshold: NotRequired[Annotated[int, Field(default=30, ge=1)]]
+    """Failures before the container is unhealthy. Default: 30, Azure's default (control AML-REL-008)."""
+    success_threshold: NotRequired[Annotated[int, Field(default=1, ge=1)]]
+    """Successes before it is healthy. Default: 1, Azure's default (control AML-REL-008)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Autoscale:
-    """Azure Monitor autoscale of one deployment (control AML-CMP-004)."""
-
-    minimum: int | None = None
-    """Fewest instances. Default: the deployment's instance count."""
-    maximum: int = 5
-    """Most instances. Default: 5."""
-    cpu_scale_out_percent: int = 70
-    """Add instances when average ``CpuUtilizationPercentage`` over 5 minutes exceeds this. Default: 70."""
-    cpu_scale_in_percent: int = 30
-    """Remove one instance when it stays below this for 5 minutes. Default: 30."""
-    scale_out_step: int = 1
-    """Instances added per scale-out. Default: 1."""
-    latency_scale_out_ms: int | None = None
-    """Also add an instance when the endpoint's average ``RequestLatency`` (ms) over 5 minutes exceeds this.
-    Default: none (CPU rules only)."""
-    cooldown: str = "PT5M"
-    """Wait after a scale action before the next. Default: PT5M."""
+@rule(Probe)
+def _probe_rules(p: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    for key in ("initial_delay", "period", "timeout"):
+        yield from duration_problems(key, p[key])
 
 
-@dataclass(frozen=True, kw_only=True)
-class OnlineDeploymentSpec:
-    """One deployment (``blue``, ``green``...) of the endpoint."""
+@args
+class Autoscale(TypedDict):
+    """Azure Monitor autoscale of one online deployment (control AML-CMP-004)."""
 
-    name: str
-    """Deployment name: letters, digits and hyphens, starting with a letter. Default: none, required."""
-    model: str
-    """Model asset id, e.g. ``azureml://registries/azureml/models/<name>/versions/<version>`` or the ARM id
-    of a workspace model version. Default: none, required."""
-    stage: DeploymentStage = DeploymentStage.NEW
-    """Rollout stage; only ``EXISTING`` deployments may receive traffic. Default: ``NEW``."""
-    instance_type: str = "Standard_DS3_v2"
-    """VM size of the instances. Default: Standard_DS3_v2."""
-    instance_count: int | None = None
-    """Instances (``sku.capacity``). Default: 3 in production (control AML-REL-007), 1 otherwise."""
-    environment_id: str | None = None
+    minimum: NotRequired[Annotated[int, Field(ge=1)] | None]
+    """Fewest instances, at most ``instance_count``; at least 3 in production. Default: the deployment's
+    ``instance_count`` (controls AML-CMP-004, AML-REL-007)."""
+    maximum: NotRequired[Annotated[int, Field(default=5, ge=1)]]
+    """Most instances, at least ``instance_count``. Default: 5 (control AML-CMP-004)."""
+    cpu_scale_out_percent: NotRequired[Annotated[int, Field(default=70, ge=1, le=100)]]
+    """Add instances when the average ``CpuUtilizationPercentage`` over 5 minutes is above this. Default: 70
+    (control AML-CMP-004)."""
+    cpu_scale_in_percent: NotRequired[Annotated[int, Field(default=30, ge=1, le=99)]]
+    """Remove one instance when it stays below this for 5 minutes; below ``cpu_scale_out_percent``. Default: 30
+    (control AML-CMP-004)."""
+    latency_scale_out_ms: NotRequired[Annotated[int, Field(ge=1)] | None]
+    """Also add instances when the endpoint's average ``RequestLatency`` (ms) over 5 minutes is above this.
+    Default: none, CPU rules only (control AML-CMP-004)."""
+    scale_out_step: NotRequired[Annotated[int, Field(default=1, ge=1)]]
+    """Instances added per scale-out. Default: 1 (control AML-CMP-004)."""
+    cooldown: NotRequired[Annotated[str, Field(default="PT5M")]]
+    """Wait after a scale action before the next: an ISO-8601 duration. Default: ``PT5M`` (control
+    AML-CMP-004)."""
+
+
+@rule(Autoscale)
+def _autoscale_rules(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if s["cpu_scale_in_percent"] >= s["cpu_scale_out_percent"]:
+        yield (
+            ("cpu_scale_in_percent",),
+            s["cpu_scale_in_percent"],
+            f"a percentage below the scale-out percentage ({s['cpu_scale_out_percent']})",
+        )
+    yield from duration_problems("cooldown", s["cooldown"])
+
+
+@args
+class OnlineDeployment(TypedDict):
+    """One blue/green deployment (``blue``, ``green``...) of the online endpoint."""
+
+    name: ResourceName
+    """Deployment name, e.g. ``blue``: 3-32 letters, digits and '-', starting with a letter, unique in the
+    endpoint. Required."""
+    model: ModelId
+    """Model asset id: ``azureml://registries/<registry>/models/<name>/versions/<version>`` or the ARM id of a
+    workspace model version. Required (control AML-GOV-006)."""
+    stage: NotRequired[Annotated[DeploymentStage, Field(default=DeploymentStage.NEW)]]
+    """``New`` on the update that creates it; ``Existing`` afterwards (only then may traffic name it).
+    Default: ``New`` (control AML-REL-004)."""
+    instance_type: NotRequired[Annotated[str, Field(default="Standard_DS3_v2")]]
+    """VM size of the instances, from the allow-list (``allowedVmSizes``). Default: ``Standard_DS3_v2``
+    (control AML-CMP-003)."""
+    instance_count: NotRequired[Annotated[int, Field(ge=1)] | None]
+    """Instances (``sku.capacity``); at least 3 in production. Default: none, meaning 3 in production and 1
+    otherwise (control AML-REL-007)."""
+    autoscale: NotRequired[Annotated[Autoscale, Field(default_factory=dict, validate_default=True)]]
+    """Autoscale of this deployment. Default: the :class:`Autoscale` defaults (control AML-CMP-004)."""
+    environment_id: NotRequired[AssetId | None]
     """Environment asset id. Default: none (MLflow models and curated registry models bring their own)."""
-    code_id: str | None = None
-    """Code asset id with the scoring script. Default: none."""
-    scoring_script: str | None = None
-    """Scoring script in the code asset, e.g. ``score.py``. Default: none."""
-    liveness_probe: Probe = field(default_factory=Probe)
-    """Liveness probe. Default: :class:`Probe` defaults (control AML-REL-008)."""
-    readiness_probe: Probe = field(default_factory=Probe)
-    """Readiness probe. Default: :class:`Probe` defaults (control AML-REL-008)."""
-    max_concurrent_requests_per_instance: int = 1
+    code_id: NotRequired[AssetId | None]
+    """Code asset id with the scoring script; given with ``scoring_script``. Default: none."""
+    scoring_script: NotRequired[Annotated[str, Field(min_length=1)] | None]
+    """Scoring script in the code asset, e.g. ``score.py``; given with ``code_id``. Default: none."""
+    liveness_probe: NotRequired[Annotated[Probe, Field(default_factory=dict, validate_default=True)]]
+    """Liveness probe. Default: the :class:`Probe` defaults (control AML-REL-008)."""
+    readiness_probe: NotRequired[Annotated[Probe, Field(default_factory=dict, validate_default=True)]]
+    """Readiness probe. Default: the :class:`Probe` defaults (control AML-REL-008)."""
+    max_concurrent_requests_per_instance: NotRequired[Annotated[int, Field(default=1, ge=1)]]
     """Concurrent requests per instance. Default: 1 (Azure's default)."""
-    request_timeout: str = "PT5S"
-    """Scoring timeout. Default: PT5S (Azure's default)."""
-    autoscale: Autoscale = field(default_factory=Autoscale)
-    """Autoscale of this deployment. Default: :class:`Autoscale` defaults (control AML-CMP-004)."""
+    request_timeout: NotRequired[Annotated[str, Field(default="PT5S")]]
+    """Scoring timeout: an ISO-8601 duration. Default: ``PT5S`` (Azure's default)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class OnlineEndpointArgs:
-    """Inputs of :class:`OnlineEndpoint`."""
-
-    resource_group_name: pulumi.Input[str]
-    """The resource group. Default: none, required."""
-    workspace_name: pulumi.Input[str]
-    """The workspace. Default: none, required."""
-    location: str
-    """The workspace's region. Default: none, required."""
-    endpoint_name: str
-    """Endpoint name (unique in the region). Default: none, required."""
-    identity_id: pulumi.Input[str]
-    """User-assigned identity of the endpoint (pulls images, reads models). Default: none, required."""
-    deployments: Sequence[OnlineDeploymentSpec] = ()
-    """The deployments. Default: none."""
-    traffic: Mapping[str, int] = field(default_factory=dict)
-    """Live traffic in percent per deployment; empty or summing to 100, naming ``EXISTING`` deployments only.
-    Default: empty (control AML-REL-004)."""
-    mirror_traffic: Mapping[str, int] = field(default_factory=dict)
-    """Mirrored (shadow) traffic per deployment, at most 50 in total. Default: empty (control AML-REL-004)."""
-    auth_mode: AuthMode = AuthMode.AAD_TOKEN
-    """Scoring authentication. Default: ``AADToken`` (control AML-IAM-007)."""
-    production: bool = False
-    """Production: at least 3 instances per deployment and as autoscale minimum (control AML-REL-007).
-    Default: off; also on when ``tags`` say ``environment=production`` (the tag the pack's AML-REL-007
-    rule reads), so the two cannot disagree."""
-    description: str | None = None
-    """Description of the endpoint. Default: none."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
-
-
-def _check_name(key: str, name: str) -> None:
-    if not _NAME.match(name):
-        raise InvalidInputError(key, name, "letters, digits and hyphens, starting with a letter")
-
-
-def _check_duration(key: str, value: str) -> None:
-    if not _DURATION.match(value):
-        raise InvalidInputError(key, value, "an ISO 8601 duration such as PT10S or PT5M")
-
-
-def _capacity(spec: OnlineDeploymentSpec, production: bool) -> int:
-    if spec.instance_count is not None:
-        return spec.instance_count
+def _capacity(d: Mapping[str, Any], production: bool) -> int:
+    """The deployment's instances: ``instance_count``, else 3 in production and 1 otherwise."""
+    count = d.get("instance_count")
+    if count is not None:
+        return int(count)
     return PRODUCTION_MIN_INSTANCES if production else 1
 
 
-def _check_deployment(key: str, spec: OnlineDeploymentSpec, production: bool) -> None:
-    _check_name(f"{key}.name", spec.name)
-    if not spec.model:
-        raise InvalidInputError(f"{key}.model", spec.model, "a model asset id (azureml://... or an ARM id)")
-    try:
-        DeploymentStage(spec.stage)
-    except ValueError:
-        raise InvalidInputError(f"{key}.stage", spec.stage, [s.value for s in DeploymentStage]) from None
-    capacity = _capacity(spec, production)
+@rule(OnlineDeployment)
+def _deployment_rules(d: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    yield from code_problems(d)
+    yield from vm_size_problems("instance_type", d["instance_type"], scope)
+    production = in_production(scope)
     low = PRODUCTION_MIN_INSTANCES if production else 1
-    if capacity < low:
-        reason = " in production (control AML-REL-007)" if production else ""
-        raise InvalidInputError(f"{key}.instance_count", capacity, f"at least {low}{reason}")
-    if (spec.code_id is None) != (spec.scoring_script is None):
-        raise InvalidInputError(f"{key}.scoring_script", spec.scoring_script, "code_id and scoring_script together")
-    for probe_key, probe in (("liveness_probe", spec.liveness_probe), ("readiness_probe", spec.readiness_probe)):
-        for attr in ("initial_delay", "period", "timeout"):
-            _check_duration(f"{key}.{probe_key}.{attr}", getattr(probe, attr))
-        for attr in ("failure_threshold", "success_threshold"):
-            if getattr(probe, attr) < 1:
-                raise InvalidInputError(f"{key}.{probe_key}.{attr}", getattr(probe, attr), "a positive integer")
-    _check_duration(f"{key}.request_timeout", spec.request_timeout)
-    if spec.max_concurrent_requests_per_instance < 1:
-        raise InvalidInputError(
-            f"{key}.max_concurrent_requests_per_instance", spec.max_concurrent_requests_per_instance, "at least 1"
-        )
-    scale = spec.autoscale
-    minimum = scale.minimum if scale.minimum is not None else capacity
+    count = _capacity(d, production)
+    scale = d["autoscale"]
+    minimum = scale.get("minimum") if scale.get("minimum") is not None else count
+    if count < low:
+        yield ("instance_count",), count, f"{low} or more in production (control AML-REL-007)"
     if minimum < low:
-        reason = " in production (control AML-REL-007)" if production else ""
-        raise InvalidInputError(f"{key}.autoscale.minimum", minimum, f"at least {low}{reason}")
-    if not minimum <= capacity <= scale.maximum:
-        raise InvalidInputError(
-            f"{key}.autoscale",
-            f"minimum={minimum}, instances={capacity}, maximum={scale.maximum}",
-            "minimum <= instance_count <= maximum",
+        yield ("autoscale", "minimum"), minimum, f"{low} or more in production (control AML-REL-007)"
+    elif minimum > count:
+        yield ("autoscale", "minimum"), minimum, f"at most the instance count ({count})"
+    if scale["maximum"] < max(count, minimum):
+        yield (
+            ("autoscale", "maximum"),
+            scale["maximum"],
+            f"at least the instance count ({count}) and the autoscale minimum ({minimum})",
         )
-    if not 0 < scale.cpu_scale_in_percent < scale.cpu_scale_out_percent <= 100:
-        raise InvalidInputError(
-            f"{key}.autoscale",
-            f"cpu_scale_in_percent={scale.cpu_scale_in_percent}, cpu_scale_out_percent={scale.cpu_scale_out_percent}",
-            "0 < cpu_scale_in_percent < cpu_scale_out_percent <= 100",
-        )
-    if scale.scale_out_step < 1:
-        raise InvalidInputError(f"{key}.autoscale.scale_out_step", scale.scale_out_step, "at least 1")
-    if scale.latency_scale_out_ms is not None and scale.latency_scale_out_ms < 1:
-        raise InvalidInputError(f"{key}.autoscale.latency_scale_out_ms", scale.latency_scale_out_ms, "at least 1 ms")
-    _check_duration(f"{key}.autoscale.cooldown", scale.cooldown)
+    yield from duration_problems("request_timeout", d["request_timeout"])
 
 
-def _check_split(key: str, split: Mapping[str, int], stages: Mapping[str, DeploymentStage]) -> int:
-    """Check one traffic map against the declared deployments; return its sum."""
-    for name, share in split.items():
-        if name not in stages:
-            raise InvalidInputError(
-                f"{key}.{name}", share, f"a deployment of this endpoint: {', '.join(sorted(stages)) or 'none'}"
+@args
+class OnlineEndpointSettings(TypedDict):
+    """What a user chooses about the online endpoint: a stack's ``inference.onlineEndpoint`` section, a private
+    managed online endpoint with blue/green deployments (controls AML-REL-004, AML-NET-013)."""
+
+    name: NotRequired[ResourceName | None]
+    """Endpoint name, unique in the region: 3-32 letters, digits and '-', starting with a letter. Default:
+    ``endpoint_name`` (the estate derives it from the workload and stack)."""
+    auth_mode: NotRequired[Annotated[AuthMode, Field(default=AuthMode.AAD_TOKEN)]]
+    """``AADToken`` or ``Key``; never anonymous. Default: ``AADToken`` (control AML-IAM-007)."""
+    deployments: NotRequired[Annotated[list[OnlineDeployment], Field(default_factory=list)]]
+    """The deployments, with distinct names. Default: none."""
+    traffic: NotRequired[Annotated[dict[str, Percent], Field(default_factory=dict)]]
+    """Live traffic in percent per ``Existing`` deployment; empty or summing to 100. Default: empty (control
+    AML-REL-004)."""
+    mirror_traffic: NotRequired[Annotated[dict[str, Percent], Field(default_factory=dict)]]
+    """Mirrored (shadow) traffic in percent per ``Existing`` deployment; at most 50 in total. Default: empty
+    (control AML-REL-004)."""
+
+
+def _shares(split: Mapping[str, int]) -> str:
+    return ", ".join(f"{n}={s}" for n, s in split.items()) + f" (sum {sum(split.values())})"
+
+
+@rule(OnlineEndpointSettings)
+def _endpoint_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    stages: dict[str, DeploymentStage] = {}
+    for i, d in enumerate(e["deployments"]):
+        if d["name"] in stages:
+            yield (
+                ("deployments", i, "name"),
+                d["name"],
+                "a deployment name not used by another deployment of this endpoint",
             )
-        if stages[name] is not DeploymentStage.EXISTING:
-            raise InvalidInputError(
-                f"{key}.{name}",
-                share,
-                f"traffic only to deployments that already exist: {name!r} is stage New; create it with "
-                "`pulumi up` first, then mark it DeploymentStage.EXISTING and route traffic to it",
-            )
-        if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 100:
-            raise InvalidInputError(f"{key}.{name}", share, "an integer percentage from 0 to 100")
-    return sum(split.values())
+        stages[d["name"]] = d["stage"]
+    for key in ("traffic", "mirror_traffic"):
+        for name, share in e[key].items():
+            if name not in stages:
+                yield (key, name), share, "a deployment of this endpoint: " + (", ".join(stages) or "none")
+            elif stages[name] is not DeploymentStage.EXISTING:
+                yield (
+                    (key, name),
+                    share,
+                    f"traffic only to deployments with stage Existing: {name!r} is stage New; create it with "
+                    "`pulumi up` first, then set it to Existing (DeploymentStage.EXISTING) and give it traffic in "
+                    "the next update",
+                )
+    if e["traffic"] and sum(e["traffic"].values()) != 100:
+        yield ("traffic",), _shares(e["traffic"]), "empty, or percentages that sum to 100"
+    if sum(e["mirror_traffic"].values()) > MAX_MIRROR_PERCENT:
+        yield ("mirror_traffic",), _shares(e["mirror_traffic"]), f"percentages that sum to at most {MAX_MIRROR_PERCENT}"
 
 
-def in_production(args: OnlineEndpointArgs) -> bool:
-    """The production flag, or the ``environment=production`` tag that the pack reads."""
-    return args.production or args.tags.get("environment") == "production"
+@args
+class OnlineEndpointArgs(OnlineEndpointSettings):
+    """Inputs of :class:`OnlineEndpoint`: the user's settings and where the endpoint goes."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The workspace's resource group. Required."""
+    workspace_name: Annotated[Input[str], Wired()]
+    """The workspace. Required."""
+    location: str
+    """The workspace's region. Required."""
+    endpoint_name: NotRequired[ResourceName | None]
+    """The endpoint's name when ``name`` is unset: the estate passes one derived from the workload and stack.
+    Default: none (then ``name`` is required)."""
+    identity_id: Annotated[Input[str], Wired()]
+    """User-assigned identity of the endpoint (pulls images, reads models). Required (control AML-IAM-008)."""
+    environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
+    """``production``: at least 3 instances per deployment and as autoscale minimum. Also production when
+    ``tags`` say ``environment=production`` (the tag the pack's AML-REL-007 rule reads), so the two cannot
+    disagree. Default: ``exploration`` (control AML-REL-007)."""
+    description: NotRequired[str | None]
+    """Description of the endpoint. Default: none."""
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
+    """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
 
-def validate(args: OnlineEndpointArgs, key: str) -> None:
-    """Raise :class:`InvalidInputError` naming the first bad field; nothing is registered before this."""
-    _check_name(f"{key}.endpoint_name", args.endpoint_name)
-    try:
-        AuthMode(args.auth_mode)
-    except ValueError:
-        raise InvalidInputError(f"{key}.auth_mode", args.auth_mode, [m.value for m in AuthMode]) from None
-    names = [d.name for d in args.deployments]
-    if len(set(names)) != len(names):
-        raise InvalidInputError(f"{key}.deployments", names, "distinct deployment names")
-    for i, spec in enumerate(args.deployments):
-        _check_deployment(f"{key}.deployments[{i}]", spec, in_production(args))
-    stages = {d.name: DeploymentStage(d.stage) for d in args.deployments}
-    total = _check_split(f"{key}.traffic", args.traffic, stages)
-    if args.traffic and total != 100:
-        shown = ", ".join(f"{n}={s}" for n, s in args.traffic.items())
-        raise InvalidInputError(f"{key}.traffic", f"{shown} (sum {total})", "empty, or percentages that sum to 100")
-    mirrored = _check_split(f"{key}.mirror_traffic", args.mirror_traffic, stages)
-    if mirrored > MAX_MIRROR_PERCENT:
-        shown = ", ".join(f"{n}={s}" for n, s in args.mirror_traffic.items())
-        raise InvalidInputError(
-            f"{key}.mirror_traffic",
-            f"{shown} (sum {mirrored})",
-            f"percentages that sum to at most {MAX_MIRROR_PERCENT}",
-        )
+@rule(OnlineEndpointArgs)
+def _endpoint_args_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if e.get("name") is None and e.get("endpoint_name") is None:
+        yield ("name",), MISSING, "an endpoint name (name, or the estate's endpoint_name)"
 
 
-def _probe(probe: Probe) -> ml.ProbeSettingsArgs:
+def _probe(probe: Mapping[str, Any]) -> ml.ProbeSettingsArgs:
     return ml.ProbeSettingsArgs(
-        initial_delay=probe.initial_delay,
-        period=probe.period,
-        timeout=probe.timeout,
-        failure_threshold=probe.failure_threshold,
-        success_threshold=probe.success_threshold,
+        initial_delay=probe["initial_delay"],
+        period=probe["period"],
+        timeout=probe["timeout"],
+        failure_threshold=probe["failure_threshold"],
+        success_threshold=probe["success_threshold"],
     )
 
 
-def _cpu_rule(deployment_id: pulumi.Input[str], scale: Autoscale, *, out: bool) -> monitor.ScaleRuleArgs:
+def _cpu_rule(deployment_id: pulumi.Input[str], scale: Mapping[str, Any], *, out: bool) -> monitor.ScaleRuleArgs:
     return monitor.ScaleRuleArgs(
         metric_trigger=monitor.MetricTriggerArgs(
             metric_name="CpuUtilizationPercentage",
             metric_namespace=DEPLOYMENT_METRIC_NAMESPACE,
             metric_resource_uri=deployment_id,
             operator=monitor.ComparisonOperationType.GREATER_THAN if out else monitor.ComparisonOperationType.LESS_THAN,
-            threshold=scale.cpu_scale_out_percent if out else scale.cpu_scale_in_percent,
+            threshold=scale["cpu_scale_out_percent"] if out else scale["cpu_scale_in_percent"],
             statistic=monitor.MetricStatisticType.AVERAGE,
             time_aggregation=monitor.TimeAggregationType.AVERAGE,
             time_grain="PT1M",
@@ -322,13 +352,13 @@ def _cpu_rule(deployment_id: pulumi.Input[str], scale: Autoscale, *, out: bool) 
         scale_action=monitor.ScaleActionArgs(
             direction=monitor.ScaleDirection.INCREASE if out else monitor.ScaleDirection.DECREASE,
             type=monitor.ScaleType.CHANGE_COUNT,
-            value=str(scale.scale_out_step if out else 1),
-            cooldown=scale.cooldown,
+            value=str(scale["scale_out_step"] if out else 1),
+            cooldown=scale["cooldown"],
         ),
     )
 
 
-def _latency_rule(endpoint_id: pulumi.Input[str], scale: Autoscale, threshold_ms: int) -> monitor.ScaleRuleArgs:
+def _latency_rule(endpoint_id: pulumi.Input[str], scale: Mapping[str, Any], threshold_ms: int) -> monitor.ScaleRuleArgs:
     return monitor.ScaleRuleArgs(
         metric_trigger=monitor.MetricTriggerArgs(
             metric_name="RequestLatency",
@@ -344,8 +374,8 @@ def _latency_rule(endpoint_id: pulumi.Input[str], scale: Autoscale, threshold_ms
         scale_action=monitor.ScaleActionArgs(
             direction=monitor.ScaleDirection.INCREASE,
             type=monitor.ScaleType.CHANGE_COUNT,
-            value=str(scale.scale_out_step),
-            cooldown=scale.cooldown,
+            value=str(scale["scale_out_step"]),
+            cooldown=scale["cooldown"],
         ),
     )
 
@@ -360,25 +390,26 @@ class OnlineEndpoint(pulumi.ComponentResource):
     endpoint_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: OnlineEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        validate(args, name)
+        a = checked(OnlineEndpointArgs, args, name)
         super().__init__("hardened-aml:index:OnlineEndpoint", name, None, opts)
-        tags = dict(args.tags)
-        production = in_production(args)
+        tags = dict(a["tags"])
+        production = in_production(a)
+        endpoint_name = str(a.get("name") or a.get("endpoint_name"))  # one of them: checked above
 
         self.endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint",
-            endpoint_name=args.endpoint_name,
-            resource_group_name=args.resource_group_name,
-            workspace_name=args.workspace_name,
-            location=args.location,
-            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[args.identity_id]),
+            endpoint_name=endpoint_name,
+            resource_group_name=a["resource_group_name"],
+            workspace_name=a["workspace_name"],
+            location=a["location"],
+            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]]),
             properties=ml.OnlineEndpointPropertiesArgs(
-                auth_mode=AuthMode(args.auth_mode).value,  # AML-IAM-007: Entra token or key, never anonymous
+                auth_mode=a["auth_mode"].value,  # AML-IAM-007: Entra token or key, never anonymous
                 public_network_access="Disabled",  # AML-NET-013 (mfe.json default: Enabled)
-                # AML-REL-004: validated above to sum to 100 (or be empty) and to name existing deployments only.
-                traffic=dict(args.traffic),
-                mirror_traffic=dict(args.mirror_traffic),
-                description=args.description,
+                # AML-REL-004: checked to sum to 100 (or be empty) and to name existing deployments only.
+                traffic=dict(a["traffic"]),
+                mirror_traffic=dict(a["mirror_traffic"]),
+                description=a.get("description"),
             ),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
@@ -386,37 +417,38 @@ class OnlineEndpoint(pulumi.ComponentResource):
 
         self.deployments = {}
         self.autoscale_settings = {}
-        for spec in args.deployments:
+        for spec in a["deployments"]:
             capacity = _capacity(spec, production)
+            code_id, script = spec.get("code_id"), spec.get("scoring_script")
             code = (
-                ml.CodeConfigurationArgs(code_id=spec.code_id, scoring_script=spec.scoring_script)
-                if spec.code_id is not None and spec.scoring_script is not None
+                ml.CodeConfigurationArgs(code_id=code_id, scoring_script=script)
+                if code_id is not None and script is not None
                 else None
             )
             deployment = ml.OnlineDeployment(
-                f"{name}-{spec.name}",
-                deployment_name=spec.name,
+                f"{name}-{spec['name']}",
+                deployment_name=spec["name"],
                 # The endpoint's output: the engine orders the deployment after the endpoint, and the pack
                 # relates traffic names to this deployment (AML-REL-004).
                 endpoint_name=self.endpoint.name,
-                resource_group_name=args.resource_group_name,
-                workspace_name=args.workspace_name,
-                location=args.location,
+                resource_group_name=a["resource_group_name"],
+                workspace_name=a["workspace_name"],
+                location=a["location"],
                 # AML-REL-007: sku.capacity is the instance count (at least 3 in production).
                 sku=ml.SkuArgs(name="Default", capacity=capacity),
                 properties=ml.ManagedOnlineDeploymentArgs(
                     endpoint_compute_type="Managed",
-                    model=spec.model,
-                    instance_type=spec.instance_type,
-                    environment_id=spec.environment_id,
+                    model=spec["model"],
+                    instance_type=spec["instance_type"],
+                    environment_id=spec.get("environment_id"),
                     code_configuration=code,
                     egress_public_network_access="Disabled",  # AML-NET-013 (the Args class defaults to Enabled)
                     app_insights_enabled=True,  # AML-MON-004 (mfe.json default: false)
-                    liveness_probe=_probe(spec.liveness_probe),  # AML-REL-008
-                    readiness_probe=_probe(spec.readiness_probe),  # AML-REL-008
+                    liveness_probe=_probe(spec["liveness_probe"]),  # AML-REL-008
+                    readiness_probe=_probe(spec["readiness_probe"]),  # AML-REL-008
                     request_settings=ml.OnlineRequestSettingsArgs(
-                        max_concurrent_requests_per_instance=spec.max_concurrent_requests_per_instance,
-                        request_timeout=spec.request_timeout,
+                        max_concurrent_requests_per_instance=spec["max_concurrent_requests_per_instance"],
+                        request_timeout=spec["request_timeout"],
                     ),
                     # Instances come from sku.capacity; Azure Monitor autoscale changes them (AML-CMP-004).
                     scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
@@ -424,25 +456,26 @@ class OnlineEndpoint(pulumi.ComponentResource):
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            self.deployments[spec.name] = deployment
+            self.deployments[spec["name"]] = deployment
 
-            scale = spec.autoscale
+            scale = spec["autoscale"]
             rules = [_cpu_rule(deployment.id, scale, out=True), _cpu_rule(deployment.id, scale, out=False)]
-            if scale.latency_scale_out_ms is not None:
-                rules.append(_latency_rule(self.endpoint.id, scale, scale.latency_scale_out_ms))
-            minimum = scale.minimum if scale.minimum is not None else capacity
-            self.autoscale_settings[spec.name] = monitor.AutoscaleSetting(
-                f"{name}-{spec.name}-autoscale",
-                autoscale_setting_name=f"autoscale-{args.endpoint_name}-{spec.name}",
-                resource_group_name=args.resource_group_name,
-                location=args.location,
+            latency = scale.get("latency_scale_out_ms")
+            if latency is not None:
+                rules.append(_latency_rule(self.endpoint.id, scale, latency))
+            minimum = scale.get("minimum") if scale.get("minimum") is not None else capacity
+            self.autoscale_settings[spec["name"]] = monitor.AutoscaleSetting(
+                f"{name}-{spec['name']}-autoscale",
+                autoscale_setting_name=f"autoscale-{endpoint_name}-{spec['name']}",
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
                 target_resource_uri=deployment.id,  # AML-CMP-004: the deployment is the scaled resource
                 enabled=True,  # AML-CMP-004 (Azure's default: false)
                 profiles=[
                     monitor.AutoscaleProfileArgs(
                         name="default",
                         capacity=monitor.ScaleCapacityArgs(
-                            minimum=str(minimum), default=str(capacity), maximum=str(scale.maximum)
+                            minimum=str(minimum), default=str(capacity), maximum=str(scale["maximum"])
                         ),
                         rules=rules,
                     )

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
-import dataclasses
+from typing import Any
 
 import pytest
 from component_plan import TAGS, UAI_ID, refused
 
+from hardened_aml.errors import MISSING, InvalidInputError
 from hardened_aml.online_endpoint import (
     AuthMode,
     Autoscale,
     DeploymentStage,
-    OnlineDeploymentSpec,
+    OnlineDeployment,
     OnlineEndpoint,
     OnlineEndpointArgs,
+    OnlineEndpointSettings,
+    Probe,
 )
+from hardened_aml.shared import Environment
 from tests.pack_check import mandatory, violations
 
 MODEL = "azureml://registries/azureml/models/distilbert-base-uncased/versions/1"
@@ -22,14 +26,14 @@ AUTOSCALE = "azure-native:monitor:AutoscaleSetting"
 PROD_TAGS = {**TAGS, "environment": "production"}
 
 
-def _blue(**overrides: object) -> OnlineDeploymentSpec:
-    values: dict[str, object] = dict(name="blue", model=MODEL, stage=DeploymentStage.EXISTING)
+def _blue(**overrides: Any) -> OnlineDeployment:
+    values: dict[str, Any] = dict(name="blue", model=MODEL, stage=DeploymentStage.EXISTING)
     values.update(overrides)
-    return OnlineDeploymentSpec(**values)  # type: ignore[arg-type]
+    return OnlineDeployment(**values)
 
 
-def _args(**overrides: object) -> OnlineEndpointArgs:
-    values: dict[str, object] = dict(
+def _args(**overrides: Any) -> OnlineEndpointArgs:
+    values: dict[str, Any] = dict(
         resource_group_name="rg-test",
         workspace_name="mlw-test",
         location="westeurope",
@@ -40,14 +44,14 @@ def _args(**overrides: object) -> OnlineEndpointArgs:
         tags=TAGS,
     )
     values.update(overrides)
-    return OnlineEndpointArgs(**values)  # type: ignore[arg-type]
+    return OnlineEndpointArgs(**values)
 
 
 def _blue_green(production: bool = False) -> OnlineEndpointArgs:
     return _args(
         deployments=[_blue(), _blue(name="green", stage=DeploymentStage.NEW)],
         traffic={"blue": 100},
-        production=production,
+        environment=Environment.PRODUCTION if production else Environment.EXPLORATION,
         tags=PROD_TAGS if production else TAGS,
     )
 
@@ -196,8 +200,8 @@ def test_traffic_must_name_a_declared_deployment():
 
 def test_traffic_to_a_new_deployment_is_refused_with_the_two_step():
     err = refused(lambda: OnlineEndpoint("inf", _args(deployments=[_blue(stage=DeploymentStage.NEW)])))
-    assert err.key == "inf.traffic.blue"
-    assert "DeploymentStage.EXISTING" in err.allowed
+    assert (err.key, err.value) == ("inf.traffic.blue", 100)
+    assert "stage Existing" in err.allowed and "DeploymentStage.EXISTING" in err.allowed
 
 
 def test_mirror_traffic_at_most_50():
@@ -205,41 +209,139 @@ def test_mirror_traffic_at_most_50():
     err = refused(lambda: OnlineEndpoint("inf", args))
     assert err.key == "inf.mirror_traffic"
     assert err.value == "green=60 (sum 60)"
+    assert "at most 50" in err.allowed
+
+
+def test_mirror_traffic_only_to_existing_deployments():
+    args = _args(deployments=[_blue(), _blue(name="green", stage=DeploymentStage.NEW)], mirror_traffic={"green": 10})
+    err = refused(lambda: OnlineEndpoint("inf", args))
+    assert (err.key, err.value) == ("inf.mirror_traffic.green", 10)
+    assert "stage Existing" in err.allowed
 
 
 def test_production_needs_three_instances():
-    args = _args(deployments=[_blue(instance_count=2)], production=True, tags=PROD_TAGS)
+    args = _args(deployments=[_blue(instance_count=2)], environment=Environment.PRODUCTION, tags=PROD_TAGS)
     err = refused(lambda: OnlineEndpoint("inf", args))
-    assert (err.key, err.value) == ("inf.deployments[0].instance_count", 2)
-    assert "AML-REL-007" in err.allowed
+    assert (err.key, err.value) == ("inf.deployments.0.instance_count", 2)
+    assert "3 or more" in err.allowed and "AML-REL-007" in err.allowed
+
+
+def test_production_environment_alone_raises_the_minimum(plan):
+    """``environment`` without the tag: the component's own production flag."""
+    p = plan(lambda: OnlineEndpoint("inf", _args(environment="production")))
+    assert p.one(DEPLOYMENT).inputs["sku"]["capacity"] == 3
+    [profile] = p.one(AUTOSCALE).inputs["profiles"]
+    assert profile["capacity"] == {"minimum": "3", "default": "3", "maximum": "5"}
 
 
 def test_production_autoscale_minimum_at_least_three():
-    args = _args(deployments=[_blue(autoscale=Autoscale(minimum=1))], production=True, tags=PROD_TAGS)
+    args = _args(deployments=[_blue(autoscale=Autoscale(minimum=1))], environment="production", tags=PROD_TAGS)
     err = refused(lambda: OnlineEndpoint("inf", args))
-    assert err.key == "inf.deployments[0].autoscale.minimum"
+    assert (err.key, err.value) == ("inf.deployments.0.autoscale.minimum", 1)
+    assert "AML-REL-007" in err.allowed
+
+
+def test_autoscale_minimum_at_most_the_instance_count():
+    err = refused(lambda: OnlineEndpoint("inf", _args(deployments=[_blue(autoscale=Autoscale(minimum=2))])))
+    assert (err.key, err.value) == ("inf.deployments.0.autoscale.minimum", 2)
+    assert "at most the instance count (1)" in err.allowed
+
+
+def test_autoscale_maximum_at_least_the_instance_count():
+    args = _args(deployments=[_blue(instance_count=4, autoscale=Autoscale(maximum=3))])
+    err = refused(lambda: OnlineEndpoint("inf", args))
+    assert (err.key, err.value) == ("inf.deployments.0.autoscale.maximum", 3)
+    assert "at least the instance count (4)" in err.allowed
+
+
+def test_cpu_scale_in_below_scale_out():
+    args = _args(deployments=[_blue(autoscale=Autoscale(cpu_scale_out_percent=50, cpu_scale_in_percent=50))])
+    err = refused(lambda: OnlineEndpoint("inf", args))
+    assert (err.key, err.value) == ("inf.deployments.0.autoscale.cpu_scale_in_percent", 50)
+    assert "below the scale-out percentage (50)" in err.allowed
+
+
+def test_deployment_names_are_distinct():
+    err = refused(lambda: OnlineEndpoint("inf", _args(deployments=[_blue(), _blue()])))
+    assert (err.key, err.value) == ("inf.deployments.1.name", "blue")
+    assert "not used by another deployment" in err.allowed
+
+
+def test_code_and_scoring_script_together():
+    err = refused(lambda: OnlineEndpoint("inf", _args(deployments=[_blue(scoring_script="score.py")])))
+    assert (err.key, err.value) == ("inf.deployments.0.code_id", MISSING)
+    assert "together, or neither" in err.allowed
+
+
+def test_instance_type_from_the_allow_list():
+    err = refused(lambda: OnlineEndpoint("inf", _args(deployments=[_blue(instance_type="Standard_M128s")])))
+    assert (err.key, err.value) == ("inf.deployments.0.instance_type", "Standard_M128s")
+    assert "Standard_DS3_v2" in err.allowed and "AML-CMP-003" in err.allowed
+
+
+def test_an_endpoint_name_is_required():
+    err = refused(lambda: OnlineEndpoint("inf", _args(endpoint_name=None)))
+    assert (err.key, err.value) == ("inf.name", MISSING)
+
+
+def test_name_wins_over_the_estate_endpoint_name(plan):
+    p = plan(lambda: OnlineEndpoint("inf", _args(name="ep-chosen")))
+    assert p.one(ENDPOINT).inputs["endpointName"] == "ep-chosen"
+    assert p.one(AUTOSCALE).inputs["autoscaleSettingName"] == "autoscale-ep-chosen-blue"
+
+
+def test_probes_and_request_settings_are_settable(plan):
+    deployment = _blue(
+        liveness_probe=Probe(initial_delay="PT30S", failure_threshold=5),
+        max_concurrent_requests_per_instance=4,
+        request_timeout="PT10S",
+        autoscale=Autoscale(cooldown="PT10M"),
+    )
+    p = plan(lambda: OnlineEndpoint("inf", _args(deployments=[deployment])))
+    props = p.one(DEPLOYMENT).inputs["properties"]
+    assert props["livenessProbe"] == {
+        "initialDelay": "PT30S",
+        "period": "PT10S",
+        "timeout": "PT2S",
+        "failureThreshold": 5,
+        "successThreshold": 1,
+    }
+    assert props["readinessProbe"]["failureThreshold"] == 30
+    assert props["requestSettings"]["maxConcurrentRequestsPerInstance"] == 4
+    assert props["requestSettings"]["requestTimeout"] == "PT10S"
+    assert p.one(AUTOSCALE).inputs["profiles"][0]["rules"][0]["scaleAction"]["cooldown"] == "PT10M"
 
 
 @pytest.mark.parametrize(
-    ("change", "key"),
+    ("change", "key", "value"),
     [
-        (dict(auth_mode="AMLToken"), "inf.auth_mode"),
-        (dict(auth_mode="Anonymous"), "inf.auth_mode"),
-        (dict(endpoint_name="1-bad"), "inf.endpoint_name"),
-        (dict(deployments=[_blue(), _blue()]), "inf.deployments"),
-        (dict(deployments=[_blue(autoscale=Autoscale(maximum=0))]), "inf.deployments[0].autoscale"),
-        (dict(deployments=[_blue(request_timeout="5s")]), "inf.deployments[0].request_timeout"),
-        (dict(deployments=[_blue(scoring_script="score.py")]), "inf.deployments[0].scoring_script"),
-        (dict(traffic={"blue": 100.0}), "inf.traffic.blue"),
+        (dict(auth_mode="AMLToken"), "inf.auth_mode", "AMLToken"),
+        (dict(auth_mode="Anonymous"), "inf.auth_mode", "Anonymous"),
+        (dict(endpoint_name="1-bad"), "inf.endpoint_name", "1-bad"),
+        (dict(name="x"), "inf.name", "x"),
+        (dict(environment="staging"), "inf.environment", "staging"),
+        (dict(deployments=[_blue(name="no_underscores")]), "inf.deployments.0.name", "no_underscores"),
+        (dict(deployments=[_blue(model="")]), "inf.deployments.0.model", ""),
+        (dict(deployments=[_blue(stage="Live")]), "inf.deployments.0.stage", "Live"),
+        (dict(deployments=[_blue(instance_count=0)]), "inf.deployments.0.instance_count", 0),
+        (dict(deployments=[_blue(autoscale=Autoscale(maximum=0))]), "inf.deployments.0.autoscale.maximum", 0),
+        (dict(deployments=[_blue(autoscale=Autoscale(cpu_scale_out_percent=101))]),
+         "inf.deployments.0.autoscale.cpu_scale_out_percent", 101),
+        (dict(deployments=[_blue(autoscale=Autoscale(cooldown="5m"))]), "inf.deployments.0.autoscale.cooldown", "5m"),
+        (dict(deployments=[_blue(request_timeout="5s")]), "inf.deployments.0.request_timeout", "5s"),
+        (dict(deployments=[_blue(liveness_probe=Probe(period="10s"))]), "inf.deployments.0.liveness_probe.period",
+         "10s"),
+        (dict(deployments=[_blue(readiness_probe=Probe(success_threshold=0))]),
+         "inf.deployments.0.readiness_probe.success_threshold", 0),
+        (dict(deployments=[_blue(environment_id="env:1")]), "inf.deployments.0.environment_id", "env:1"),
+        (dict(traffic={"blue": 100.0}), "inf.traffic.blue", 100.0),
+        (dict(traffic={"blue": 101}), "inf.traffic.blue", 101),
+        (dict(colour="blue"), "inf.colour", "blue"),
     ],
-)
-def test_bad_input_is_refused_before_any_resource(change, key):
-    assert refused(lambda: OnlineEndpoint("inf", _args(**change))).key == key
-
-
-def test_args_are_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        _args().production = True  # type: ignore[misc]
+)  # fmt: skip
+def test_bad_input_is_refused_before_any_resource(change, key, value):
+    err = refused(lambda: OnlineEndpoint("inf", _args(**change)))
+    assert (err.key, err.value) == (key, value)
 
 
 def test_production_tag_alone_raises_the_minimum(plan):
@@ -247,3 +349,21 @@ def test_production_tag_alone_raises_the_minimum(plan):
     p = plan(lambda: OnlineEndpoint("inf", _args(tags=PROD_TAGS)))
     assert p.one(DEPLOYMENT).inputs["sku"]["capacity"] == 3
     assert mandatory(p.resources) == []
+
+
+def test_settings_rules_read_the_environment_from_the_enclosing_args():
+    """Nested in the estate's config, the endpoint's rules read the estate's ``environment``."""
+    from typing_extensions import TypedDict
+
+    from hardened_aml.inputs import args, checked
+
+    @args
+    class Outer(TypedDict):
+        environment: Environment
+        online_endpoint: OnlineEndpointSettings
+
+    endpoint = {"deployments": [{"name": "blue", "model": MODEL, "instanceCount": 2}]}
+    checked(Outer, {"environment": "exploration", "onlineEndpoint": endpoint}, "cfg", config=True)
+    with pytest.raises(InvalidInputError) as caught:
+        checked(Outer, {"environment": "production", "onlineEndpoint": endpoint}, "cfg", config=True)
+    assert (caught.value.key, caught.value.value) == ("cfg:onlineEndpoint.deployments.0.instanceCount", 2)
