@@ -24,8 +24,11 @@ judged at construction (they are not known yet); a check given to :class:`Wired`
 resolves, and fails the update with the same one-line error.
 """
 
+import ast
+import contextvars
 import datetime as dt
 import inspect
+import textwrap
 import typing
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,11 +40,25 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 import pulumi
 from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from pydantic.alias_generators import to_camel
-from pydantic_core import core_schema
+from pydantic_core import PydanticUndefined, core_schema
 
 from hardened_aml.errors import MISSING, InvalidInputError
 
-__all__ = ["MISSING", "Input", "Path", "Problem", "Wired", "args", "checked", "config_key", "rule", "today"]
+__all__ = [
+    "MISSING",
+    "Input",
+    "Path",
+    "Problem",
+    "Wired",
+    "args",
+    "checked",
+    "config_key",
+    "default_of",
+    "docstrings",
+    "fields",
+    "rule",
+    "today",
+]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -65,6 +82,8 @@ _CONFIG = ConfigDict(
     use_enum_values=False,
 )
 _RULES: dict[type, list[Rule]] = {}
+#: The name of the component whose args are being checked, for errors raised later, when an Output resolves.
+_WHERE: contextvars.ContextVar[str] = contextvars.ContextVar("where", default="")
 
 
 def args(cls: type[T]) -> type[T]:
@@ -97,7 +116,7 @@ class Wired:
     def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
         if self.check is None or inspect.isawaitable(value) or isinstance(value, pulumi.Output):
             if self.check is not None and isinstance(value, pulumi.Output):
-                key = info.field_name or "value"
+                key = ".".join(p for p in (_WHERE.get(), info.field_name) if p)
                 return value.apply(lambda resolved: self._known(key, resolved))
             return value
         allowed = self.check(value)
@@ -130,6 +149,7 @@ def checked(kind: type[T], given: Mapping[str, Any], where: str, *, config: bool
     ``<where>.<python_key>`` for a component (``where`` is its name), or ``<where>:<camelCaseKey>`` with
     ``config=True`` (``where`` is the config namespace).
     """
+    token = _WHERE.set(where)
     try:
         value = _adapter(kind).validate_python(dict(given))
     except ValidationError as exc:
@@ -141,6 +161,8 @@ def checked(kind: type[T], given: Mapping[str, Any], where: str, *, config: bool
         raise InvalidInputError(
             _key(where, path, config), value_given, _allowed(kind, path, first, config) + more
         ) from None
+    finally:
+        _WHERE.reset(token)
     for path, value_given, allowed in _problems(kind, value, (), ChainMap()):
         raise InvalidInputError(_key(where, path, config), value_given, allowed)
     return typing.cast(T, value)
@@ -269,10 +291,13 @@ def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> 
 
 def _range(kind: type, path: Path, ctx: Mapping[str, Any]) -> str:
     low = high = None
-    for meta in get_args(_type_at(kind, path)) if get_origin(_type_at(kind, path)) is Annotated else ():
-        for m in getattr(meta, "metadata", ()):
-            low = getattr(m, "ge", low)
-            high = getattr(m, "le", high)
+    annotation = _type_at(kind, path)
+    while get_origin(annotation) in (Annotated, typing.NotRequired, typing.Required):
+        for meta in get_args(annotation)[1:] if get_origin(annotation) is Annotated else ():
+            for m in getattr(meta, "metadata", ()):
+                low = getattr(m, "ge", low)
+                high = getattr(m, "le", high)
+        annotation = get_args(annotation)[0]
     if low is not None and high is not None:
         return f"a number from {low} to {high}"
     if low is not None:
@@ -306,3 +331,42 @@ def _problems(kind: Any, value: Any, at: Path, scope: ChainMap[str, Any]) -> Ite
     elif isinstance(value, Sequence) and not isinstance(value, str):
         for index, element in enumerate(value):
             yield from _problems(item, element, (*at, index), scope)
+
+
+@cache
+def docstrings(kind: type) -> Mapping[str, str]:
+    """The docstring under each field of an args type, inherited fields included."""
+    found: dict[str, str] = {}
+    for owner in reversed(lineage(kind)):
+        body = ast.parse(textwrap.dedent(inspect.getsource(owner))).body[0]
+        assert isinstance(body, ast.ClassDef)
+        for node, after in zip(body.body, body.body[1:], strict=False):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                found[node.target.id] = inspect.cleandoc(after.value.value)
+    return found
+
+
+def default_of(annotation: Any) -> tuple[bool, Any]:
+    """Whether a field declares a default, and the default (factories called)."""
+    while True:
+        origin = get_origin(annotation)
+        if origin in (typing.NotRequired, typing.Required):
+            annotation = get_args(annotation)[0]
+            continue
+        if origin is Annotated:
+            for meta in get_args(annotation)[1:]:
+                factory = getattr(meta, "default_factory", None)
+                if factory is not None:
+                    return True, factory()
+                value = getattr(meta, "default", PydanticUndefined)
+                if value is not PydanticUndefined and hasattr(meta, "default_factory"):
+                    return True, value
+            annotation = get_args(annotation)[0]
+            continue
+        return False, None

@@ -141,14 +141,14 @@ def _type_text(annotation: Any) -> str:
     import enum
     import typing
 
-    from pydantic import BaseModel
+    from hardened_aml.inputs import Input
 
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is typing.Annotated:
+    if origin in (typing.Annotated, typing.NotRequired, typing.Required):
         return _type_text(args[0])
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return " \\| ".join(f"`{m.value}`" for m in annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if typing.is_typeddict(annotation) or hasattr(annotation, "__required_keys__"):
         return "object"
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in args)
@@ -158,54 +158,57 @@ def _type_text(annotation: Any) -> str:
         return f"map of {_type_text(args[1])}"
     if args and type(None) in args:
         return " or ".join(_type_text(a) for a in args if a is not type(None)) + " (optional)"
-    if args:
-        return " or ".join(dict.fromkeys(_type_text(a) for a in args))  # a tagged union of objects: "object"
+    if args and annotation != Input[args[0]]:
+        return " or ".join(dict.fromkeys(_type_text(a) for a in args))
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _config_rows(model: Any, prefix: str) -> list[str]:
+def _config_rows(kind: Any, prefix: str) -> list[str]:
     import re
     import typing
 
-    from pydantic import BaseModel
-    from pydantic_core import PydanticUndefined
+    from pydantic.alias_generators import to_camel
+
+    from hardened_aml.inputs import default_of, docstrings, fields
 
     rows = []
-    for name, field in model.model_fields.items():
-        key = f"{prefix}{field.alias or name}"
-        default = "required" if field.is_required() else field.get_default(call_default_factory=True)
-        if isinstance(default, BaseModel):
-            default = "(see below)"
-        elif default is not PydanticUndefined and default != "required":
-            default = f"`{default.value if hasattr(default, 'value') else default}`"
-        text = re.sub(r"\s*\(see :class:`\w+`\)", "", field.description or "").replace("``", "`")
-        rows.append(f"| `{key}` | {_type_text(field.annotation)} | {default} | {_cell(text)} |")
-        members = _models(field.annotation)
-        for member in members:
-            tag = member.model_fields.get("type")
-            kind = f"[type={typing.get_args(tag.annotation)[0]}]" if len(members) > 1 and tag else ""
-            rows += _config_rows(member, f"{key}{kind}.")
+    notes = docstrings(kind)
+    for name, annotation in fields(kind).items():
+        key = f"{prefix}{to_camel(name)}"
+        has_default, default = default_of(annotation)
+        required = name in getattr(kind, "__required_keys__", ())
+        nested = _args_types(annotation)
+        if required:
+            shown = "required"
+        elif nested and has_default:
+            shown = "(see below)"
+        elif has_default:
+            shown = f"`{default.value if hasattr(default, 'value') else default}`"
+        else:
+            shown = "`None`"
+        text = re.sub(r"\s*\(see :class:`\w+`\)", "", notes.get(name, "")).replace("``", "`")
+        rows.append(f"| `{key}` | {_type_text(annotation)} | {shown} | {_cell(text)} |")
+        for member in nested:
+            rows += _config_rows(member, f"{key}.")
     return rows
 
 
-def _models(annotation: Any) -> list[Any]:
+def _args_types(annotation: Any) -> list[Any]:
     import typing
 
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if typing.is_typeddict(annotation) or hasattr(annotation, "__required_keys__"):
         return [annotation]
-    return [m for a in typing.get_args(annotation) for m in _models(a)]
+    return [m for a in typing.get_args(annotation) for m in _args_types(a)]
 
 
 def render_configuration() -> str:
     """Every key a stack file may set, from the config model's fields and their docstrings."""
-    from hardened_aml.settings import StackSettings
+    from hardened_aml.estate import EstateArgs
 
     lines = [
         "# Stack configuration reference",
         "",
-        "<!-- Generated from hardened_aml.settings by `hardened-aml docs`; do not edit. -->",
+        "<!-- Generated from hardened_aml.estate.EstateArgs by `hardened-aml docs`; do not edit. -->",
         "",
         "Keys go under the `hardened-aml:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`); nested keys are",
         "YAML objects. Unknown keys, wrong types and invalid values are refused with one line naming the key, the",
@@ -213,7 +216,7 @@ def render_configuration() -> str:
         "",
         "| key | type | default | what it is |",
         "|---|---|---|---|",
-        *_config_rows(StackSettings, ""),
+        *_config_rows(EstateArgs, ""),
     ]
     return "\n".join(lines) + "\n"
 

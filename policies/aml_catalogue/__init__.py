@@ -20,12 +20,27 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from aml_catalogue.facts import *  # noqa: F403
-from aml_catalogue.facts import __all__ as _facts
+from aml_catalogue.facts import (
+    GEO_ZONE_REDUNDANT_SKUS,
+    IDLE_SHUTDOWN_MAX,
+    IDLE_SHUTDOWN_MIN,
+    IDLE_SHUTDOWN_RANGE_TEXT,
+    IMAGE_EPOCH_TAG,
+    INTERRUPTIBLE_TAG,
+    ZONE_REDUNDANT_SKUS,
+    parse_duration,
+)
 
 __all__ = [
-    *_facts,
     "ENFORCEMENTS",
+    "GEO_ZONE_REDUNDANT_SKUS",
+    "IDLE_SHUTDOWN_MAX",
+    "IDLE_SHUTDOWN_MIN",
+    "IDLE_SHUTDOWN_RANGE_TEXT",
+    "IMAGE_EPOCH_TAG",
+    "INTERRUPTIBLE_TAG",
+    "ZONE_REDUNDANT_SKUS",
+    "parse_duration",
     "KINDS",
     "KIND_TITLES",
     "PILLARS",
