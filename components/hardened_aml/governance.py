@@ -19,20 +19,21 @@ AML-GOV-008 baseline (audit only) are always assigned. Built-in f110a506 is list
 AML-GOV-008: it is assigned once, under AML-GOV-007.
 """
 
-from __future__ import annotations
-
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from hardened_aml.catalogue import control
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.errors import MISSING
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 
 #: Built-in definitions live at tenant level, under this prefix.
 DEFINITION_PREFIX = "/providers/Microsoft.Authorization/policyDefinitions/"
@@ -47,14 +48,15 @@ ASSIGNMENT_NAME_LIMIT = 64
 MCR = "mcr.microsoft.com"
 
 _RG_SCOPE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+$", re.IGNORECASE)
-_SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_SUFFIX = r"^[a-z0-9][a-z0-9-]{0,39}$"
 # A registry login server, optionally with a repository path: "amlrepo.azurecr.io", "amlrepo.azurecr.io/foo".
 _REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]+)?(/[a-z0-9._/-]+)?$")
-_HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
-_DATASTORE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+_HTTPS_URL = r"^https://[^\s/]+(/\S*)?$"
+_DATASTORE = r"^[A-Za-z0-9_]{1,255}$"
 # An Azure ML registry name as it appears in azureml://registries/<name>/...; no glob characters, since the
 # built-in builds a `like` pattern from it.
-_MODEL_REGISTRY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$")
+_MODEL_REGISTRY = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$"
+_MODEL_ASSET = r"^azureml://registries/\S+$"
 _PGP_BEGIN = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 
 
@@ -67,53 +69,106 @@ class AssignmentEnforcement(StrEnum):
     """Effects are evaluated and reported as compliance only: an opt-out, asked for by name."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class GovernanceArgs:
-    """Inputs of :class:`Governance`."""
+def _login_server(value: Any) -> str | None:
+    """A registry login server, optionally with a repository path, or what is allowed instead."""
+    if value is None or (isinstance(value, str) and _REGISTRY.match(value)):  # None: Wired checks it too
+        return None
+    return "lowercase login servers, e.g. crx.azurecr.io or crx.azurecr.io/repo"
 
-    scope: pulumi.Input[str]
-    """The resource group id the built-ins are assigned at (``/subscriptions/<sub>/resourceGroups/<rg>``).
-    Default: none, required."""
-    registry_login_server: pulumi.Input[str] | None = None
-    """The estate's own container registry login server (``<name>.azurecr.io``). Default: none; required
-    when ``allowed_registries`` is not given (control AML-GOV-001)."""
-    allowed_registries: Sequence[pulumi.Input[str]] | None = None
-    """Container registries jobs may pull images from (login servers, optionally with a repository path:
-    ``amlrepo.azurecr.io/foo``), the built-in's ``allowedACRs``. Default: ``registry_login_server`` and
-    ``mcr.microsoft.com`` (curated environments, AML-OPS-005); a list given replaces that default whole
-    (``registry_login_server`` is then not added) (control AML-GOV-001)."""
-    allowed_python_indexes: Sequence[str] | None = None
-    """Python package indexes jobs may install from (``https://`` URLs), the built-in's
+
+def _resource_group(value: Any) -> str | None:
+    """A resource group id, or what is allowed instead."""
+    if isinstance(value, str) and _RG_SCOPE.match(value):
+        return None
+    return "a resource group id: /subscriptions/<id>/resourceGroups/<name>"
+
+
+HttpsUrl = Annotated[str, Field(pattern=_HTTPS_URL)]
+"""An ``https://`` URL."""
+
+
+@args
+class GovernanceSettings(TypedDict):
+    """What a user chooses about the Azure Policy assignments: a stack's ``governance`` section (controls
+    AML-GOV-001..008; always assigned at the estate's resource group)."""
+
+    allowed_python_indexes: NotRequired[Annotated[list[HttpsUrl], Field(min_length=1)] | None]
+    """Python package indexes jobs may install from (``https://`` URLs, at least one), the built-in's
     ``allowedPythonPackageChannels``; the built-in takes indexes, not package names. Default: none, and the
     AML-GOV-002 assignment is skipped (control AML-GOV-002)."""
-    code_signing_public_key: str | None = None
+    allowed_model_registry: NotRequired[Annotated[str, Field(default="azureml", pattern=_MODEL_REGISTRY)]]
+    """The one Azure ML registry (``azureml://registries/<name>``) models may be deployed from, the
+    built-in's ``allowedRegistryName``: the definition takes a single name (letters, digits, ``-`` and ``_``;
+    no glob characters), not a list. Default: ``azureml`` (Microsoft's model catalog) (control AML-GOV-006)."""
+    restricted_models: NotRequired[
+        Annotated[list[Annotated[str, Field(pattern=_MODEL_ASSET)]], Field(default_factory=list)]
+    ]
+    """Model asset ids (``azureml://registries/...``) refused even from the allowed registry, the built-in's
+    ``restrictedModels``. Default: none (control AML-GOV-006)."""
+    enforcement: NotRequired[Annotated[AssignmentEnforcement, Field(default=AssignmentEnforcement.DEFAULT)]]
+    """Every assignment's ``enforcementMode``: ``Default`` (enforced) or ``DoNotEnforce`` (compliance
+    reporting only). Default: ``Default`` (controls AML-GOV-001..008). The audit-only built-ins (AML-GOV-007,
+    AML-GOV-008) always use the Audit effect, whatever this says."""
+
+
+@args
+class GovernanceArgs(GovernanceSettings):
+    """Inputs of :class:`Governance`: the user's settings, where the assignments go and what they allow."""
+
+    scope: Annotated[Input[str], Wired(_resource_group)]
+    """The resource group id the built-ins are assigned at (``/subscriptions/<sub>/resourceGroups/<rg>``).
+    Required (controls AML-GOV-001..008)."""
+    registry_login_server: NotRequired[Annotated[Input[str] | None, Wired(_login_server)]]
+    """The estate's own container registry login server (``<name>.azurecr.io``). Default: none; required
+    when ``allowed_registries`` is not given (control AML-GOV-001)."""
+    allowed_registries: NotRequired[
+        Annotated[list[Annotated[Input[str], Wired(_login_server)]], Field(min_length=1)] | None
+    ]
+    """Container registries jobs may pull images from (lowercase login servers, optionally with a repository
+    path: ``amlrepo.azurecr.io/foo``; at least one), the built-in's ``allowedACRs``. Default:
+    ``registry_login_server`` and ``mcr.microsoft.com`` (curated environments, AML-OPS-005); a list given
+    replaces that default whole (``registry_login_server`` is then not added) (control AML-GOV-001)."""
+    code_signing_public_key: NotRequired[str | None]
     """The PGP public key (ASCII-armoured) training code must be signed with, the built-in's ``signingKey``.
     Line breaks are sent as the literal ``\\r\\n`` the built-in asks for. Default: none, and the AML-GOV-003
     assignment is skipped (control AML-GOV-003)."""
-    approval_endpoint: str | None = None
+    approval_endpoint: NotRequired[HttpsUrl | None]
     """An ``https://`` endpoint called to approve each job before it runs, the built-in's
     ``approvalEndpoint``. Default: none, and the AML-GOV-004 assignment is skipped (control AML-GOV-004)."""
-    log_filters: Sequence[str] | None = None
-    """Log filter expressions (regular expressions, e.g. ``^prefix1.*$``), the built-in's ``logFilters``;
-    given together with ``log_datastore``. Default: none, and the AML-GOV-005 assignment is skipped
-    (control AML-GOV-005)."""
-    log_datastore: str | None = None
-    """The workspace datastore that receives the full logs, the built-in's ``datastore``; given together with
-    ``log_filters``. Default: none, and the AML-GOV-005 assignment is skipped (control AML-GOV-005)."""
-    allowed_model_registry: str = "azureml"
-    """The one Azure ML registry (``azureml://registries/<name>``) models may be deployed from, the
-    built-in's ``allowedRegistryName``: the definition takes a single name, not a list. Default: ``azureml``
-    (Microsoft's model catalog) (control AML-GOV-006)."""
-    restricted_models: Sequence[str] = ()
-    """Model asset ids (``azureml://registries/...``) refused even from the allowed registry, the built-in's
-    ``restrictedModels``. Default: none (control AML-GOV-006)."""
-    enforcement: AssignmentEnforcement | str = AssignmentEnforcement.DEFAULT
-    """Every assignment's ``enforcementMode``: ``Default`` or ``DoNotEnforce``. Default: ``Default``
-    (controls AML-GOV-001..008). The audit-only built-ins (AML-GOV-007, AML-GOV-008) always use the Audit
-    effect, whatever this says."""
-    name_suffix: str | None = None
+    log_filters: NotRequired[Annotated[list[str], Field(min_length=1)] | None]
+    """Log filter expressions (regular expressions, e.g. ``^prefix1.*$``; at least one), the built-in's
+    ``logFilters``; given together with ``log_datastore``. Default: none, and the AML-GOV-005 assignment is
+    skipped (control AML-GOV-005)."""
+    log_datastore: NotRequired[Annotated[str, Field(pattern=_DATASTORE)] | None]
+    """The workspace datastore that receives the full logs (letters, digits and ``_``), the built-in's
+    ``datastore``; given together with ``log_filters``. Default: none, and the AML-GOV-005 assignment is
+    skipped (control AML-GOV-005)."""
+    name_suffix: NotRequired[Annotated[str, Field(pattern=_SUFFIX)] | None]
     """Suffix of the assignment names (``aml-gov-001-<suffix>``): lowercase letters, digits, hyphens, at most
-    40. Default: the first 4 hex digits of SHA-256 of ``<project>/<stack>``, as ``Namer.suffix``."""
+    40. Default: the first 4 hex digits of SHA-256 of ``<project>/<stack>``, as ``Namer.suffix`` (controls
+    AML-GOV-001..008)."""
+
+
+@rule(GovernanceArgs)
+def _governance_rules(g: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if g.get("allowed_registries") is None and g.get("registry_login_server") is None:
+        yield (
+            ("registry_login_server",),
+            None,
+            "the estate registry's login server when allowed_registries is not given",
+        )
+    key = g.get("code_signing_public_key")
+    if key is not None and _PGP_BEGIN not in key:
+        yield ("code_signing_public_key",), key[:40], f"an ASCII-armoured key ({_PGP_BEGIN})"
+    filters, datastore = g.get("log_filters"), g.get("log_datastore")
+    if (filters is None) != (datastore is None):
+        missing = "log_datastore" if datastore is None else "log_filters"
+        yield (missing,), MISSING, "log_filters and log_datastore given together, or neither"
+    for expression in filters or ():
+        try:
+            re.compile(expression)
+        except re.error:
+            yield ("log_filters",), expression, "regular expressions"
 
 
 @dataclass(frozen=True)
@@ -182,7 +237,7 @@ def _pgp_parameter(key: str) -> str:
     return "\\r\\n".join(line.rstrip() for line in lines)
 
 
-def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[str]]) -> list[_Builtin]:
+def _builtins(a: Mapping[str, Any], allowed_registries: Sequence[Input[str]]) -> list[_Builtin]:
     """The built-ins to assign, with their parameters; optional ones only when their input is given."""
     enforce = "enforceSetting"  # the AML "Data" built-ins' effect: enforceSetting | disabled
     found: list[_Builtin] = [
@@ -198,7 +253,7 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
             {"allowedACRs": list(allowed_registries), "effect": enforce},
         ),
     ]
-    if args.allowed_python_indexes is not None:
+    if a.get("allowed_python_indexes") is not None:
         # AML-GOV-002. Parameters: computeNames (Array, []), computeType (String,
         # MachineLearningCompute|SynapseSpark|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"),
         # allowedPythonPackageChannels (Array, []: "List of allowed Python package indexes"), tags (Array, []),
@@ -210,10 +265,10 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
                 "77eeea86-7e81-4a7d-9067-de844d096752",
                 _ML_DIR + "AllowedPythonPackageChannels_EnforceSetting.json",
                 "Allowed Python package indexes for Machine Learning computes",
-                {"allowedPythonPackageChannels": list(args.allowed_python_indexes), "effect": enforce},
+                {"allowedPythonPackageChannels": list(a["allowed_python_indexes"]), "effect": enforce},
             )
         )
-    if args.code_signing_public_key is not None:
+    if a.get("code_signing_public_key") is not None:
         # AML-GOV-003. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|
         # AzureDataFactory|HDInsight|SynapseSpark|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"),
         # trustIPProtectedComponent (String, Yes|No|None, "None"), signingKey (String, no default: required),
@@ -225,10 +280,10 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
                 "6a6f7384-63de-11ea-bc55-0242ac130003",
                 _ML_DIR + "AllowedSigningKey_EnforceSetting.json",
                 "Code signing for training code",
-                {"signingKey": _pgp_parameter(args.code_signing_public_key), "effect": enforce},
+                {"signingKey": _pgp_parameter(a["code_signing_public_key"]), "effect": enforce},
             )
         )
-    if args.approval_endpoint is not None:
+    if a.get("approval_endpoint") is not None:
         # AML-GOV-004. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|
         # AzureDataFactory|HDInsight|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"),
         # approvalEndpoint (String, no default: required), tags (Array, []), effect (String,
@@ -239,10 +294,10 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
                 "3948394e-63de-11ea-bc55-0242ac130003",
                 _ML_DIR + "ApprovalEndpoint_EnforceSetting.json",
                 "Approval endpoint called before jobs run",
-                {"approvalEndpoint": args.approval_endpoint, "effect": enforce},
+                {"approvalEndpoint": a["approval_endpoint"], "effect": enforce},
             )
         )
-    if args.log_filters is not None and args.log_datastore is not None:
+    if a.get("log_filters") is not None and a.get("log_datastore") is not None:
         # AML-GOV-005. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|
         # SynapseSpark|Any, "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"), logFilters (Array, []),
         # datastore (String, no default: required), tags (Array, []), effect (String, enforceSetting|disabled,
@@ -253,7 +308,7 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
                 "1d413020-63de-11ea-bc55-0242ac130003",
                 _ML_DIR + "AllowedLogFilter_EnforceSetting.json",
                 "Log filters and datastore for full logs",
-                {"logFilters": list(args.log_filters), "datastore": args.log_datastore, "effect": enforce},
+                {"logFilters": list(a["log_filters"]), "datastore": a["log_datastore"], "effect": enforce},
             )
         )
     # AML-GOV-006. Parameters: allowedRegistryName (String, "": all registry models refused), restrictedModels
@@ -267,8 +322,8 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
             _ML_DIR + "OnlyDeployAllowedRegistryModels_Deny.json",
             "Model deployments restricted to one registry",
             {
-                "allowedRegistryName": args.allowed_model_registry,
-                "restrictedModels": list(args.restricted_models),
+                "allowedRegistryName": a["allowed_model_registry"],
+                "restrictedModels": list(a["restricted_models"]),
                 "effect": "Deny",
             },
         )
@@ -294,90 +349,6 @@ def _builtins(args: GovernanceArgs, allowed_registries: Sequence[pulumi.Input[st
     return found
 
 
-def validate(name: str, args: GovernanceArgs) -> tuple[list[pulumi.Input[str]], AssignmentEnforcement, str]:
-    """Check every input; return the allowed registries, the enforcement mode and the name suffix."""
-
-    def key(field: str) -> str:
-        return f"{name}.{field}"
-
-    if isinstance(args.scope, str) and not _RG_SCOPE.match(args.scope):
-        raise InvalidInputError(
-            key("scope"), args.scope, "a resource group id: /subscriptions/<id>/resourceGroups/<name>"
-        )
-    try:
-        enforcement = AssignmentEnforcement(args.enforcement)
-    except ValueError:
-        raise InvalidInputError(
-            key("enforcement"), args.enforcement, [e.value for e in AssignmentEnforcement]
-        ) from None
-
-    registries: list[pulumi.Input[str]]
-    if args.allowed_registries is None:
-        if args.registry_login_server is None:
-            raise InvalidInputError(
-                key("registry_login_server"),
-                None,
-                "the estate registry's login server when allowed_registries is not given",
-            )
-        registries = [args.registry_login_server, MCR]
-    else:
-        registries = list(args.allowed_registries)
-        if not registries:
-            raise InvalidInputError(key("allowed_registries"), [], "at least one registry login server")
-    for server in registries:
-        if isinstance(server, str) and not _REGISTRY.match(server):
-            raise InvalidInputError(
-                key("allowed_registries"), server, "lowercase login servers, e.g. crx.azurecr.io or crx.azurecr.io/repo"
-            )
-
-    if args.allowed_python_indexes is not None:
-        if not args.allowed_python_indexes:
-            raise InvalidInputError(
-                key("allowed_python_indexes"), [], "at least one https:// index URL, or none at all"
-            )
-        for url in args.allowed_python_indexes:
-            if not _HTTPS_URL.match(url):
-                raise InvalidInputError(key("allowed_python_indexes"), url, "https:// index URLs")
-
-    if args.code_signing_public_key is not None and _PGP_BEGIN not in args.code_signing_public_key:
-        raise InvalidInputError(
-            key("code_signing_public_key"), args.code_signing_public_key[:40], f"an ASCII-armoured key ({_PGP_BEGIN})"
-        )
-
-    if args.approval_endpoint is not None and not _HTTPS_URL.match(args.approval_endpoint):
-        raise InvalidInputError(key("approval_endpoint"), args.approval_endpoint, "an https:// URL")
-
-    if (args.log_filters is None) != (args.log_datastore is None):
-        missing = "log_datastore" if args.log_datastore is None else "log_filters"
-        raise InvalidInputError(key(missing), None, "log_filters and log_datastore given together, or neither")
-    if args.log_filters is not None:
-        if not args.log_filters:
-            raise InvalidInputError(key("log_filters"), [], "at least one filter expression")
-        for expression in args.log_filters:
-            try:
-                re.compile(expression)
-            except re.error:
-                raise InvalidInputError(key("log_filters"), expression, "regular expressions") from None
-    if args.log_datastore is not None and not _DATASTORE.match(args.log_datastore):
-        raise InvalidInputError(key("log_datastore"), args.log_datastore, "a datastore name: letters, digits, _")
-
-    if not _MODEL_REGISTRY.match(args.allowed_model_registry):
-        raise InvalidInputError(
-            key("allowed_model_registry"), args.allowed_model_registry, "one registry name: letters, digits, - and _"
-        )
-    for asset_id in args.restricted_models:
-        if not asset_id.startswith("azureml://registries/"):
-            raise InvalidInputError(key("restricted_models"), asset_id, "model asset ids azureml://registries/...")
-
-    if args.name_suffix is None:
-        suffix = hashlib.sha256(f"{pulumi.get_project()}/{pulumi.get_stack()}".encode()).hexdigest()[:4]
-    elif _SUFFIX.match(args.name_suffix):
-        suffix = args.name_suffix
-    else:
-        raise InvalidInputError(key("name_suffix"), args.name_suffix, "lowercase letters, digits and -, at most 40")
-    return registries, enforcement, suffix
-
-
 class Governance(pulumi.ComponentResource):
     """Azure Policy assignments of the Machine Learning built-ins at the estate's resource group."""
 
@@ -385,12 +356,20 @@ class Governance(pulumi.ComponentResource):
     """Assignment ids by assignment name."""
 
     def __init__(self, name: str, args: GovernanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        registries, enforcement, suffix = validate(name, args)
+        a = checked(GovernanceArgs, args, name)
         super().__init__("hardened-aml:index:Governance", name, None, opts)
+        # AML-GOV-001: the registries given, else the estate's own and MCR (the rule requires one or the other).
+        given, own = a.get("allowed_registries"), a.get("registry_login_server")
+        registries: list[Input[str]] = list(given) if given is not None else [own, MCR] if own is not None else [MCR]
+        enforcement: AssignmentEnforcement = a["enforcement"]
+        suffix = (
+            a.get("name_suffix")
+            or hashlib.sha256(f"{pulumi.get_project()}/{pulumi.get_stack()}".encode()).hexdigest()[:4]
+        )
         child = pulumi.ResourceOptions(parent=self)
 
         self.assignments: dict[str, authorization.PolicyAssignment] = {}
-        for builtin in _builtins(args, registries):
+        for builtin in _builtins(a, registries):
             entry = control(builtin.control_id)
             several = len(entry.builtin) > 1
             # aml-gov-001-<suffix>; aml-gov-008-<suffix>-<guid[:8]>: at most 11 + 1 + 40 + 1 + 8 = 61 characters.
@@ -399,7 +378,7 @@ class Governance(pulumi.ComponentResource):
             self.assignments[assignment_name] = authorization.PolicyAssignment(
                 f"{name}-{entry.slug}" + (f"-{builtin.guid[:8]}" if several else ""),
                 policy_assignment_name=assignment_name,
-                scope=args.scope,
+                scope=a["scope"],
                 policy_definition_id=builtin.definition_id,
                 display_name=display_name[:128],
                 description=(

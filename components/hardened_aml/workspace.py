@@ -49,19 +49,21 @@ What an update does: ``hbiWorkspace`` "can only be set when a workspace is creat
 production workspace is protected, so Pulumi refuses such a replacement instead of deleting the workspace.
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.errors import MISSING
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.private_endpoint import WORKSPACE_ZONES, PrivateLink
+from hardened_aml.shared import Environment
 
 
 class IsolationMode(StrEnum):
@@ -84,249 +86,244 @@ class NetworkProvisioning(StrEnum):
 
 
 class FirewallSku(StrEnum):
-    """The managed Azure Firewall that FQDN rules bring (``FirewallSku``: Standard | Basic)."""
+    """The managed Azure Firewall that FQDN rules bring (``FirewallSku``: Standard | Basic; control
+    AML-COST-003)."""
 
     STANDARD = "Standard"
+    """Azure Firewall Standard. The default."""
     BASIC = "Basic"
+    """Azure Firewall Basic: cheaper, lower throughput."""
+
+
+class OutboundRuleType(StrEnum):
+    """The kind of an outbound rule (the spec's ``OutboundRule.type``; control AML-NET-014)."""
+
+    PRIVATE_ENDPOINT = "PrivateEndpoint"
+    """To an Azure resource through a managed private endpoint (any isolation mode): ``service_resource_id``
+    and ``subresource_target``."""
+    SERVICE_TAG = "ServiceTag"
+    """To an Azure service tag (only under ``AllowOnlyApprovedOutbound``): ``service_tag``, ``protocol`` and
+    ``port_ranges``."""
+    FQDN = "FQDN"
+    """To a host name through the managed firewall (only under ``AllowOnlyApprovedOutbound``; ports 80 and 443
+    only; brings a billed Azure Firewall, control AML-COST-003): ``destination`` and ``ports``."""
+
+
+class OutboundProtocol(StrEnum):
+    """The protocol of a service-tag rule (``ServiceTagDestination.protocol``)."""
+
+    TCP = "TCP"
+    """TCP. The default."""
+    UDP = "UDP"
+    """UDP."""
+    ICMP = "ICMP"
+    """ICMP."""
+    ANY = "*"
+    """Any protocol."""
 
 
 #: Ports an FQDN rule allows ("FQDN outbound rules only support ports 80 and 443", how-to-managed-network).
 FQDN_PORTS = (80, 443)
 #: Services whose private-endpoint rules Azure adds itself: the workspace's storage, key vault and registry.
 _AZURE_ADDED = ("storage_account_id", "key_vault_id", "container_registry_id")
-_RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_FQDN = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_RULE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_FQDN = r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+#: An ARM resource id (ARM ids ignore case).
+_RESOURCE_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, kw_only=True)
-class PrivateEndpointRule:
-    """Outbound to an Azure resource through a managed private endpoint (any isolation mode)."""
+@args
+class OutboundRule(TypedDict):
+    """One approved outbound rule of the managed network, inline on the workspace (control AML-NET-014). Its
+    ``type`` says which of the other fields it takes."""
 
-    name: str
-    """Rule name, unique in the workspace. Default: none, required."""
-    service_resource_id: pulumi.Input[str]
-    """ARM id of the resource. Default: none, required; not the workspace's own storage, key vault or registry."""
-    subresource_target: str
-    """Private-link group id, e.g. ``blob``, ``vault``, ``registry``. Default: none, required."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ServiceTagRule:
-    """Outbound to an Azure service tag (only under ``AllowOnlyApprovedOutbound``)."""
-
-    name: str
-    """Rule name, unique in the workspace. Default: none, required."""
-    service_tag: str
-    """Service tag, e.g. ``AzureMonitor``. Default: none, required."""
-    protocol: str = "TCP"
-    """Protocol. Default: ``TCP``."""
-    port_ranges: str = "443"
-    """Ports, e.g. ``443`` or ``80,443``. Default: ``443``."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class FqdnRule:
-    """Outbound to a host name through the managed firewall (only under ``AllowOnlyApprovedOutbound``; ports 80
-    and 443 only; brings a billed Azure Firewall, control AML-COST-003)."""
-
-    name: str
-    """Rule name, unique in the workspace. Default: none, required."""
-    destination: str
-    """Host name, optionally ``*.``-prefixed; no scheme and no port. Default: none, required."""
-    ports: tuple[int, ...] = (443,)
-    """Ports the rule is for: 80 and/or 443 only (Azure opens exactly these for FQDN rules; the rule itself has
-    no port field). Default: ``(443,)``."""
-
-
-OutboundRule = PrivateEndpointRule | ServiceTagRule | FqdnRule
-"""A typed outbound rule of the managed network (control AML-NET-014)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class WorkspaceArgs:
-    """Inputs of :class:`Workspace`."""
-
-    resource_group_name: pulumi.Input[str]
-    """The resource group. Default: none, required."""
-    location: str
-    """The Azure region. Default: none, required."""
-    workspace_name: str
-    """Name of the workspace. Default: none, required (from ``Namer``)."""
-    identity_id: pulumi.Input[str]
-    """The user-assigned identity: the workspace's only and primary identity, and the one that reads the CMK.
-    Default: none, required (controls AML-IAM-001, AML-ENC-001)."""
-    storage_account_id: pulumi.Input[str]
-    """Default storage. Default: none, required."""
-    key_vault_id: pulumi.Input[str]
-    """Key Vault of the workspace and of the CMK. Default: none, required."""
-    key_identifier: pulumi.Input[str]
-    """URI of the CMK (with version). Default: none, required (control AML-ENC-001)."""
-    container_registry_id: pulumi.Input[str]
-    """Container registry. Default: none, required."""
-    application_insights_id: pulumi.Input[str]
-    """Application Insights. Default: none, required (control AML-MON-003)."""
-    log_analytics_workspace_id: pulumi.Input[str]
-    """Where diagnostics go. Default: none, required (control AML-MON-001)."""
-    isolation_mode: IsolationMode = IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND
-    """Managed VNet outbound mode. Default: ``AllowOnlyApprovedOutbound`` (control AML-NET-002)."""
-    network_provisioning: NetworkProvisioning = NetworkProvisioning.WITH_WORKSPACE
-    """When the managed VNet is provisioned. Default: with the workspace, in the PUT that disables public access
-    (control AML-NET-002)."""
-    outbound_rules: Sequence[OutboundRule] = ()
-    """Approved outbound destinations, inline on the workspace. Default: none beyond the rules Azure adds
+    type: OutboundRuleType
+    """``PrivateEndpoint``, ``ServiceTag`` or ``FQDN``. Required (control AML-NET-014)."""
+    name: Annotated[str, Field(pattern=_RULE_NAME)]
+    """Rule name, unique in the workspace: letters, digits, '-' and '_', at most 64. Required (control
+    AML-NET-014)."""
+    service_resource_id: NotRequired[Annotated[Input[str] | None, Wired()]]
+    """``PrivateEndpoint`` only, and then required: ARM id of the resource; not the workspace's own storage, key
+    vault or registry (Azure adds those rules itself). Default: none (control AML-NET-014)."""
+    subresource_target: NotRequired[Annotated[str, Field(min_length=1)] | None]
+    """``PrivateEndpoint`` only, and then required: the private-link group id, e.g. ``blob``, ``vault``,
+    ``registry``. Default: none (control AML-NET-014)."""
+    service_tag: NotRequired[Annotated[str, Field(min_length=1)] | None]
+    """``ServiceTag`` only, and then required: the Azure service tag, e.g. ``AzureMonitor``. Default: none
     (control AML-NET-014)."""
-    firewall_sku: FirewallSku = FirewallSku.STANDARD
-    """SKU of the managed firewall FQDN rules bring. Default: ``Standard`` (control AML-COST-003)."""
-    image_build_compute: str | None = None
-    """Compute cluster that builds images (the registry is private). Default: none (set it before building
-    environments; see PITFALLS "Private container registry breaks image builds")."""
-    friendly_name: str | None = None
-    """Display name. Default: the workspace name."""
-    protection: shared.Protection = field(default_factory=shared.Protection)
-    """``protect`` and a ``CanNotDelete`` lock on the workspace. Default: off (control AML-REL-006)."""
-    depends_on: Sequence[pulumi.Resource] = ()
-    """Resources to create first, e.g. the identity's role assignment on the key. Default: none."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
+    protocol: NotRequired[OutboundProtocol | None]
+    """``ServiceTag`` only: ``TCP``, ``UDP``, ``ICMP`` or ``*``. Default: ``TCP`` for a ``ServiceTag`` rule
+    (control AML-NET-014)."""
+    port_ranges: NotRequired[str | None]
+    """``ServiceTag`` only: ports, e.g. ``443`` or ``80,443``. Default: ``443`` for a ``ServiceTag`` rule
+    (control AML-NET-014)."""
+    destination: NotRequired[Annotated[str, Field(pattern=_FQDN)] | None]
+    """``FQDN`` only, and then required: the host name, optionally ``*.``-prefixed; no scheme and no port.
+    Default: none (control AML-NET-014)."""
+    ports: NotRequired[list[int] | None]
+    """``FQDN`` only: the ports the rule is for, 80 and/or 443 (Azure opens exactly these for FQDN rules; the
+    rule itself has no port field). Default: ``[443]`` for an ``FQDN`` rule (controls AML-NET-014,
+    AML-COST-003)."""
 
 
-class Workspace(pulumi.ComponentResource):
-    """A private, CMK-encrypted, HBI workspace in a managed VNet with a user-assigned identity only."""
+#: The fields each type of rule takes (beside ``type`` and ``name``), and the ones it requires.
+_FIELDS: Mapping[OutboundRuleType, tuple[str, ...]] = {
+    OutboundRuleType.PRIVATE_ENDPOINT: ("service_resource_id", "subresource_target"),
+    OutboundRuleType.SERVICE_TAG: ("service_tag", "protocol", "port_ranges"),
+    OutboundRuleType.FQDN: ("destination", "ports"),
+}
+_REQUIRED: Mapping[OutboundRuleType, tuple[str, ...]] = {
+    OutboundRuleType.PRIVATE_ENDPOINT: ("service_resource_id", "subresource_target"),
+    OutboundRuleType.SERVICE_TAG: ("service_tag",),
+    OutboundRuleType.FQDN: ("destination",),
+}
 
-    workspace_id: pulumi.Output[str]
-    workspace_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: WorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        isolation_mode, provisioning, firewall_sku = validate(name, args)
-        super().__init__("hardened-aml:index:Workspace", name, None, opts)
+def rule_with_defaults(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A checked rule with the defaults of its type filled in: ``protocol`` TCP and ``port_ranges`` 443 for a
+    service-tag rule, ``ports`` [443] for an FQDN rule."""
+    filled = dict(r)
+    if r["type"] is OutboundRuleType.SERVICE_TAG:
+        filled["protocol"] = OutboundProtocol.TCP if r.get("protocol") is None else r["protocol"]
+        filled["port_ranges"] = "443" if r.get("port_ranges") is None else r["port_ranges"]
+    elif r["type"] is OutboundRuleType.FQDN:
+        filled["ports"] = [443] if r.get("ports") is None else r["ports"]
+    return filled
 
-        self.workspace = ml.Workspace(
-            f"{name}-mlw",
-            workspace_name=args.workspace_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            kind="Default",
-            sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
-            friendly_name=args.friendly_name or args.workspace_name,
-            # AML-IAM-001: the user-assigned identity only (no system-assigned), and it is the primary one.
-            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[args.identity_id]),
-            primary_user_assigned_identity=args.identity_id,
-            storage_account=args.storage_account_id,
-            key_vault=args.key_vault_id,
-            container_registry=args.container_registry_id,
-            application_insights=args.application_insights_id,
-            # AML-NET-001: reached through its private endpoint only.
-            public_network_access="Disabled",
-            allow_public_access_when_behind_vnet=False,
-            # AML-NET-002: a managed VNet, provisioned in this same PUT (public access is already off).
-            provision_network_now=provisioning is NetworkProvisioning.WITH_WORKSPACE,
-            # AML-NET-014: the one place outbound rules are declared (never also as ManagedNetworkSettingsRule).
-            managed_network=ml.ManagedNetworkSettingsArgs(
-                isolation_mode=isolation_mode.value,
-                outbound_rules={r.name: _rule_args(r) for r in args.outbound_rules} or None,
-                # AML-COST-003: the firewall FQDN rules bring; meaningful only under approved outbound.
-                firewall_sku=firewall_sku.value
-                if isolation_mode is IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND
-                else None,
-            ),
-            # AML-NET-012: serverless compute without public IPs.
-            serverless_compute_settings=ml.ServerlessComputeSettingsArgs(serverless_compute_no_public_ip=True),
-            # AML-ENC-001: customer-managed key, read with the user-assigned identity.
-            encryption=ml.EncryptionPropertyArgs(
-                status="Enabled",
-                identity=ml.IdentityForCmkArgs(user_assigned_identity=args.identity_id),
-                key_vault_properties=ml.KeyVaultPropertiesArgs(
-                    key_identifier=args.key_identifier, key_vault_arm_id=args.key_vault_id
-                ),
-            ),
-            hbi_workspace=True,  # AML-ENC-004
-            system_datastores_auth_mode="Identity",  # AML-IAM-009 (spec enum value "Identity")
-            enable_data_isolation=True,
-            v1_legacy_mode=False,
-            image_build_compute=args.image_build_compute,
-            tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                protect=args.protection.protect,
-                depends_on=list(args.depends_on),
-                # Fixed at creation (see the module docstring): a change plans a replacement, which protect refuses.
-                replace_on_changes=list(REPLACE_ON_CHANGES),
-            ),
+
+@rule(OutboundRule)
+def _outbound_rule_fields(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    """Each type of rule takes its own fields and requires its required ones (control AML-NET-014)."""
+    kind: OutboundRuleType = r["type"]
+    own = _FIELDS[kind]
+    for field in (f for fields in _FIELDS.values() for f in fields):
+        if field not in own and r.get(field) is not None:
+            yield (field,), r[field], f"no {field} in a {kind.value} rule (it takes " + ", ".join(own) + ")"
+    for field in _REQUIRED[kind]:
+        if r.get(field) is None:
+            yield (field,), MISSING, f"a value: a {kind.value} rule requires " + " and ".join(_REQUIRED[kind])
+    target = r.get("service_resource_id")
+    # Checked here rather than by Wired: an Output given stays the very Output, which the workspace's own
+    # storage, key vault and registry are compared with (a Wired check would wrap it in a new one).
+    if isinstance(target, str) and not _RESOURCE_ID.match(target):
+        yield (
+            ("service_resource_id",),
+            target,
+            "an ARM resource id: /subscriptions/<id>/resourceGroups/<name>/providers/...",
         )
-        self.diagnostics = shared.diagnostics(
-            f"{name}-diag-mlw",
-            resource_id=self.workspace.id,
-            log_analytics_workspace_id=args.log_analytics_workspace_id,
-            parent=self,
-        )  # AML-MON-001: allLogs and AllMetrics to Log Analytics
-        self.locks = (
-            [
-                shared.delete_lock(
-                    f"{name}-mlw-lock", resource=self.workspace, resource_id=self.workspace.id, parent=self
-                )
-            ]
-            if args.protection.lock  # AML-REL-006
-            else []
-        )
-        self.workspace_id = self.workspace.id
-        self.workspace_name = self.workspace.name
-        self.register_outputs({"workspace_id": self.workspace_id, "workspace_name": self.workspace_name})
+    if kind is OutboundRuleType.FQDN:
+        ports = rule_with_defaults(r)["ports"]
+        if not ports or any(p not in FQDN_PORTS for p in ports):
+            yield ("ports",), ports, "ports 80 and/or 443 (FQDN rules allow no others)"
 
 
-#: Workspace fields Azure fixes at creation: a change replaces the workspace (see the module docstring).
-REPLACE_ON_CHANGES = ("hbiWorkspace", "encryption.keyVaultProperties.keyVaultArmId", "storageAccount")
+@args
+class ManagedNetworkSettings(TypedDict):
+    """What a user chooses about the workspace's managed VNet: a stack's ``managedNetwork`` section (controls
+    AML-NET-002, AML-NET-014, AML-COST-003)."""
+
+    isolation_mode: NotRequired[Annotated[IsolationMode, Field(default=IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND)]]
+    """The managed VNet's outbound mode: ``AllowOnlyApprovedOutbound``, or ``AllowInternetOutbound`` (an
+    exploration opt-out). Default: ``AllowOnlyApprovedOutbound`` (control AML-NET-002)."""
+    provisioning: NotRequired[Annotated[NetworkProvisioning, Field(default=NetworkProvisioning.WITH_WORKSPACE)]]
+    """When the managed VNet is provisioned: ``WithWorkspace`` (in the PUT that disables public access) or
+    ``OnFirstCompute``. Default: ``WithWorkspace`` (control AML-NET-002)."""
+    firewall_sku: NotRequired[Annotated[FirewallSku, Field(default=FirewallSku.STANDARD)]]
+    """SKU of the managed firewall that FQDN rules bring: ``Standard`` or ``Basic``. Default: ``Standard``
+    (control AML-COST-003)."""
+    outbound_rules: NotRequired[Annotated[list[OutboundRule], Field(default_factory=list)]]
+    """Approved outbound rules, inline on the workspace, each with ``type`` PrivateEndpoint, ServiceTag or FQDN.
+    Default: none beyond the rules Azure adds (control AML-NET-014)."""
 
 
-def validate(name: str, args: WorkspaceArgs) -> tuple[IsolationMode, NetworkProvisioning, FirewallSku]:
-    """Refuse bad input before anything is registered; return the checked modes."""
-    isolation_mode = _enum(f"{name}.isolation_mode", IsolationMode, args.isolation_mode)
-    provisioning = _enum(f"{name}.network_provisioning", NetworkProvisioning, args.network_provisioning)
-    firewall_sku = _enum(f"{name}.firewall_sku", FirewallSku, args.firewall_sku)
-    validate_outbound_rules(f"{name}.outbound_rules", args, isolation_mode)
-    return isolation_mode, provisioning, firewall_sku
-
-
-def _enum(key: str, kind: Any, value: object) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        raise InvalidInputError(key, value, [m.value for m in kind]) from None
-
-
-def _rule_args(
-    rule: OutboundRule,
-) -> ml.PrivateEndpointOutboundRuleArgs | ml.ServiceTagOutboundRuleArgs | ml.FqdnOutboundRuleArgs:
-    """The SDK's Args class of each union member, so the engine gets camelCase with its ``type``."""
-    if isinstance(rule, PrivateEndpointRule):
-        return ml.PrivateEndpointOutboundRuleArgs(
-            type="PrivateEndpoint",
-            category="UserDefined",
-            destination=ml.PrivateEndpointDestinationArgs(
-                service_resource_id=rule.service_resource_id, subresource_target=rule.subresource_target
-            ),
-        )
-    if isinstance(rule, ServiceTagRule):
-        return ml.ServiceTagOutboundRuleArgs(
-            type="ServiceTag",
-            category="UserDefined",
-            destination=ml.ServiceTagDestinationArgs(
-                action=ml.RuleAction.ALLOW,
-                service_tag=rule.service_tag,
-                protocol=rule.protocol,
-                port_ranges=rule.port_ranges,
-            ),
-        )
-    return ml.FqdnOutboundRuleArgs(type="FQDN", category="UserDefined", destination=rule.destination)
-
-
-def _destination(rule: OutboundRule) -> object:
+def _destination(r: Mapping[str, Any]) -> object:
     """What a rule reaches, for the duplicate check (an ``Output`` id compares by identity)."""
-    if isinstance(rule, PrivateEndpointRule):
-        target = rule.service_resource_id
-        return ("pe", target.lower() if isinstance(target, str) else id(target), rule.subresource_target.lower())
-    if isinstance(rule, ServiceTagRule):
-        return ("tag", rule.service_tag.lower(), rule.protocol.upper(), rule.port_ranges.replace(" ", ""))
-    return ("fqdn", rule.destination.lower())
+    kind = r["type"]
+    if kind is OutboundRuleType.PRIVATE_ENDPOINT:
+        target = r.get("service_resource_id")
+        return (
+            "pe",
+            target.lower() if isinstance(target, str) else id(target),
+            (r.get("subresource_target") or "").lower(),
+        )
+    if kind is OutboundRuleType.SERVICE_TAG:
+        filled = rule_with_defaults(r)
+        return (
+            "tag",
+            (r.get("service_tag") or "").lower(),
+            filled["protocol"].value,
+            filled["port_ranges"].replace(" ", ""),
+        )
+    return ("fqdn", (r.get("destination") or "").lower())
+
+
+@rule(ManagedNetworkSettings)
+def _managed_network_rules(n: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    """Outbound rules that contradict the isolation mode or each other (control AML-NET-014)."""
+    mode: IsolationMode = n["isolation_mode"]
+    names: set[str] = set()
+    seen: dict[object, str] = {}
+    for i, r in enumerate(n["outbound_rules"]):
+        if r["name"].lower() in names:
+            yield ("outbound_rules", i, "name"), r["name"], "a unique name of letters, digits, '-' and '_'"
+        names.add(r["name"].lower())
+        if (
+            r["type"] is not OutboundRuleType.PRIVATE_ENDPOINT
+            and mode is not IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND
+        ):
+            yield (
+                ("outbound_rules", i, "type"),
+                r["type"].value,
+                f"FQDN and service-tag rules only under AllowOnlyApprovedOutbound (the isolation mode is {mode.value})",
+            )
+        destination = _destination(r)
+        if destination in seen:
+            yield (
+                ("outbound_rules", i, "name"),
+                r["name"],
+                f"a destination no other rule names (rule {seen[destination]!r} does)",
+            )
+        seen.setdefault(destination, r["name"])
+
+
+@args
+class WorkspaceArgs(ManagedNetworkSettings):
+    """Inputs of :class:`Workspace`: the user's managed-network settings and what the workspace is wired to.
+
+    Resources to create first (e.g. the identity's role assignment on the key) come through the component's
+    ``opts.depends_on``, which the workspace resource waits for."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The resource group. Required."""
+    location: str
+    """The Azure region. Required."""
+    workspace_name: str
+    """Name of the workspace (from ``Namer``). Required."""
+    identity_id: Annotated[Input[str], Wired()]
+    """The user-assigned identity: the workspace's only and primary identity, and the one that reads the CMK.
+    Required (controls AML-IAM-001, AML-ENC-001)."""
+    storage_account_id: Annotated[Input[str], Wired()]
+    """Default storage. Required (control AML-NET-014: Azure adds its outbound rule itself)."""
+    key_vault_id: Annotated[Input[str], Wired()]
+    """Key Vault of the workspace and of the CMK. Required (control AML-ENC-001)."""
+    key_identifier: Annotated[Input[str], Wired()]
+    """URI of the CMK (with version). Required (control AML-ENC-001)."""
+    container_registry_id: Annotated[Input[str], Wired()]
+    """Container registry. Required (control AML-NET-014: Azure adds its outbound rule itself)."""
+    application_insights_id: Annotated[Input[str], Wired()]
+    """Application Insights. Required (control AML-MON-003)."""
+    log_analytics_workspace_id: Annotated[Input[str], Wired()]
+    """Where diagnostics go. Required (control AML-MON-001)."""
+    image_build_compute: NotRequired[str | None]
+    """Compute cluster that builds images (the registry is private). Default: none (set it before building
+    environments; see PITFALLS "Private container registry breaks image builds") (control AML-NET-015)."""
+    friendly_name: NotRequired[str | None]
+    """Display name. Default: the workspace name."""
+    environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
+    """``exploration`` or ``production``: production marks the workspace ``protect`` and puts a ``CanNotDelete``
+    lock on it. Default: ``exploration`` (control AML-REL-006)."""
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
+    """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
 
 def _same(a: object, b: object) -> bool:
@@ -338,42 +335,148 @@ def _same(a: object, b: object) -> bool:
     return a is b
 
 
-def validate_outbound_rules(key: str, args: WorkspaceArgs, mode: IsolationMode) -> None:
-    """Refuse outbound rules that contradict the isolation mode or each other (control AML-NET-014)."""
-    names: set[str] = set()
-    seen: dict[object, str] = {}
-    for i, rule in enumerate(args.outbound_rules):
-        at = f"{key}[{i}]"
-        if not isinstance(rule, PrivateEndpointRule | ServiceTagRule | FqdnRule):
-            raise InvalidInputError(at, rule, "a PrivateEndpointRule, ServiceTagRule or FqdnRule")
-        if not _RULE_NAME.match(rule.name) or rule.name.lower() in names:
-            raise InvalidInputError(f"{at}.name", rule.name, "a unique name of letters, digits, '-' and '_'")
-        names.add(rule.name.lower())
-        if not isinstance(rule, PrivateEndpointRule) and mode is not IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND:
-            raise InvalidInputError(
-                f"{at}.name",
-                rule.name,
-                f"FQDN and service-tag rules only with isolation_mode AllowOnlyApprovedOutbound (it is {mode.value})",
-            )
-        if isinstance(rule, FqdnRule):
-            if not _FQDN.match(rule.destination):
-                raise InvalidInputError(
-                    f"{at}.destination", rule.destination, "a host name without scheme or port, e.g. pypi.org"
+@rule(WorkspaceArgs)
+def _azure_added_rules(w: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    """No private-endpoint rule to the workspace's own storage, key vault or registry: Azure adds those
+    itself, and a second rule for the same destination fails (control AML-NET-014)."""
+    for i, r in enumerate(w["outbound_rules"]):
+        if r["type"] is not OutboundRuleType.PRIVATE_ENDPOINT or r.get("service_resource_id") is None:
+            continue
+        for own in _AZURE_ADDED:
+            if _same(r["service_resource_id"], w[own]):
+                yield (
+                    ("outbound_rules", i, "service_resource_id"),
+                    r["service_resource_id"],
+                    f"a resource other than the workspace's {own.removesuffix('_id').replace('_', ' ')} "
+                    "(Azure adds that private-endpoint rule itself)",
                 )
-            if not rule.ports or any(p not in FQDN_PORTS for p in rule.ports):
-                raise InvalidInputError(f"{at}.ports", rule.ports, "ports 80 and/or 443 (FQDN rules allow no others)")
-        if isinstance(rule, PrivateEndpointRule):
-            for own in _AZURE_ADDED:
-                if _same(rule.service_resource_id, getattr(args, own)):
-                    raise InvalidInputError(
-                        f"{at}.service_resource_id",
-                        rule.service_resource_id,
-                        f"a resource other than the workspace's {own.removesuffix('_id').replace('_', ' ')} "
-                        "(Azure adds that private-endpoint rule itself)",
-                    )
-        destination = _destination(rule)
-        if destination in seen:
-            raise InvalidInputError(
-                f"{at}.name", rule.name, f"a destination no other rule names (rule {seen[destination]!r} does)"
+
+
+#: Workspace fields Azure fixes at creation: a change replaces the workspace (see the module docstring).
+REPLACE_ON_CHANGES = ("hbiWorkspace", "encryption.keyVaultProperties.keyVaultArmId", "storageAccount")
+
+
+def _rule_args(
+    r: Mapping[str, Any],
+) -> ml.PrivateEndpointOutboundRuleArgs | ml.ServiceTagOutboundRuleArgs | ml.FqdnOutboundRuleArgs:
+    """The SDK's Args class of each rule type, so the engine gets camelCase with its ``type``."""
+    r = rule_with_defaults(r)
+    if r["type"] is OutboundRuleType.PRIVATE_ENDPOINT:
+        return ml.PrivateEndpointOutboundRuleArgs(
+            type="PrivateEndpoint",
+            category="UserDefined",
+            destination=ml.PrivateEndpointDestinationArgs(
+                service_resource_id=r["service_resource_id"], subresource_target=r["subresource_target"]
+            ),
+        )
+    if r["type"] is OutboundRuleType.SERVICE_TAG:
+        return ml.ServiceTagOutboundRuleArgs(
+            type="ServiceTag",
+            category="UserDefined",
+            destination=ml.ServiceTagDestinationArgs(
+                action=ml.RuleAction.ALLOW,
+                service_tag=r["service_tag"],
+                protocol=r["protocol"].value,
+                port_ranges=r["port_ranges"],
+            ),
+        )
+    return ml.FqdnOutboundRuleArgs(type="FQDN", category="UserDefined", destination=r["destination"])
+
+
+class Workspace(pulumi.ComponentResource):
+    """A private, CMK-encrypted, HBI workspace in a managed VNet with a user-assigned identity only."""
+
+    workspace_id: pulumi.Output[str]
+    workspace_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: WorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        a = checked(WorkspaceArgs, args, name)
+        super().__init__("hardened-aml:index:Workspace", name, None, opts)
+
+        isolation_mode: IsolationMode = a["isolation_mode"]
+        protection = shared.protection(a["environment"])
+        self.workspace = ml.Workspace(
+            f"{name}-mlw",
+            workspace_name=a["workspace_name"],
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
+            kind="Default",
+            sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
+            friendly_name=a.get("friendly_name") or a["workspace_name"],
+            # AML-IAM-001: the user-assigned identity only (no system-assigned), and it is the primary one.
+            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]]),
+            primary_user_assigned_identity=a["identity_id"],
+            storage_account=a["storage_account_id"],
+            key_vault=a["key_vault_id"],
+            container_registry=a["container_registry_id"],
+            application_insights=a["application_insights_id"],
+            # AML-NET-001: reached through its private endpoint only.
+            public_network_access="Disabled",
+            allow_public_access_when_behind_vnet=False,
+            # AML-NET-002: a managed VNet, provisioned in this same PUT (public access is already off).
+            provision_network_now=a["provisioning"] is NetworkProvisioning.WITH_WORKSPACE,
+            # AML-NET-014: the one place outbound rules are declared (never also as ManagedNetworkSettingsRule).
+            managed_network=ml.ManagedNetworkSettingsArgs(
+                isolation_mode=isolation_mode.value,
+                outbound_rules={r["name"]: _rule_args(r) for r in a["outbound_rules"]} or None,
+                # AML-COST-003: the firewall FQDN rules bring; meaningful only under approved outbound.
+                firewall_sku=a["firewall_sku"].value
+                if isolation_mode is IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND
+                else None,
+            ),
+            # AML-NET-012: serverless compute without public IPs.
+            serverless_compute_settings=ml.ServerlessComputeSettingsArgs(serverless_compute_no_public_ip=True),
+            # AML-ENC-001: customer-managed key, read with the user-assigned identity.
+            encryption=ml.EncryptionPropertyArgs(
+                status="Enabled",
+                identity=ml.IdentityForCmkArgs(user_assigned_identity=a["identity_id"]),
+                key_vault_properties=ml.KeyVaultPropertiesArgs(
+                    key_identifier=a["key_identifier"], key_vault_arm_id=a["key_vault_id"]
+                ),
+            ),
+            hbi_workspace=True,  # AML-ENC-004
+            system_datastores_auth_mode="Identity",  # AML-IAM-009 (spec enum value "Identity")
+            enable_data_isolation=True,
+            v1_legacy_mode=False,
+            image_build_compute=a.get("image_build_compute"),
+            tags=dict(a["tags"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=protection.protect,
+                # Whatever the component was told to wait for (the estate passes the identity's access to the
+                # key and its roles on the workspace's dependencies).
+                depends_on=opts.depends_on if opts is not None else None,
+                # Fixed at creation (see the module docstring): a change plans a replacement, which protect refuses.
+                replace_on_changes=list(REPLACE_ON_CHANGES),
+            ),
+        )
+        self.diagnostics = shared.diagnostics(
+            f"{name}-diag-mlw",
+            resource_id=self.workspace.id,
+            log_analytics_workspace_id=a["log_analytics_workspace_id"],
+            parent=self,
+        )  # AML-MON-001: allLogs and AllMetrics to Log Analytics
+        self.locks = (
+            [
+                shared.delete_lock(
+                    f"{name}-mlw-lock", resource=self.workspace, resource_id=self.workspace.id, parent=self
+                )
+            ]
+            if protection.lock  # AML-REL-006
+            else []
+        )
+        self.workspace_id = self.workspace.id
+        self.workspace_name = self.workspace.name
+        # AML-NET-003 / AML-NET-004: the private endpoint the workspace needs, made by whoever owns the subnet
+        # (the estate): ``mlw``, group id ``amlworkspace``, in its two zones. Annotated here, not on the class:
+        # Pulumi's schema inference reads class annotations as the component's outputs, and a PrivateLink is not
+        # a schema type.
+        self.private_links: list[PrivateLink] = [
+            PrivateLink(
+                purpose="mlw",
+                target_resource_id=self.workspace_id,
+                group_id="amlworkspace",
+                dns_zones=WORKSPACE_ZONES,
             )
-        seen[destination] = rule.name
+        ]
+        self.register_outputs({"workspace_id": self.workspace_id, "workspace_name": self.workspace_name})

@@ -6,7 +6,9 @@ import pytest
 from component_plan import RG_ID, refused
 
 from hardened_aml.catalogue import control, load
-from hardened_aml.governance import Governance, GovernanceArgs
+from hardened_aml.errors import MISSING, InvalidInputError
+from hardened_aml.governance import AssignmentEnforcement, Governance, GovernanceArgs, GovernanceSettings
+from hardened_aml.inputs import checked
 
 ASSIGNMENT = "azure-native:authorization:PolicyAssignment"
 DEFS = "/providers/Microsoft.Authorization/policyDefinitions/"
@@ -144,30 +146,101 @@ def test_explicit_registries_and_suffix(plan):
     assert _params(acr)["allowedACRs"] == ["crx.azurecr.io/team"]
 
 
+HTTPS = "a string matching ^https://[^\\s/]+(/\\S*)?$"
+LOGIN = "lowercase login servers, e.g. crx.azurecr.io or crx.azurecr.io/repo"
+AT_LEAST_ONE = "List should have at least 1 item after validation, not 0"
+LOGS_TOGETHER = "log_filters and log_datastore given together, or neither"
+
+
 @pytest.mark.parametrize(
-    ("key", "overrides"),
+    ("key", "overrides", "value", "allowed"),
     [
-        ("scope", {"scope": "/subscriptions/x"}),
-        ("enforcement", {"enforcement": "Enroll"}),
-        ("registry_login_server", {"registry_login_server": None}),
-        ("allowed_registries", {"allowed_registries": []}),
-        ("allowed_registries", {"allowed_registries": ["https://crx.azurecr.io"]}),
-        ("allowed_python_indexes", {"allowed_python_indexes": ["http://pypi.org/simple"]}),
-        ("allowed_python_indexes", {"allowed_python_indexes": []}),
-        ("code_signing_public_key", {"code_signing_public_key": "not a key"}),
-        ("approval_endpoint", {"approval_endpoint": "http://approve.example.com"}),
-        ("log_datastore", {"log_filters": ["^x$"]}),
-        ("log_filters", {"log_datastore": "logs"}),
-        ("log_filters", {"log_filters": ["("], "log_datastore": "logs"}),
-        ("log_datastore", {"log_filters": ["^x$"], "log_datastore": "bad-name"}),
-        ("allowed_model_registry", {"allowed_model_registry": "azureml*"}),
-        ("restricted_models", {"restricted_models": ["models/x"]}),
-        ("name_suffix", {"name_suffix": "Has Spaces"}),
+        (
+            "scope",
+            {"scope": "/subscriptions/x"},
+            "/subscriptions/x",
+            "a resource group id: /subscriptions/<id>/resourceGroups/<name>",
+        ),
+        ("enforcement", {"enforcement": "Enroll"}, "Enroll", "one of Default, DoNotEnforce"),
+        (
+            "registry_login_server",
+            {"registry_login_server": None},
+            None,
+            "the estate registry's login server when allowed_registries is not given",
+        ),
+        ("registry_login_server", {"registry_login_server": "CR.azurecr.io"}, "CR.azurecr.io", LOGIN),
+        ("allowed_registries", {"allowed_registries": []}, [], AT_LEAST_ONE),
+        ("allowed_registries.0", {"allowed_registries": ["https://crx.azurecr.io"]}, "https://crx.azurecr.io", LOGIN),
+        (
+            "allowed_python_indexes.0",
+            {"allowed_python_indexes": ["http://pypi.org/simple"]},
+            "http://pypi.org/simple",
+            HTTPS,
+        ),
+        ("allowed_python_indexes", {"allowed_python_indexes": []}, [], AT_LEAST_ONE),
+        (
+            "code_signing_public_key",
+            {"code_signing_public_key": "not a key"},
+            "not a key",
+            "an ASCII-armoured key (-----BEGIN PGP PUBLIC KEY BLOCK-----)",
+        ),
+        ("approval_endpoint", {"approval_endpoint": "http://approve.example.com"}, "http://approve.example.com", HTTPS),
+        ("log_datastore", {"log_filters": ["^x$"]}, MISSING, LOGS_TOGETHER),
+        ("log_filters", {"log_datastore": "logs"}, MISSING, LOGS_TOGETHER),
+        ("log_filters", {"log_filters": [], "log_datastore": "logs"}, [], AT_LEAST_ONE),
+        ("log_filters", {"log_filters": ["("], "log_datastore": "logs"}, "(", "regular expressions"),
+        (
+            "log_datastore",
+            {"log_filters": ["^x$"], "log_datastore": "bad-name"},
+            "bad-name",
+            "a string matching ^[A-Za-z0-9_]{1,255}$",
+        ),
+        (
+            "allowed_model_registry",
+            {"allowed_model_registry": "azureml*"},
+            "azureml*",
+            "a string matching ^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$",
+        ),
+        (
+            "restricted_models.0",
+            {"restricted_models": ["models/x"]},
+            "models/x",
+            "a string matching ^azureml://registries/\\S+$",
+        ),
+        ("name_suffix", {"name_suffix": "Has Spaces"}, "Has Spaces", "a string matching ^[a-z0-9][a-z0-9-]{0,39}$"),
     ],
 )
-def test_bad_input_is_refused_before_anything_is_registered(key, overrides):
+def test_bad_input_is_refused_before_anything_is_registered(key, overrides, value, allowed):
     err = refused(lambda: Governance("gov", _args(**overrides)))
-    assert err.key == f"gov.{key}"
+    assert (err.key, err.value, err.allowed) == (f"gov.{key}", value, allowed)
+
+
+def test_unknown_keys_are_refused():
+    err = refused(lambda: Governance("gov", _args(allowed_acrs=["crx.azurecr.io"])))
+    assert (err.key, err.value) == ("gov.allowed_acrs", ["crx.azurecr.io"])
+    assert err.allowed.startswith("one of allowed_python_indexes, allowed_model_registry, restricted_models, ")
+
+
+def test_settings_are_the_stack_configs_governance_section():
+    """``GovernanceSettings`` is the stack's ``governance`` section: camelCase keys, defaults filled in."""
+    settings = checked(
+        GovernanceSettings,
+        {"allowedPythonIndexes": ["https://pypi.org/simple"], "enforcement": "DoNotEnforce"},
+        "hardened-aml",
+        config=True,
+    )
+    assert settings == {
+        "allowed_python_indexes": ["https://pypi.org/simple"],
+        "allowed_model_registry": "azureml",
+        "restricted_models": [],
+        "enforcement": AssignmentEnforcement.DO_NOT_ENFORCE,
+    }
+    with pytest.raises(InvalidInputError) as caught:
+        checked(GovernanceSettings, {"restrictedModels": ["models/x"]}, "hardened-aml", config=True)
+    assert caught.value.key == "hardened-aml:restrictedModels.0"
+    with pytest.raises(InvalidInputError) as caught:
+        checked(GovernanceSettings, {"scope": RG_ID}, "hardened-aml", config=True)
+    assert caught.value.key == "hardened-aml:scope"  # wiring is not settable from config
 
 
 def test_assigned_definitions_are_the_catalogues_builtins(plan):
