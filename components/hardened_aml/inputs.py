@@ -114,7 +114,7 @@ class Wired:
         return core_schema.with_info_plain_validator_function(self._validate)
 
     def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
-        if self.check is None or inspect.isawaitable(value) or isinstance(value, pulumi.Output):
+        if self.check is None or value is None or inspect.isawaitable(value) or isinstance(value, pulumi.Output):
             if self.check is not None and isinstance(value, pulumi.Output):
                 key = ".".join(p for p in (_WHERE.get(), info.field_name) if p)
                 return value.apply(lambda resolved: self._known(key, resolved))
@@ -284,6 +284,10 @@ def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> 
         return f"a string matching {ctx.get('pattern')}"
     if reason == "missing":
         return "a value (this key is required)"
+    if reason == "too_short":
+        return f"at least {ctx.get('min_length')} item(s)" if "List" in error["msg"] else f"at least {ctx.get('min_length')} character(s)"
+    if reason == "too_long":
+        return f"at most {ctx.get('max_length')} item(s)" if "List" in error["msg"] else f"at most {ctx.get('max_length')} character(s)"
     if reason in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return _range(kind, path, ctx)
     return str(error["msg"]).removeprefix("Value error, ")
