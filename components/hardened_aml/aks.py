@@ -45,22 +45,21 @@ learn.microsoft.com/azure/aks/enable-host-encryption, linked from the SDK docstr
 (``kube-audit-admin``, ``guard``) go to Log Analytics (control AML-MON-005).
 """
 
-from __future__ import annotations
-
 import ipaddress
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.containerservice as containerservice
 import pulumi_azure_native.kubernetesconfiguration as kubernetesconfiguration
 import pulumi_azure_native.machinelearningservices as ml
+from pydantic import AfterValidator, Field
+from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
 from hardened_aml.regions import ZONAL_REGIONS
 
 #: Built-in role GUIDs ("Azure built-in roles", learn.microsoft.com/azure/role-based-access-control/built-in-roles;
@@ -97,9 +96,29 @@ MAX_NODES = 1000
 #: rather than kube-audit leaves out get/list events, PSRule Azure.AKS.AuditAdmin), control AML-MON-005.
 AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_COMPUTE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,15}$")
-_VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
+#: Names and addresses, as the stack config model checked them.
+VmSize = Annotated[str, Field(pattern=r"^Standard_[A-Za-z0-9_]+$")]
+"""An Azure VM size, e.g. ``Standard_D4s_v5``."""
+DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+"""A Kubernetes namespace name: 1-63 lowercase letters, digits and hyphens, starting and ending alphanumeric."""
+ObjectId = Annotated[
+    str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+]
+"""An Entra ID object id (a GUID)."""
+#: Namespaces the cluster's own components use: the Azure ML extension's and Kubernetes' system namespace.
+RESERVED_NAMESPACES = ("azureml", "kube-system")
+
+
+def _ipv4_block(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value)
+    except ValueError:
+        raise ValueError("an IPv4 CIDR block with no host bits set, such as 10.244.0.0/16") from None
+    return value
+
+
+Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$"), AfterValidator(_ipv4_block)]
+"""An IPv4 CIDR block with no host bits set, e.g. ``10.244.0.0/16``."""
 
 
 class RouterExposure(StrEnum):
@@ -131,171 +150,181 @@ class OutboundType(StrEnum):
     """Through your firewall: the AKS subnet must already have a route table with a default route."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class NodePool:
-    """Size and autoscaler range of one node pool (control AML-AKS-008)."""
+@args
+class NodePool(TypedDict):
+    """Size and autoscaler range of one AKS node pool (controls AML-AKS-001, AML-AKS-008)."""
 
-    vm_size: str
-    """VM size, e.g. ``Standard_D4s_v5``."""
-    min_count: int
-    """Fewest nodes the cluster autoscaler keeps."""
-    max_count: int
-    """Most nodes the cluster autoscaler adds."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class InferenceTls:
-    """The TLS certificate of the inference router (HTTPS endpoints)."""
-
-    cname: str
-    """The host name clients call (``sslCname``)."""
-    secret_name: str
-    """The Kubernetes secret in the ``azureml`` namespace holding ``cert.pem`` and ``key.pem`` (``sslSecret``)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class InferenceClusterArgs:
-    """Inputs of :class:`InferenceCluster`."""
-
-    resource_group_name: pulumi.Input[str]
-    """The resource group. Default: none, required."""
-    location: str
-    """The Azure region; it must have availability zones. Default: none, required (control AML-AKS-001)."""
-    subscription_id: pulumi.Input[str]
-    """Subscription of the role definitions. Default: none, required."""
-    cluster_name: str
-    """Name of the cluster: 1-63 characters. Default: none, required (from ``Namer``, abbreviation ``aks``)."""
-    subnet_id: pulumi.Input[str]
-    """The AKS subnet; nodes of both pools join it. Default: none, required (from the network)."""
-    control_plane_identity_id: pulumi.Input[str]
-    """The cluster's user-assigned identity. Default: none, required."""
-    control_plane_principal_id: pulumi.Input[str]
-    """Its principal id; it gets Network Contributor on the subnet. Default: none, required."""
-    workspace_name: pulumi.Input[str]
-    """The workspace the cluster is attached to. Default: none, required."""
-    workspace_id: pulumi.Input[str]
-    """Its resource id: the Trusted Access source. Default: none, required."""
-    workspace_identity_id: pulumi.Input[str]
-    """The workspace's user-assigned identity; also the identity of the attached compute. Default: none,
-    required."""
-    workspace_principal_id: pulumi.Input[str]
-    """Its principal id; it gets the attach roles on the cluster. Default: none, required."""
-    log_analytics_workspace_id: pulumi.Input[str]
-    """Where Container insights sends its data. Default: none, required (control AML-AKS-007)."""
-    system_pool: NodePool = field(default_factory=lambda: NodePool(vm_size="Standard_D4s_v5", min_count=3, max_count=5))
-    """System pool. Default: ``Standard_D4s_v5``, 3..5 nodes across zones 1-3 (controls AML-AKS-001,
+    vm_size: VmSize
+    """VM size, e.g. ``Standard_D4s_v5``; it must support encryption at host. Required (control AML-AKS-010)."""
+    min_count: Annotated[int, Field(ge=0, le=MAX_NODES)]
+    """Fewest nodes the cluster autoscaler keeps, 0 to 1000 (at least 1 in the system pool, 3 in the inference
+    pool with ``routerHighAvailability``). Required (control AML-AKS-008)."""
+    max_count: Annotated[int, Field(ge=1, le=MAX_NODES)]
+    """Most nodes the cluster autoscaler adds, 1 to 1000 and at least ``minCount``. Required (control
     AML-AKS-008)."""
-    inference_pool: NodePool = field(
-        default_factory=lambda: NodePool(vm_size="Standard_D8s_v5", min_count=3, max_count=6)
-    )
-    """Inference (User) pool. Default: ``Standard_D8s_v5``, 3..6 nodes across zones 1-3; at least 3 with the
-    router in HA (controls AML-AKS-001, AML-AKS-008)."""
-    compute_name: str = "aks-inference"
-    """Name of the attached compute: 2-16 letters, digits and hyphens. Default: ``aks-inference``."""
-    namespace: str = "inference"
-    """Kubernetes namespace of the inference workloads, created as an AKS managed namespace. Default:
-    ``inference``."""
-    router_exposure: RouterExposure = RouterExposure.INTERNAL_LOAD_BALANCER
-    """How ``azureml-fe`` is reached. Default: an internal load balancer; no option is public (as control
-    AML-NET-013 keeps online endpoints private)."""
-    transport: InferenceTransport = InferenceTransport.HTTPS
-    """Endpoint protocol. Default: HTTPS, which needs ``tls``."""
-    tls: InferenceTls | None = None
-    """The router's certificate. Default: none; required with HTTPS."""
-    router_high_availability: bool = True
-    """Three ``azureml-fe`` replicas (needs at least 3 inference nodes). Default: on."""
-    admin_group_object_ids: Sequence[str] = ()
-    """Entra ID groups that administer the cluster. Default: none (access through Azure RBAC roles)."""
-    kubernetes_version: str | None = None
-    """Kubernetes version at creation. Default: AKS's default; the ``patch`` channel keeps it patched
-    (control AML-AKS-006)."""
-    outbound_type: OutboundType = OutboundType.LOAD_BALANCER
-    """Node egress. Default: the standard load balancer."""
-    pod_cidr: str = "10.244.0.0/16"
-    """Overlay pod address space; must not overlap the VNet. Default: ``10.244.0.0/16``."""
-    service_cidr: str = "10.0.0.0/16"
-    """Kubernetes service address space; must not overlap the VNet. Default: ``10.0.0.0/16``."""
-    dns_service_ip: str = "10.0.0.10"
-    """The cluster DNS service address, inside ``service_cidr``. Default: ``10.0.0.10``."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@args
+class InferenceTls(TypedDict):
+    """The inference router's certificate: a Kubernetes secret in the ``azureml`` namespace (HTTPS endpoints)."""
+
+    cname: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")]
+    """The host name clients call (``sslCname``). Required."""
+    secret_name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    """The Kubernetes secret in the ``azureml`` namespace holding ``cert.pem`` and ``key.pem`` (``sslSecret``).
+    Required."""
+
+
+@args
+class InferenceClusterSettings(TypedDict):
+    """What a user chooses about the AKS inference cluster: a stack's ``inference.aks`` section (controls
+    AML-AKS-001..012)."""
+
+    system_pool: NotRequired[
+        Annotated[
+            NodePool,
+            Field(default_factory=lambda: NodePool(vm_size="Standard_D4s_v5", min_count=3, max_count=5)),
+        ]
+    ]
+    """System pool, across zones 1-3; at least one node. Default: ``Standard_D4s_v5``, 3 to 5 nodes (controls
+    AML-AKS-001, AML-AKS-008)."""
+    inference_pool: NotRequired[
+        Annotated[
+            NodePool,
+            Field(default_factory=lambda: NodePool(vm_size="Standard_D8s_v5", min_count=3, max_count=6)),
+        ]
+    ]
+    """Inference (User) pool, across zones 1-3; at least three nodes with ``routerHighAvailability``. Default:
+    ``Standard_D8s_v5``, 3 to 6 nodes (controls AML-AKS-001, AML-AKS-008)."""
+    compute_name: NotRequired[Annotated[str, Field(default="aks-inference", pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,15}$")]]
+    """Name of the attached compute: 2-16 letters, digits and hyphens, starting with a letter. Default:
+    ``aks-inference``."""
+    namespace: NotRequired[Annotated[DnsLabel, Field(default="inference")]]
+    """Kubernetes namespace of the inference workloads, created as an AKS managed namespace: a DNS label, not
+    ``azureml`` or ``kube-system``. Default: ``inference``."""
+    transport: NotRequired[Annotated[InferenceTransport, Field(default=InferenceTransport.HTTPS)]]
+    """Endpoint protocol: ``https`` (needs ``tls``) or ``http-insecure-for-testing``. Default: ``https``."""
+    tls: NotRequired[InferenceTls | None]
+    """The router's certificate (``cname``, ``secretName``). Default: none; required with ``https``."""
+    router_exposure: NotRequired[Annotated[RouterExposure, Field(default=RouterExposure.INTERNAL_LOAD_BALANCER)]]
+    """How the inference router (``azureml-fe``) is reached; no option is public (as control AML-NET-013 keeps
+    online endpoints private). Default: ``internalLoadBalancer``."""
+    router_high_availability: NotRequired[Annotated[bool, Field(default=True)]]
+    """Three ``azureml-fe`` replicas (needs at least three inference nodes). Default: ``true``."""
+    outbound_type: NotRequired[Annotated[OutboundType, Field(default=OutboundType.LOAD_BALANCER)]]
+    """Node egress, fixed at creation. Default: ``loadBalancer``."""
+    pod_cidr: NotRequired[Annotated[Cidr, Field(default="10.244.0.0/16")]]
+    """Overlay pod address space; outside the VNet's (control AML-AKS-005). Default: ``10.244.0.0/16``."""
+    service_cidr: NotRequired[Annotated[Cidr, Field(default="10.0.0.0/16")]]
+    """Kubernetes service address space; outside the VNet's and the pods' (control AML-AKS-005). Default:
+    ``10.0.0.0/16``."""
+    dns_service_ip: NotRequired[Annotated[str, Field(default="10.0.0.10", pattern=r"^\d{1,3}(\.\d{1,3}){3}$")]]
+    """Cluster DNS service address, inside ``serviceCidr``. Default: ``10.0.0.10``."""
+    admin_group_object_ids: NotRequired[Annotated[list[ObjectId], Field(default_factory=list)]]
+    """Entra ID groups that administer the cluster. Default: none, access through Azure RBAC roles (control
+    AML-AKS-003)."""
+    kubernetes_version: NotRequired[Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None]
+    """Kubernetes version at creation, e.g. ``1.30``. Default: AKS's default; the ``patch`` channel keeps it
+    patched (control AML-AKS-006)."""
+
+
+@args
+class InferenceClusterArgs(InferenceClusterSettings):
+    """Inputs of :class:`InferenceCluster`: the user's settings and what the cluster is wired to."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The resource group. Required."""
+    location: str
+    """The Azure region; it must have availability zones. Required (control AML-AKS-001)."""
+    subscription_id: Annotated[Input[str], Wired()]
+    """Subscription of the built-in role definitions. Required."""
+    cluster_name: Annotated[str, Field(min_length=1, max_length=63)]
+    """Name of the cluster: 1-63 characters (from ``Namer``, abbreviation ``aks``). Required."""
+    subnet_id: Annotated[Input[str], Wired()]
+    """The AKS subnet; nodes of both pools join it. Required (from the network)."""
+    control_plane_identity_id: Annotated[Input[str], Wired()]
+    """The cluster's user-assigned identity. Required."""
+    control_plane_principal_id: Annotated[Input[str], Wired()]
+    """Its principal id; it gets Network Contributor on the subnet. Required."""
+    workspace_name: Annotated[Input[str], Wired()]
+    """The workspace the cluster is attached to. Required."""
+    workspace_id: Annotated[Input[str], Wired()]
+    """Its resource id: the Trusted Access source. Required (control AML-AKS-003)."""
+    workspace_identity_id: Annotated[Input[str], Wired()]
+    """The workspace's user-assigned identity; also the identity of the attached compute. Required."""
+    workspace_principal_id: Annotated[Input[str], Wired()]
+    """Its principal id; it gets the attach roles on the cluster. Required."""
+    log_analytics_workspace_id: Annotated[Input[str], Wired()]
+    """Where Container insights and the control-plane audit logs go. Required (controls AML-AKS-007,
+    AML-MON-005)."""
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
 
-def validate(name: str, args: InferenceClusterArgs) -> None:
-    """Raise :class:`InvalidInputError` naming the first bad argument; nothing is registered before."""
-    if args.location not in ZONAL_REGIONS:  # AML-AKS-001: pools span zones 1, 2 and 3
-        raise InvalidInputError(f"{name}.location", args.location, sorted(ZONAL_REGIONS))
-    if not 1 <= len(args.cluster_name) <= 63:
-        raise InvalidInputError(f"{name}.cluster_name", args.cluster_name, "1-63 characters")
-    for key, pool, lowest in (("system_pool", args.system_pool, 1), ("inference_pool", args.inference_pool, 0)):
-        if not isinstance(pool.vm_size, str) or not _VM_SIZE.match(pool.vm_size):
-            raise InvalidInputError(f"{name}.{key}.vm_size", pool.vm_size, "a VM size such as Standard_D4s_v5")
-        if not lowest <= pool.min_count <= MAX_NODES:
-            raise InvalidInputError(f"{name}.{key}.min_count", pool.min_count, f"{lowest}..{MAX_NODES}")
-        if not max(pool.min_count, 1) <= pool.max_count <= MAX_NODES:
-            raise InvalidInputError(
-                f"{name}.{key}.max_count", pool.max_count, f"{max(pool.min_count, 1)}..{MAX_NODES} (>= min_count)"
-            )
-    if args.router_high_availability and args.inference_pool.min_count < 3:
-        raise InvalidInputError(
-            f"{name}.inference_pool.min_count",
-            args.inference_pool.min_count,
-            "3 or more while router_high_availability is on (three azureml-fe replicas)",
+@rule(NodePool)
+def _pool_rules(p: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if p["max_count"] < p["min_count"]:
+        yield (
+            ("max_count",),
+            p["max_count"],
+            f"a count from {max(p['min_count'], 1)} to {MAX_NODES} (at least minCount)",
         )
-    for key, enum in (("router_exposure", RouterExposure), ("transport", InferenceTransport)):
-        value = getattr(args, key)
-        if value not in {m.value for m in enum}:
-            raise InvalidInputError(f"{name}.{key}", value, [m.value for m in enum])
-    if args.outbound_type not in {m.value for m in OutboundType}:
-        raise InvalidInputError(f"{name}.outbound_type", args.outbound_type, [m.value for m in OutboundType])
-    if args.transport == InferenceTransport.HTTPS and args.tls is None:
-        raise InvalidInputError(
-            f"{name}.tls",
-            None,
-            "an InferenceTls (cname, secret_name) with HTTPS, or transport "
-            f"{InferenceTransport.HTTP_INSECURE_FOR_TESTING.value!r}",
+
+
+@rule(InferenceClusterSettings)
+def _settings_rules(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if s["transport"] is InferenceTransport.HTTPS and s.get("tls") is None:
+        insecure = InferenceTransport.HTTP_INSECURE_FOR_TESTING.value
+        yield ("tls",), s.get("tls", MISSING), f"cname and secretName with transport https, or transport {insecure}"
+    if s["system_pool"]["min_count"] < 1:
+        yield ("system_pool", "min_count"), s["system_pool"]["min_count"], "1 or more (a System pool)"
+    if s["router_high_availability"] and s["inference_pool"]["min_count"] < 3:
+        yield (
+            ("inference_pool", "min_count"),
+            s["inference_pool"]["min_count"],
+            "3 or more while routerHighAvailability is true (three router replicas)",
         )
-    if not _DNS_LABEL.match(args.namespace) or args.namespace in ("azureml", "kube-system"):
-        raise InvalidInputError(
-            f"{name}.namespace", args.namespace, "a DNS label (lowercase letters, digits, hyphens; not azureml)"
-        )
-    if not _COMPUTE_NAME.match(args.compute_name):
-        raise InvalidInputError(
-            f"{name}.compute_name", args.compute_name, "2-16 letters, digits and hyphens, starting with a letter"
-        )
-    networks: dict[str, ipaddress.IPv4Network] = {}
-    for key in ("pod_cidr", "service_cidr"):
-        try:
-            networks[key] = ipaddress.IPv4Network(getattr(args, key))
-        except ValueError:
-            raise InvalidInputError(f"{name}.{key}", getattr(args, key), "an IPv4 CIDR block") from None
-    if networks["pod_cidr"].overlaps(networks["service_cidr"]):
-        raise InvalidInputError(f"{name}.service_cidr", args.service_cidr, f"a block outside {args.pod_cidr}")
+    if s["namespace"] in RESERVED_NAMESPACES:
+        yield ("namespace",), s["namespace"], "a DNS label other than " + " and ".join(RESERVED_NAMESPACES)
+    pods, services = ipaddress.IPv4Network(s["pod_cidr"]), ipaddress.IPv4Network(s["service_cidr"])
+    if pods.overlaps(services):
+        yield ("service_cidr",), s["service_cidr"], f"a block that does not overlap podCidr {s['pod_cidr']}"
     try:
-        dns_ip = ipaddress.IPv4Address(args.dns_service_ip)
+        dns_ip: ipaddress.IPv4Address | None = ipaddress.IPv4Address(s["dns_service_ip"])
     except ValueError:
         dns_ip = None
-    if dns_ip is None or dns_ip not in networks["service_cidr"]:
-        raise InvalidInputError(f"{name}.dns_service_ip", args.dns_service_ip, f"an address in {args.service_cidr}")
+    if dns_ip is None or dns_ip not in services:
+        yield ("dns_service_ip",), s["dns_service_ip"], f"an address inside serviceCidr {s['service_cidr']}"
 
 
-def _extension_settings(args: InferenceClusterArgs) -> dict[str, str]:
+@rule(InferenceClusterArgs)
+def _args_rules(a: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if a["location"] not in ZONAL_REGIONS:  # AML-AKS-001: pools span zones 1, 2 and 3
+        yield (
+            ("location",),
+            a["location"],
+            "a region with availability zones (control AML-AKS-001), one of " + ", ".join(sorted(ZONAL_REGIONS)),
+        )
+
+
+def _extension_settings(a: InferenceClusterArgs) -> dict[str, str]:
     """The Azure ML extension's configuration settings for inference only."""
-    internal = args.router_exposure == RouterExposure.INTERNAL_LOAD_BALANCER
-    https = args.transport == InferenceTransport.HTTPS
+    internal = a["router_exposure"] == RouterExposure.INTERNAL_LOAD_BALANCER
+    https = a["transport"] == InferenceTransport.HTTPS
     settings = {
         "enableTraining": "False",
         "enableInference": "True",
-        "inferenceRouterServiceType": "loadBalancer" if internal else str(args.router_exposure),
+        "inferenceRouterServiceType": "loadBalancer" if internal else str(a["router_exposure"]),
         "allowInsecureConnections": "False" if https else "True",
-        "inferenceRouterHA": "True" if args.router_high_availability else "False",
+        "inferenceRouterHA": "True" if a["router_high_availability"] else "False",
         f"nodeSelector.{WORKLOAD_LABEL[0]}": WORKLOAD_LABEL[1],
     }
     if internal:
         settings["internalLoadBalancerProvider"] = "azure"
-    if https and args.tls is not None:
-        settings["sslCname"] = args.tls.cname
-        settings["sslSecret"] = args.tls.secret_name
+    tls = a.get("tls")
+    if https and tls is not None:
+        settings["sslCname"] = tls["cname"]
+        settings["sslSecret"] = tls["secret_name"]
     return settings
 
 
@@ -303,20 +332,18 @@ def _extension_settings(args: InferenceClusterArgs) -> dict[str, str]:
 _NODE_SECURITY = containerservice.AgentPoolSecurityProfileArgs(ssh_access=containerservice.AgentPoolSSHAccess.DISABLED)
 
 
-def _system_pool_profile(
-    pool: NodePool, subnet_id: pulumi.Input[str]
-) -> containerservice.ManagedClusterAgentPoolProfileArgs:
+def _system_pool_profile(pool: NodePool, subnet_id: Input[str]) -> containerservice.ManagedClusterAgentPoolProfileArgs:
     return containerservice.ManagedClusterAgentPoolProfileArgs(
         name=SYSTEM_POOL,
         mode=containerservice.AgentPoolMode.SYSTEM,
         type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
         os_type=containerservice.OSType.LINUX,
-        vm_size=pool.vm_size,
+        vm_size=pool["vm_size"],
         availability_zones=list(ZONES),  # AML-AKS-001
         enable_auto_scaling=True,  # AML-AKS-008
-        min_count=pool.min_count,
-        max_count=pool.max_count,
-        count=pool.min_count,
+        min_count=pool["min_count"],
+        max_count=pool["max_count"],
+        count=pool["min_count"],
         node_taints=[SYSTEM_TAINT],
         vnet_subnet_id=subnet_id,
         enable_node_public_ip=False,  # AML-AKS-002
@@ -334,36 +361,36 @@ class InferenceCluster(pulumi.ComponentResource):
     compute_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: InferenceClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        validate(name, args)
+        a = checked(InferenceClusterArgs, args, name)
         super().__init__("hardened-aml:index:InferenceCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
+        tags = dict(a["tags"])
 
         # The control-plane identity joins nodes and internal load balancers to the subnet
         # ("Use a managed identity in AKS": bring-your-own subnet with a user-assigned identity).
         self.subnet_role = shared.role_assignment(
             f"{name}-subnet-network-contributor",
-            scope=args.subnet_id,
+            scope=a["subnet_id"],
             role_guid=NETWORK_CONTRIBUTOR,
-            principal_id=args.control_plane_principal_id,
+            principal_id=a["control_plane_principal_id"],
             principal_type="ServicePrincipal",
-            subscription_id=args.subscription_id,
+            subscription_id=a["subscription_id"],
             parent=self,
         )
         self.cluster = containerservice.ManagedCluster(
             f"{name}-aks",
-            resource_name_=args.cluster_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            dns_prefix=args.cluster_name[:54].rstrip("-"),
-            kubernetes_version=args.kubernetes_version,
+            resource_name_=a["cluster_name"],
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
+            dns_prefix=a["cluster_name"][:54].rstrip("-"),
+            kubernetes_version=a.get("kubernetes_version"),
             sku=containerservice.ManagedClusterSKUArgs(
                 name=containerservice.ManagedClusterSKUName.BASE,
                 tier=containerservice.ManagedClusterSKUTier.STANDARD,  # AML-AKS-004: uptime SLA
             ),
             identity=containerservice.ManagedClusterIdentityArgs(
                 type=containerservice.ResourceIdentityType.USER_ASSIGNED,
-                user_assigned_identities=[args.control_plane_identity_id],
+                user_assigned_identities=[a["control_plane_identity_id"]],
             ),
             # AML-AKS-002: the API server has a private address only, and no public FQDN; command invoke (which
             # runs commands through ARM, around the private API server) is off (built-in 89f2d532).
@@ -377,7 +404,7 @@ class InferenceCluster(pulumi.ComponentResource):
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
                 managed=True,
                 enable_azure_rbac=True,
-                admin_group_object_ids=list(args.admin_group_object_ids),
+                admin_group_object_ids=list(a["admin_group_object_ids"]),
             ),
             enable_rbac=True,  # AML-AKS-003: Kubernetes RBAC stays on
             disable_local_accounts=True,
@@ -391,10 +418,10 @@ class InferenceCluster(pulumi.ComponentResource):
                 network_dataplane=containerservice.NetworkDataplane.CILIUM,
                 network_policy=containerservice.NetworkPolicy.CILIUM,
                 load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
-                outbound_type=str(args.outbound_type),
-                pod_cidr=args.pod_cidr,
-                service_cidr=args.service_cidr,
-                dns_service_ip=args.dns_service_ip,
+                outbound_type=str(a["outbound_type"]),
+                pod_cidr=a["pod_cidr"],
+                service_cidr=a["service_cidr"],
+                dns_service_ip=a["dns_service_ip"],
             ),
             # AML-AKS-006: automatic patch-version upgrades and node-image updates.
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
@@ -407,14 +434,14 @@ class InferenceCluster(pulumi.ComponentResource):
                 "omsagent": containerservice.ManagedClusterAddonProfileArgs(
                     enabled=True,
                     config={
-                        "logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id,
+                        "logAnalyticsWorkspaceResourceID": a["log_analytics_workspace_id"],
                         "useAADAuth": "true",
                     },
                 ),
                 "azurepolicy": containerservice.ManagedClusterAddonProfileArgs(enabled=True),
             },
             # AML-AKS-001, AML-AKS-008: the system pool spans zones 1-3 with the autoscaler on.
-            agent_pool_profiles=[_system_pool_profile(args.system_pool, args.subnet_id)],
+            agent_pool_profiles=[_system_pool_profile(a["system_pool"], a["subnet_id"])],
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.subnet_role]),
         )
@@ -425,19 +452,19 @@ class InferenceCluster(pulumi.ComponentResource):
             f"{name}-pool-inference",
             agent_pool_name=INFERENCE_POOL,
             resource_name_=self.cluster.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=a["resource_group_name"],
             mode=containerservice.AgentPoolMode.USER,
             type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
             os_type=containerservice.OSType.LINUX,
-            vm_size=args.inference_pool.vm_size,
+            vm_size=a["inference_pool"]["vm_size"],
             availability_zones=list(ZONES),
             enable_auto_scaling=True,
-            min_count=args.inference_pool.min_count,
-            max_count=args.inference_pool.max_count,
-            count=max(args.inference_pool.min_count, 1),
+            min_count=a["inference_pool"]["min_count"],
+            max_count=a["inference_pool"]["max_count"],
+            count=max(a["inference_pool"]["min_count"], 1),
             node_labels={WORKLOAD_LABEL[0]: WORKLOAD_LABEL[1]},
             node_taints=[INFERENCE_TAINT],
-            vnet_subnet_id=args.subnet_id,
+            vnet_subnet_id=a["subnet_id"],
             enable_node_public_ip=False,  # AML-AKS-002
             enable_encryption_at_host=True,  # AML-AKS-010 (needs Microsoft.Compute/EncryptionAtHost registered)
             security_profile=_NODE_SECURITY,  # AML-AKS-011
@@ -448,7 +475,7 @@ class InferenceCluster(pulumi.ComponentResource):
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-aks",
             resource_id=self.cluster.id,
-            log_analytics_workspace_id=args.log_analytics_workspace_id,
+            log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
             categories=AUDIT_LOG_CATEGORIES,
         )
@@ -456,10 +483,10 @@ class InferenceCluster(pulumi.ComponentResource):
         # (the API server is private). Ingress stays open to other namespaces: azureml-fe runs in "azureml".
         self.namespace = containerservice.ManagedNamespace(
             f"{name}-ns",
-            managed_namespace_name=args.namespace,
+            managed_namespace_name=a["namespace"],
             resource_name_=self.cluster.name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
             properties=containerservice.NamespacePropertiesArgs(
                 adoption_policy=containerservice.AdoptionPolicy.NEVER,
                 delete_policy=containerservice.DeletePolicy.DELETE,
@@ -478,14 +505,14 @@ class InferenceCluster(pulumi.ComponentResource):
             cluster_name=self.cluster.name,
             cluster_resource_name="managedClusters",
             cluster_rp="Microsoft.ContainerService",
-            resource_group_name=args.resource_group_name,
+            resource_group_name=a["resource_group_name"],
             extension_type=EXTENSION_TYPE,
             auto_upgrade_minor_version=True,
             release_train="stable",
             scope=kubernetesconfiguration.ScopeArgs(
                 cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace="azureml")
             ),
-            configuration_settings=_extension_settings(args),
+            configuration_settings=_extension_settings(a),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.inference_pool]),
         )
         # Azure ML reaches the cluster (local accounts disabled) through Trusted Access for this workspace.
@@ -493,8 +520,8 @@ class InferenceCluster(pulumi.ComponentResource):
             f"{name}-trusted-access",
             trusted_access_role_binding_name="azureml-workspace",
             resource_name_=self.cluster.name,
-            resource_group_name=args.resource_group_name,
-            source_resource_id=args.workspace_id,
+            resource_group_name=a["resource_group_name"],
+            source_resource_id=a["workspace_id"],
             roles=[TRUSTED_ACCESS_ROLE],
             opts=child,
         )
@@ -503,9 +530,9 @@ class InferenceCluster(pulumi.ComponentResource):
                 f"{name}-ws-{label}",
                 scope=self.cluster.id,
                 role_guid=role,
-                principal_id=args.workspace_principal_id,
+                principal_id=a["workspace_principal_id"],
                 principal_type="ServicePrincipal",
-                subscription_id=args.subscription_id,
+                subscription_id=a["subscription_id"],
                 parent=self,
             )
             for label, role in ATTACH_ROLES
@@ -514,21 +541,21 @@ class InferenceCluster(pulumi.ComponentResource):
         # the namespace all exist before the attach.
         self.compute = ml.Compute(
             f"{name}-compute",
-            compute_name=args.compute_name,
-            workspace_name=args.workspace_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            compute_name=a["compute_name"],
+            workspace_name=a["workspace_name"],
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
             identity=ml.ManagedServiceIdentityArgs(
                 type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
-                user_assigned_identities=[args.workspace_identity_id],
+                user_assigned_identities=[a["workspace_identity_id"]],
             ),
             properties=ml.KubernetesArgs(
                 compute_type="Kubernetes",
-                compute_location=args.location,
+                compute_location=a["location"],
                 resource_id=self.cluster.id,
                 description="Private zonal AKS inference cluster (hardened-aml)",
                 disable_local_auth=True,  # AML-IAM-002: Entra ID only
-                properties=ml.KubernetesPropertiesArgs(namespace=args.namespace),
+                properties=ml.KubernetesPropertiesArgs(namespace=a["namespace"]),
             ),
             tags=tags,
             opts=pulumi.ResourceOptions(

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+import pulumi_azure_native.resources as resources
 import pytest
 from component_plan import LAW_ID, RG_ID, SUB, TAGS, UAI_ID, refused
 
@@ -13,11 +15,15 @@ from hardened_aml.aks import (
     READER,
     InferenceCluster,
     InferenceClusterArgs,
+    InferenceClusterSettings,
     InferenceTls,
     InferenceTransport,
     NodePool,
+    OutboundType,
     RouterExposure,
 )
+from hardened_aml.errors import MISSING, InvalidInputError
+from hardened_aml.inputs import checked
 from tests.pack_check import mandatory, violations
 
 SUBNET_ID = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-test/subnets/snet-aks"
@@ -278,37 +284,135 @@ def test_passes_the_pack(plan):
     assert aks_rules == []
 
 
+POOL_D4 = "Standard_D4s_v5"
+
+
 @pytest.mark.parametrize(
-    ("overrides", "key"),
+    ("overrides", "key", "value", "allowed"),
     [
-        ({"location": "westus"}, "inf.location"),  # no availability zones
-        ({"location": "mars"}, "inf.location"),
-        ({"system_pool": NodePool(vm_size="", min_count=1, max_count=3)}, "inf.system_pool.vm_size"),
-        ({"system_pool": NodePool(vm_size="Standard_D4s_v5", min_count=0, max_count=3)}, "inf.system_pool.min_count"),
-        ({"system_pool": NodePool(vm_size="Standard_D4s_v5", min_count=4, max_count=3)}, "inf.system_pool.max_count"),
+        ({"location": "westus"}, "inf.location", "westus", "availability zones"),  # no availability zones
+        ({"location": "mars"}, "inf.location", "mars", "westeurope"),
+        ({"cluster_name": ""}, "inf.cluster_name", "", "at least 1 character"),
+        ({"cluster_name": "a" * 64}, "inf.cluster_name", "a" * 64, "at most 63 characters"),
         (
-            {"inference_pool": NodePool(vm_size="Standard_D4s_v5", min_count=3, max_count=1001)},
+            {"system_pool": NodePool(vm_size="", min_count=1, max_count=3)},
+            "inf.system_pool.vm_size",
+            "",
+            "a string matching ^Standard_",
+        ),
+        (
+            {"system_pool": NodePool(vm_size=POOL_D4, min_count=0, max_count=3)},
+            "inf.system_pool.min_count",
+            0,
+            "1 or more (a System pool)",
+        ),
+        (
+            {"system_pool": NodePool(vm_size=POOL_D4, min_count=4, max_count=3)},
+            "inf.system_pool.max_count",
+            3,
+            "a count from 4 to 1000 (at least minCount)",
+        ),
+        (
+            {"inference_pool": NodePool(vm_size=POOL_D4, min_count=3, max_count=1001)},
             "inf.inference_pool.max_count",
+            1001,
+            "a number from 1 to 1000",
         ),
         (
-            {"inference_pool": NodePool(vm_size="Standard_D4s_v5", min_count=2, max_count=4)},
+            {"inference_pool": NodePool(vm_size=POOL_D4, min_count=-1, max_count=3)},
             "inf.inference_pool.min_count",
+            -1,
+            "a number from 0 to 1000",
         ),
-        ({"tls": None}, "inf.tls"),
-        ({"namespace": "Inference"}, "inf.namespace"),
-        ({"namespace": "azureml"}, "inf.namespace"),
-        ({"compute_name": "a-much-too-long-compute-name"}, "inf.compute_name"),
-        ({"router_exposure": "publicLoadBalancer"}, "inf.router_exposure"),
-        ({"service_cidr": "10.244.0.0/20"}, "inf.service_cidr"),
-        ({"dns_service_ip": "10.1.0.10"}, "inf.dns_service_ip"),
-        ({"pod_cidr": "not-a-cidr"}, "inf.pod_cidr"),
+        (
+            {"inference_pool": NodePool(vm_size=POOL_D4, min_count=2, max_count=4)},
+            "inf.inference_pool.min_count",
+            2,
+            "3 or more while routerHighAvailability is true",
+        ),
+        ({"tls": None}, "inf.tls", None, "cname and secretName with transport https"),
+        ({"tls": {"cname": "-bad", "secret_name": "azureml-fe-tls"}}, "inf.tls.cname", "-bad", "a string matching"),
+        ({"namespace": "Inference"}, "inf.namespace", "Inference", "a string matching"),
+        ({"namespace": "azureml"}, "inf.namespace", "azureml", "other than azureml and kube-system"),
+        ({"namespace": "kube-system"}, "inf.namespace", "kube-system", "other than azureml and kube-system"),
+        (
+            {"compute_name": "a-much-too-long-compute-name"},
+            "inf.compute_name",
+            "a-much-too-long-compute-name",
+            "a string matching",
+        ),
+        (
+            {"router_exposure": "publicLoadBalancer"},
+            "inf.router_exposure",
+            "publicLoadBalancer",
+            "one of internalLoadBalancer, clusterIP, nodePort",
+        ),
+        ({"transport": "http"}, "inf.transport", "http", "one of https, http-insecure-for-testing"),
+        ({"outbound_type": "none"}, "inf.outbound_type", "none", "one of loadBalancer, userDefinedRouting"),
+        ({"service_cidr": "10.244.0.0/20"}, "inf.service_cidr", "10.244.0.0/20", "does not overlap podCidr"),
+        ({"dns_service_ip": "10.1.0.10"}, "inf.dns_service_ip", "10.1.0.10", "inside serviceCidr 10.0.0.0/16"),
+        ({"dns_service_ip": "10.0.0.999"}, "inf.dns_service_ip", "10.0.0.999", "inside serviceCidr"),
+        ({"pod_cidr": "not-a-cidr"}, "inf.pod_cidr", "not-a-cidr", "a string matching"),
+        ({"pod_cidr": "10.244.0.1/16"}, "inf.pod_cidr", "10.244.0.1/16", "an IPv4 CIDR block with no host bits"),
+        ({"kubernetes_version": "latest"}, "inf.kubernetes_version", "latest", "a string matching"),
+        ({"admin_group_object_ids": ["admins"]}, "inf.admin_group_object_ids.0", "admins", "a string matching"),
+        ({"public_fqdn": True}, "inf.public_fqdn", True, "one of system_pool"),
     ],
 )
-def test_bad_input_is_refused(overrides, key):
+def test_bad_input_is_refused(overrides, key, value, allowed):
     err = refused(lambda: InferenceCluster("inf", _args(**overrides)))
-    assert err.key == key
+    assert (err.key, err.value) == (key, value), str(err)
+    assert allowed in err.allowed, str(err)
+
+
+def test_missing_tls_is_named_as_missing():
+    values = dict(_args())
+    del values["tls"]
+    err = refused(lambda: InferenceCluster("inf", InferenceClusterArgs(**values)))
+    assert (err.key, err.value) == ("inf.tls", MISSING)
 
 
 def test_zoneless_region_error_names_the_region():
     err = refused(lambda: InferenceCluster("inf", _args(location="westus")))
     assert err.value == "westus" and "westeurope" in err.allowed
+
+
+def test_settings_defaults_and_rules_read_as_stack_config():
+    where = "hardened-aml:inference.aks"
+    tls = {"cname": "scoring.contoso.internal", "secretName": "azureml-fe-tls"}
+    s = checked(InferenceClusterSettings, {"tls": tls}, where, config=True)
+    assert s["system_pool"] == {"vm_size": "Standard_D4s_v5", "min_count": 3, "max_count": 5}
+    assert s["inference_pool"] == {"vm_size": "Standard_D8s_v5", "min_count": 3, "max_count": 6}
+    assert (s["compute_name"], s["namespace"]) == ("aks-inference", "inference")
+    assert s["transport"] is InferenceTransport.HTTPS
+    assert s["router_exposure"] is RouterExposure.INTERNAL_LOAD_BALANCER
+    assert s["router_high_availability"] is True
+    assert s["outbound_type"] is OutboundType.LOAD_BALANCER
+    assert (s["pod_cidr"], s["service_cidr"], s["dns_service_ip"]) == ("10.244.0.0/16", "10.0.0.0/16", "10.0.0.10")
+    assert s["admin_group_object_ids"] == []
+    assert s.get("kubernetes_version") is None
+    with pytest.raises(InvalidInputError) as caught:
+        checked(InferenceClusterSettings, {}, where, config=True)
+    assert caught.value.key == f"{where}:tls"
+    with pytest.raises(InvalidInputError) as caught:
+        pool = {"vmSize": "Standard_D4s_v5", "minCount": 0, "maxCount": 2}
+        checked(InferenceClusterSettings, {"tls": tls, "systemPool": pool}, where, config=True)
+    assert (caught.value.key, caught.value.value) == (f"{where}:systemPool.minCount", 0)
+
+
+def test_camel_case_keys_are_accepted(plan):
+    args = dict(_args())
+    args.update(podCidr="192.168.0.0/16", routerHighAvailability=False)
+    p = plan(lambda: InferenceCluster("inf", args))
+    assert p.one(CLUSTER).inputs["networkProfile"]["podCidr"] == "192.168.0.0/16"
+    assert p.one(EXTENSION).inputs["configurationSettings"]["inferenceRouterHA"] == "False"
+
+
+def test_depends_on_of_the_component_stays_on_the_component(plan):
+    def program() -> None:
+        rg = resources.ResourceGroup("rg", resource_group_name="rg-test")
+        InferenceCluster("inf", _args(), opts=pulumi.ResourceOptions(depends_on=[rg]))
+
+    p = plan(program)
+    rg_urn = p.one("azure-native:resources:ResourceGroup").urn
+    assert rg_urn in p.one("hardened-aml:index:InferenceCluster").dependencies
