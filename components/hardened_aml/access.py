@@ -11,75 +11,84 @@ Azure/bicep-registry-modules ``avm/res/machine-learning-services/workspace/main.
 Owner, Contributor and User Access Administrator are never assigned.
 """
 
-from __future__ import annotations
-
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, NotRequired
 
 import pulumi
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 
 AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
 AZUREML_COMPUTE_OPERATOR = "e503ece1-11d0-4e8e-8e2c-7a6c3bf38815"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 
-_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+#: An Entra ID object id (a GUID).
+ObjectId = Annotated[
+    str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+]
+
+#: (label in logical names, role GUID, the settings key that lists the groups), in the order assigned.
+_PLAN = (
+    ("data-scientist", AZUREML_DATA_SCIENTIST, "data_scientist_group_ids"),
+    ("compute-operator", AZUREML_COMPUTE_OPERATOR, "compute_operator_group_ids"),
+    ("reader", READER, "reader_group_ids"),
+)
 
 
-@dataclass(frozen=True, kw_only=True)
-class WorkspaceAccessArgs:
-    """Inputs of :class:`WorkspaceAccess`."""
+@args
+class AccessSettings(TypedDict):
+    """What a user chooses about access: a stack's ``access`` section. Entra ID groups given least-privilege
+    roles on the workspace (control AML-IAM-003)."""
 
-    workspace_id: pulumi.Input[str]
-    """Scope of every assignment: the workspace. Default: none, required."""
-    subscription_id: pulumi.Input[str]
-    """Subscription of the role definitions. Default: none, required."""
-    data_scientist_group_ids: Sequence[str] = ()
-    """Groups given "AzureML Data Scientist". Default: none (control AML-IAM-003)."""
-    compute_operator_group_ids: Sequence[str] = ()
-    """Groups given "AzureML Compute Operator". Default: none (control AML-IAM-003)."""
-    reader_group_ids: Sequence[str] = ()
-    """Groups given "Reader". Default: none (control AML-IAM-003)."""
+    data_scientist_group_ids: NotRequired[Annotated[list[ObjectId], Field(default_factory=list)]]
+    """Object ids of groups given "AzureML Data Scientist", each once. Default: none (control AML-IAM-003)."""
+    compute_operator_group_ids: NotRequired[Annotated[list[ObjectId], Field(default_factory=list)]]
+    """Object ids of groups given "AzureML Compute Operator", each once. Default: none (control AML-IAM-003)."""
+    reader_group_ids: NotRequired[Annotated[list[ObjectId], Field(default_factory=list)]]
+    """Object ids of groups given "Reader", each once. Default: none (control AML-IAM-003)."""
+
+
+@rule(AccessSettings)
+def _each_group_once(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    for _, _, key in _PLAN:
+        seen: set[str] = set()
+        for i, group in enumerate(s[key]):
+            if group.lower() in seen:
+                yield (key, i), group, "each group once"
+            seen.add(group.lower())
+
+
+@args
+class WorkspaceAccessArgs(AccessSettings):
+    """Inputs of :class:`WorkspaceAccess`: the user's groups and the workspace they reach."""
+
+    workspace_id: Annotated[Input[str], Wired()]
+    """Scope of every assignment: the workspace. Required (control AML-IAM-003)."""
+    subscription_id: Annotated[Input[str], Wired()]
+    """Subscription of the role definitions. Required."""
 
 
 class WorkspaceAccess(pulumi.ComponentResource):
     """One role assignment per (group, role) at the workspace scope, ``principalType: Group``."""
 
     def __init__(self, name: str, args: WorkspaceAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        plan = [
-            ("data-scientist", AZUREML_DATA_SCIENTIST, "data_scientist_group_ids"),
-            ("compute-operator", AZUREML_COMPUTE_OPERATOR, "compute_operator_group_ids"),
-            ("reader", READER, "reader_group_ids"),
-        ]
-        for _, _, key in plan:
-            self.validate(f"{name}.{key}", getattr(args, key))
+        a = checked(WorkspaceAccessArgs, args, name)
         super().__init__("hardened-aml:index:WorkspaceAccess", name, None, opts)
 
         self.assignments = [
             shared.role_assignment(
                 f"{name}-{label}-{group.lower()}",
-                scope=args.workspace_id,
+                scope=a["workspace_id"],
                 role_guid=role,
                 principal_id=group,
                 principal_type="Group",  # human access through groups only (AML-IAM-003)
-                subscription_id=args.subscription_id,
+                subscription_id=a["subscription_id"],
                 parent=self,
             )
-            for label, role, key in plan
-            for group in getattr(args, key)
+            for label, role, key in _PLAN
+            for group in a[key]  # type: ignore[literal-required]
         ]
         self.register_outputs({"assignment_count": len(self.assignments)})
-
-    @staticmethod
-    def validate(key: str, groups: Sequence[str]) -> None:
-        """Raise :class:`InvalidInputError` unless ``groups`` is a list of distinct group object ids."""
-        if isinstance(groups, str):
-            raise InvalidInputError(key, groups, "a list of Entra ID group object ids")
-        for group in groups:
-            if not isinstance(group, str) or not _OBJECT_ID.match(group):
-                raise InvalidInputError(key, group, "an Entra ID group object id (a GUID)")
-        if len({g.lower() for g in groups}) != len(groups):
-            raise InvalidInputError(key, list(groups), "each group once")

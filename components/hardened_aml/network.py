@@ -11,21 +11,30 @@ zone values", learn.microsoft.com/azure/private-link/private-endpoint-dns, and M
   ``file``: ``privatelink.file.core.windows.net``;
 - ``Microsoft.KeyVault/vaults`` / ``vault``: ``privatelink.vaultcore.azure.net``;
 - ``Microsoft.ContainerRegistry/registries`` / ``registry``: ``privatelink.azurecr.io``.
-"""
 
-from __future__ import annotations
+Each component reached through a private endpoint names its own group id and zones (``private_links``);
+this module creates every zone once, or takes the hub's.
+
+Names: every name is ``<abbreviation>-<name_stem>[-<purpose>]``, as ``Namer`` builds them
+(``vnet-<stem>``, ``snet-<stem>-pe``, ``nsg-<stem>-aks``, ``vnet-<stem>-link``).
+
+Address plan (config ``network``): every prefix is an IPv4 block with no host bits set; for a new VNet the
+subnets lie inside ``addressSpace``; the subnets never overlap one another (Azure refuses overlapping subnets
+in one VNet).
+"""
 
 import ipaddress
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.network as network
 import pulumi_azure_native.privatedns as privatedns
+from pydantic import Field
+from typing_extensions import TypedDict
 
-from hardened_aml.errors import InvalidInputError
-from hardened_aml.naming import Namer
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 
 #: The private DNS zones of the estate's private endpoints (controls AML-NET-004, AML-NET-008).
 PRIVATE_DNS_ZONES: tuple[str, ...] = (
@@ -42,90 +51,99 @@ _ZONE_ID = re.compile(
     re.IGNORECASE,
 )
 
+#: An IPv4 CIDR block, e.g. ``10.40.0.0/24`` (the rules below also refuse host bits).
+Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+#: An Azure resource id.
+ResourceId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$")]
 
-@dataclass(frozen=True, kw_only=True)
-class ExistingVnet:
-    """A virtual network that already exists (hub-and-spoke); the estate adds its subnets to it."""
-
-    resource_group_name: str
-    """Its resource group."""
-    name: str
-    """Its name."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class NetworkOptions:
-    """What a user chooses about the network; :class:`Estate` fills in where it goes."""
-
-    address_space: str = "10.40.0.0/22"
-    """Address space of a new VNet. Default: ``10.40.0.0/22`` (ignored with ``existing_vnet``)."""
-    private_endpoint_subnet_prefix: str = "10.40.0.0/24"
-    """Private-endpoint subnet. Default: ``10.40.0.0/24`` (control AML-NET-003)."""
-    aks_subnet_prefix: str = "10.40.1.0/24"
-    """AKS subnet. Default: ``10.40.1.0/24``."""
-    compute_subnet_prefix: str = "10.40.2.0/24"
-    """Compute subnet, created only when the workspace's managed VNet is off. Default: ``10.40.2.0/24``
-    (control AML-NET-011)."""
-    existing_vnet: ExistingVnet | None = None
-    """Use this VNet instead of creating one. Default: none (a new VNet)."""
-    private_dns_zone_ids: Mapping[str, str] = field(default_factory=dict)
-    """Existing private DNS zones (hub-and-spoke) by zone name; the zones not listed are created and linked
-    to the VNet. Default: none, all six zones are created (control AML-NET-004)."""
-
-    def validate(self, key: str) -> None:
-        """Raise :class:`InvalidInputError` naming the first bad field."""
-        prefixes = {}
-        for name in (
-            "address_space",
-            "private_endpoint_subnet_prefix",
-            "aks_subnet_prefix",
-            "compute_subnet_prefix",
-        ):
-            value = getattr(self, name)
-            try:
-                prefixes[name] = ipaddress.ip_network(value)
-            except ValueError:
-                raise InvalidInputError(f"{key}.{name}", value, "an IPv4 CIDR block such as 10.40.0.0/24") from None
-        if self.existing_vnet is None:
-            space = prefixes["address_space"]
-            for name, prefix in prefixes.items():
-                if name != "address_space" and not prefix.subnet_of(space):  # type: ignore[arg-type]
-                    raise InvalidInputError(f"{key}.{name}", str(prefix), f"a block inside {space}")
-        subnets = [v for k, v in prefixes.items() if k != "address_space"]
-        for i, a in enumerate(subnets):
-            for b in subnets[i + 1 :]:
-                if a.overlaps(b):
-                    raise InvalidInputError(f"{key}.subnet prefixes", f"{a} and {b}", "non-overlapping blocks")
-        for zone, zone_id in self.private_dns_zone_ids.items():
-            if zone not in PRIVATE_DNS_ZONES:
-                raise InvalidInputError(f"{key}.private_dns_zone_ids", zone, PRIVATE_DNS_ZONES)
-            match = _ZONE_ID.match(zone_id)
-            if match is None or match.group("zone").lower() != zone:
-                raise InvalidInputError(
-                    f"{key}.private_dns_zone_ids.{zone}",
-                    zone_id,
-                    f"the resource id of a private DNS zone named {zone}",
-                )
+_CIDR_TEXT = "an IPv4 CIDR block with no host bits set, such as 10.40.0.0/24"
+#: The prefixes of the subnets, in the order they are created.
+_SUBNET_KEYS = ("private_endpoint_subnet_prefix", "aks_subnet_prefix", "compute_subnet_prefix")
 
 
-@dataclass(frozen=True, kw_only=True)
-class NetworkArgs:
-    """Inputs of :class:`Network`."""
+@args
+class ExistingVnet(TypedDict):
+    """A virtual network that already exists (hub-and-spoke): the estate adds its subnets to it."""
 
-    resource_group_name: pulumi.Input[str]
-    """The resource group of new resources. Default: none, required."""
+    resource_group_name: Annotated[str, Field(min_length=1, max_length=90)]
+    """The resource group of the existing virtual network. Required (control AML-NET-003)."""
+    name: Annotated[str, Field(min_length=2, max_length=64)]
+    """The name of the existing virtual network. Required (control AML-NET-003)."""
+
+
+@args
+class NetworkSettings(TypedDict):
+    """What a user chooses about the network: a stack's ``network`` section. A new VNet (default) or an
+    existing one, and its private DNS zones."""
+
+    existing_vnet: NotRequired[ExistingVnet | None]
+    """Use this VNet instead of creating one. Default: none, a new VNet (control AML-NET-003)."""
+    address_space: NotRequired[Annotated[Cidr, Field(default="10.40.0.0/22")]]
+    """Address space of a new VNet (ignored with ``existingVnet``). Default: ``10.40.0.0/22``
+    (control AML-NET-003)."""
+    private_endpoint_subnet_prefix: NotRequired[Annotated[Cidr, Field(default="10.40.0.0/24")]]
+    """Prefix of the private-endpoint subnet. Default: ``10.40.0.0/24`` (control AML-NET-003)."""
+    aks_subnet_prefix: NotRequired[Annotated[Cidr, Field(default="10.40.1.0/24")]]
+    """Prefix of the AKS subnet. Default: ``10.40.1.0/24`` (control AML-AKS-001)."""
+    compute_subnet_prefix: NotRequired[Annotated[Cidr, Field(default="10.40.2.0/24")]]
+    """Prefix of the compute subnet, created only when the workspace's managed VNet is off. Default:
+    ``10.40.2.0/24`` (control AML-NET-011)."""
+    private_dns_zone_ids: NotRequired[Annotated[dict[str, ResourceId], Field(default_factory=dict)]]
+    """Existing private DNS zones by zone name (hub-and-spoke), each the id of a zone of that name; the zones
+    not listed are created and linked to the VNet. Default: none, all six zones are created
+    (controls AML-NET-004, AML-NET-008)."""
+
+
+@rule(NetworkSettings)
+def _address_plan(n: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    blocks: dict[str, ipaddress.IPv4Network] = {}
+    for key in ("address_space", *_SUBNET_KEYS):
+        try:
+            blocks[key] = ipaddress.IPv4Network(n[key])
+        except ValueError:
+            yield (key,), n[key], _CIDR_TEXT
+    if len(blocks) < 1 + len(_SUBNET_KEYS):
+        return
+    if n.get("existing_vnet") is None:
+        space = blocks["address_space"]
+        for key in _SUBNET_KEYS:
+            if not blocks[key].subnet_of(space):
+                yield (key,), n[key], f"a block inside the address space {space}"
+    for i, key in enumerate(_SUBNET_KEYS):
+        for other in _SUBNET_KEYS[:i]:
+            if blocks[key].overlaps(blocks[other]):
+                yield (key,), n[key], f"a block that does not overlap {other} {n[other]}"
+
+
+@rule(NetworkSettings)
+def _hub_zones(n: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    for zone, zone_id in n["private_dns_zone_ids"].items():
+        if zone not in PRIVATE_DNS_ZONES:
+            yield ("private_dns_zone_ids",), zone, "zone names from " + ", ".join(PRIVATE_DNS_ZONES)
+            continue
+        match = _ZONE_ID.match(zone_id)
+        if match is None or match.group("zone").lower() != zone:
+            # The path stops at the map: a config key keeps its dots, and a zone name is no camelCase key.
+            yield ("private_dns_zone_ids",), zone_id, f"for {zone}: the resource id of a private DNS zone named {zone}"
+
+
+@args
+class NetworkArgs(NetworkSettings):
+    """Inputs of :class:`Network`: the user's settings and where the network goes."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The resource group of new resources. Required."""
     location: str
-    """The Azure region. Default: none, required."""
-    namer: Namer
-    """Deterministic names. Default: none, required."""
-    subscription_id: pulumi.Input[str]
-    """Subscription of an existing VNet. Default: none, required."""
-    options: NetworkOptions = field(default_factory=NetworkOptions)
-    """Address plan, existing VNet and zones. Default: see :class:`NetworkOptions`."""
-    managed_network: bool = True
-    """The workspace uses its managed VNet: no compute subnet. Default: on
+    """The Azure region. Required."""
+    name_stem: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,52}[A-Za-z0-9_])?$")]
+    """The part of every name after the abbreviation, ``<workload>-<stack>-<suffix>`` as ``Namer`` builds it:
+    1-54 letters, digits, ``_``, ``.`` and ``-``. Required."""
+    subscription_id: Annotated[Input[str], Wired()]
+    """Subscription of an existing VNet. Required."""
+    workspace_managed_network: NotRequired[Annotated[bool, Field(default=True)]]
+    """Whether the workspace uses its managed VNet: then no compute subnet. Default: yes
     (controls AML-NET-002, AML-NET-011)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
 
@@ -139,49 +157,50 @@ class Network(pulumi.ComponentResource):
     private_dns_zone_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        args.options.validate(f"{name}.options")
+        a = checked(NetworkArgs, args, name)
         super().__init__("hardened-aml:index:Network", name, None, opts)
-        options, namer, tags = args.options, args.namer, dict(args.tags)
+        stem, tags = a["name_stem"], dict(a["tags"])
         child = pulumi.ResourceOptions(parent=self)
+        existing = a.get("existing_vnet")
 
-        if options.existing_vnet is None:
+        if existing is None:
             self.vnet: network.VirtualNetwork | None = network.VirtualNetwork(
                 f"{name}-vnet",
-                virtual_network_name=namer.name("vnet"),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                address_space=network.AddressSpaceArgs(address_prefixes=[options.address_space]),
+                virtual_network_name=f"vnet-{stem}",
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
+                address_space=network.AddressSpaceArgs(address_prefixes=[a["address_space"]]),
                 enable_ddos_protection=False,
                 tags=tags,
                 opts=child,
             )
-            vnet_rg: pulumi.Input[str] = args.resource_group_name
+            vnet_rg: pulumi.Input[str] = a["resource_group_name"]
             vnet_name: pulumi.Input[str] = self.vnet.name
             self.vnet_id = self.vnet.id
         else:
             self.vnet = None
-            vnet_rg, vnet_name = options.existing_vnet.resource_group_name, options.existing_vnet.name
+            vnet_rg, vnet_name = existing["resource_group_name"], existing["name"]
             self.vnet_id = pulumi.Output.concat(
                 "/subscriptions/",
-                args.subscription_id,
+                a["subscription_id"],
                 "/resourceGroups/",
                 vnet_rg,
                 "/providers/Microsoft.Network/virtualNetworks/",
                 vnet_name,
             )
 
-        wanted = [("pe", options.private_endpoint_subnet_prefix), ("aks", options.aks_subnet_prefix)]
-        if not args.managed_network:  # compute joins a customer subnet only without the managed VNet
-            wanted.append(("compute", options.compute_subnet_prefix))
+        wanted = [("pe", a["private_endpoint_subnet_prefix"]), ("aks", a["aks_subnet_prefix"])]
+        if not a["workspace_managed_network"]:  # compute joins a customer subnet only without the managed VNet
+            wanted.append(("compute", a["compute_subnet_prefix"]))
         self.subnets: dict[str, network.Subnet] = {}
         self.nsgs: dict[str, network.NetworkSecurityGroup] = {}
         previous: list[pulumi.Resource] = []
         for purpose, prefix in wanted:
             nsg = network.NetworkSecurityGroup(
                 f"{name}-nsg-{purpose}",
-                network_security_group_name=namer.name("nsg", purpose),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
+                network_security_group_name=f"nsg-{stem}-{purpose}",
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
                 security_rules=[],  # Azure's default rules: no inbound from the internet
                 tags=tags,
                 opts=child,
@@ -189,7 +208,7 @@ class Network(pulumi.ComponentResource):
             # Subnets of one VNet are created one after the other: Azure refuses concurrent subnet writes.
             subnet = network.Subnet(
                 f"{name}-snet-{purpose}",
-                subnet_name=namer.name("snet", purpose),
+                subnet_name=f"snet-{stem}-{purpose}",
                 resource_group_name=vnet_rg,
                 virtual_network_name=vnet_name,
                 address_prefix=prefix,
@@ -208,24 +227,25 @@ class Network(pulumi.ComponentResource):
         self.zones: dict[str, privatedns.PrivateZone] = {}
         self.links: dict[str, privatedns.VirtualNetworkLink] = {}
         self.private_dns_zone_ids = {}
+        hub_zones: Mapping[str, str] = a["private_dns_zone_ids"]
         for zone in PRIVATE_DNS_ZONES:
-            if zone in options.private_dns_zone_ids:
-                self.private_dns_zone_ids[zone] = pulumi.Output.from_input(options.private_dns_zone_ids[zone])
+            if zone in hub_zones:
+                self.private_dns_zone_ids[zone] = pulumi.Output.from_input(hub_zones[zone])
                 continue
             slug = zone.removeprefix("privatelink.").split(".")[0]
             created = privatedns.PrivateZone(
                 f"{name}-dns-{slug}",
                 private_zone_name=zone,
-                resource_group_name=args.resource_group_name,
+                resource_group_name=a["resource_group_name"],
                 location="global",
                 tags=tags,
                 opts=child,
             )
             self.links[zone] = privatedns.VirtualNetworkLink(
                 f"{name}-dns-{slug}-link",
-                virtual_network_link_name=namer.name("vnet", "link"),
+                virtual_network_link_name=f"vnet-{stem}-link",
                 private_zone_name=created.name,
-                resource_group_name=args.resource_group_name,
+                resource_group_name=a["resource_group_name"],
                 location="global",
                 virtual_network=privatedns.SubResourceArgs(id=self.vnet_id),
                 registration_enabled=False,

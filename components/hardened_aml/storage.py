@@ -1,41 +1,82 @@
 """The workspace's default storage account: private, Entra-only, zone-redundant, soft-deleted blobs."""
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.storage as storage
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.errors import InvalidInputError
+from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.private_endpoint import PrivateLink
+from hardened_aml.shared import Environment
 
-#: Zone-redundant SKUs (control AML-REL-001); production asks for the geo-zone-redundant ones.
-ZONE_REDUNDANT_SKUS = ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS")
-GEO_ZONE_REDUNDANT_SKUS = ("Standard_GZRS", "Standard_RAGZRS")
+__all__ = [
+    "GEO_ZONE_REDUNDANT_SKUS",
+    "ZONE_REDUNDANT_SKUS",
+    "Storage",
+    "StorageArgs",
+    "StorageSku",
+]
+
+#: The account's private-link sub-resources and their zones, one endpoint each ("Azure Private Endpoint private
+#: DNS zone values", learn.microsoft.com/azure/private-link/private-endpoint-dns: Microsoft.Storage/
+#: storageAccounts, ``blob`` and ``file``). The workspace reads blobs and its file share through them.
+PRIVATE_LINK_GROUPS: dict[str, tuple[str, ...]] = {
+    "blob": ("privatelink.blob.core.windows.net",),
+    "file": ("privatelink.file.core.windows.net",),
+}
 
 
-@dataclass(frozen=True, kw_only=True)
-class StorageArgs:
+class StorageSku(StrEnum):
+    """Zone-redundant storage SKUs, the catalogue's ``ZONE_REDUNDANT_SKUS`` (control AML-REL-001)."""
+
+    STANDARD_ZRS = "Standard_ZRS"
+    """Zone-redundant. The default outside production."""
+    PREMIUM_ZRS = "Premium_ZRS"
+    """Zone-redundant, premium performance."""
+    STANDARD_GZRS = "Standard_GZRS"
+    """Geo-zone-redundant. The default in production."""
+    STANDARD_RAGZRS = "Standard_RAGZRS"
+    """Geo-zone-redundant with read access to the secondary region."""
+
+
+@args
+class StorageArgs(TypedDict):
     """Inputs of :class:`Storage`."""
 
-    resource_group_name: pulumi.Input[str]
-    """The resource group. Default: none, required."""
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The resource group. Required."""
     location: str
-    """The Azure region. Default: none, required."""
-    account_name: str
-    """Name of the account: 3-24 lowercase letters and digits. Default: none, required (from ``Namer``)."""
-    log_analytics_workspace_id: pulumi.Input[str]
-    """Where diagnostics go. Default: none, required (control AML-MON-002)."""
-    sku: str = "Standard_ZRS"
-    """Redundancy. Default: ``Standard_ZRS``; one of ZRS/GZRS/RAGZRS/Premium_ZRS (control AML-REL-001)."""
-    soft_delete_days: int = 7
-    """Blob and container soft-delete retention. Default: 7 days; 7..365 (control AML-DAT-002)."""
-    protection: shared.Protection = field(default_factory=shared.Protection)
-    """``protect`` and a ``CanNotDelete`` lock on the account. Default: off (control AML-REL-006)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    """The Azure region. Required."""
+    account_name: Annotated[str, Field(pattern=r"^[a-z0-9]{3,24}$")]
+    """Name of the account: 3-24 lowercase letters and digits. Required (from ``Namer``)."""
+    log_analytics_workspace_id: Annotated[Input[str], Wired()]
+    """Where diagnostics go. Required (control AML-MON-002)."""
+    environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
+    """``production`` protects the account (``protect`` and a ``CanNotDelete`` lock), asks for geo-zone-redundant
+    storage and keeps deleted blobs longer. Default: ``exploration`` (controls AML-REL-001, AML-REL-006,
+    AML-DAT-002)."""
+    sku: NotRequired[StorageSku | None]
+    """Redundancy, zone-redundant; geo-zone-redundant (``Standard_GZRS``, ``Standard_RAGZRS``) in production.
+    Default: none, by environment: ``Standard_GZRS`` in production, ``Standard_ZRS`` otherwise
+    (control AML-REL-001)."""
+    soft_delete_days: NotRequired[Annotated[int, Field(ge=7, le=365)] | None]
+    """Blob and container soft-delete retention in days, 7 to 365. Default: none, by environment: 30 in
+    production, 7 otherwise (control AML-DAT-002)."""
+    tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
+
+
+@rule(StorageArgs)
+def _geo_redundant_in_production(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    sku = s.get("sku")
+    if s["environment"] is Environment.PRODUCTION and sku is not None and sku.value not in GEO_ZONE_REDUNDANT_SKUS:
+        yield ("sku",), sku.value, "one of " + ", ".join(GEO_ZONE_REDUNDANT_SKUS) + " in production (AML-REL-001)"
 
 
 class Storage(pulumi.ComponentResource):
@@ -44,20 +85,21 @@ class Storage(pulumi.ComponentResource):
     account_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if args.sku not in ZONE_REDUNDANT_SKUS:
-            raise InvalidInputError(f"{name}.sku", args.sku, ZONE_REDUNDANT_SKUS)
-        if not 7 <= args.soft_delete_days <= 365:
-            raise InvalidInputError(f"{name}.soft_delete_days", args.soft_delete_days, "7..365 days")
+        a = checked(StorageArgs, args, name)
         super().__init__("hardened-aml:index:Storage", name, None, opts)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protection.protect)
+        production = a["environment"] is Environment.PRODUCTION
+        protection = shared.protection(a["environment"])
+        sku = a.get("sku") or (StorageSku.STANDARD_GZRS if production else StorageSku.STANDARD_ZRS)
+        soft_delete_days = a.get("soft_delete_days") or (30 if production else 7)
+        stateful = pulumi.ResourceOptions(parent=self, protect=protection.protect)
 
         self.account = storage.StorageAccount(
             f"{name}-st",
-            account_name=args.account_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            account_name=a["account_name"],
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
             kind=storage.Kind.STORAGE_V2,
-            sku=storage.SkuArgs(name=args.sku),  # AML-REL-001
+            sku=storage.SkuArgs(name=sku.value),  # AML-REL-001
             access_tier=storage.AccessTier.HOT,
             public_network_access="Disabled",  # AML-NET-005
             network_rule_set=storage.NetworkRuleSetArgs(
@@ -83,40 +125,43 @@ class Storage(pulumi.ComponentResource):
                     file=storage.EncryptionServiceArgs(enabled=True, key_type="Account"),
                 ),
             ),
-            tags=dict(args.tags),
+            tags=dict(a["tags"]),
             opts=stateful,
         )
         # AML-DAT-002: versioning, blob and container soft delete (the policy also requires this resource to exist).
         self.blob_service = storage.BlobServiceProperties(
             f"{name}-blob",
             account_name=self.account.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=a["resource_group_name"],
             blob_services_name="default",
             is_versioning_enabled=True,
-            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=args.soft_delete_days),
-            container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(
-                enabled=True, days=args.soft_delete_days
-            ),
+            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=soft_delete_days),
+            container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=soft_delete_days),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # AML-MON-002: the account emits metrics only; its logs are per service (blob), so both get one.
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-st",
             resource_id=self.account.id,
-            log_analytics_workspace_id=args.log_analytics_workspace_id,
+            log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
             logs=False,
         )
         self.blob_diagnostics = shared.diagnostics(
             f"{name}-diag-blob",
             resource_id=pulumi.Output.concat(self.account.id, "/blobServices/default"),
-            log_analytics_workspace_id=args.log_analytics_workspace_id,
+            log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
         )
         self.locks = (
             [shared.delete_lock(f"{name}-st-lock", resource=self.account, resource_id=self.account.id, parent=self)]
-            if args.protection.lock  # AML-REL-006
+            if protection.lock  # AML-REL-006
             else []
         )
         self.account_id = self.account.id
+        # AML-NET-003 / AML-NET-005: the account is reached through private endpoints only.
+        self.private_links: list[PrivateLink] = [
+            PrivateLink(purpose=group, target_resource_id=self.account_id, group_id=group, dns_zones=zones)
+            for group, zones in PRIVATE_LINK_GROUPS.items()
+        ]
         self.register_outputs({"account_id": self.account_id})

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from component_plan import RG_ID, refused
 
-from hardened_aml.access import WorkspaceAccess, WorkspaceAccessArgs
+from hardened_aml.access import AccessSettings, WorkspaceAccess, WorkspaceAccessArgs
+from hardened_aml.inputs import checked
 
 WS = RG_ID + "/providers/Microsoft.MachineLearningServices/workspaces/mlw-test"
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -33,4 +34,32 @@ def test_group_roles_at_workspace_scope(plan):
 def test_bad_group_id_is_refused():
     args = WorkspaceAccessArgs(workspace_id=WS, subscription_id=SUB, reader_group_ids=["everyone"])
     err = refused(lambda: WorkspaceAccess("access", args))
-    assert err.key == "access.reader_group_ids" and err.value == "everyone"
+    assert err.key == "access.reader_group_ids.0" and err.value == "everyone"
+    assert err.allowed.startswith("a string matching ^[0-9a-fA-F]{8}-")
+
+
+def test_a_group_twice_is_refused():
+    args = WorkspaceAccessArgs(workspace_id=WS, subscription_id=SUB, data_scientist_group_ids=[G1, G2, G1.upper()])
+    err = refused(lambda: WorkspaceAccess("access", args))
+    assert (err.key, err.value, err.allowed) == ("access.data_scientist_group_ids.2", G1.upper(), "each group once")
+
+
+def test_one_group_in_several_roles(plan):
+    args = WorkspaceAccessArgs(
+        workspace_id=WS, subscription_id=SUB, data_scientist_group_ids=[G1], reader_group_ids=[G1]
+    )
+    p = plan(lambda: WorkspaceAccess("access", args))
+    assert sorted(r.name for r in p.of_type("azure-native:authorization:RoleAssignment")) == [
+        f"access-data-scientist-{G1}",
+        f"access-reader-{G1}",
+    ]
+
+
+def test_no_groups_no_assignments(plan):
+    p = plan(lambda: WorkspaceAccess("access", WorkspaceAccessArgs(workspace_id=WS, subscription_id=SUB)))
+    assert p.of_type("azure-native:authorization:RoleAssignment") == []
+
+
+def test_settings_read_as_stack_config():
+    settings = checked(AccessSettings, {"readerGroupIds": [G3]}, "hardened-aml", config=True)
+    assert settings == {"data_scientist_group_ids": [], "compute_operator_group_ids": [], "reader_group_ids": [G3]}

@@ -3,7 +3,7 @@ from __future__ import annotations
 from component_plan import LAW_ID, TAGS, refused
 
 from hardened_aml.key_vault import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KeyVault, KeyVaultArgs
-from hardened_aml.shared import Protection
+from hardened_aml.shared import Environment
 
 SUB = "00000000-0000-0000-0000-000000000000"
 
@@ -21,7 +21,7 @@ def _args(**overrides: object) -> KeyVaultArgs:
         tags=TAGS,
     )
     values.update(overrides)
-    return KeyVaultArgs(**values)  # type: ignore[arg-type]
+    return KeyVaultArgs(**values)
 
 
 def test_vault_key_role_and_diagnostics(plan):
@@ -64,13 +64,16 @@ def test_vault_key_role_and_diagnostics(plan):
     assert role.inputs["principalType"] == "ServicePrincipal"
     assert role.inputs["principalId"] == "principal-of-uai"
 
+    assert p.of_type("azure-native:authorization:ManagementLockByScope") == []  # exploration: no locks
+    assert not vault.protect
+
     diag = p.one("azure-native:monitor:DiagnosticSetting")
     assert diag.inputs["resourceUri"].endswith("/vaults/kv-test")
     assert diag.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
 
 
 def test_production_locks_vault_and_key(plan):
-    p = plan(lambda: KeyVault("kv", _args(protection=Protection(protect=True, lock=True))))
+    p = plan(lambda: KeyVault("kv", _args(environment=Environment.PRODUCTION)))
     assert p.one("azure-native:keyvault:Vault").protect and p.one("azure-native:keyvault:Key").protect
     scopes = sorted(r.inputs["scope"] for r in p.of_type("azure-native:authorization:ManagementLockByScope"))
     assert len(scopes) == 2
@@ -83,3 +86,25 @@ def test_production_locks_vault_and_key(plan):
 def test_bad_expiry_is_refused():
     err = refused(lambda: KeyVault("kv", _args(key_expiry="two years")))
     assert err.key == "kv.key_expiry" and err.value == "two years"
+    assert err.allowed == "an ISO-8601 duration such as P2Y or P60D"
+    err = refused(lambda: KeyVault("kv", _args(rotate_before_expiry="P")))
+    assert (err.key, err.value) == ("kv.rotate_before_expiry", "P")
+
+
+def test_bad_vault_name_is_refused():
+    err = refused(lambda: KeyVault("kv", _args(vault_name="kv_test")))
+    assert (err.key, err.value) == ("kv.vault_name", "kv_test") and "a string matching" in err.allowed
+
+
+def test_private_link_of_the_vault(plan):
+    links: list[tuple[str, str, tuple[str, ...]]] = []
+    targets: list[str] = []
+
+    def program() -> None:
+        for link in KeyVault("kv", _args()).private_links:
+            links.append((link.purpose, link.group_id, link.dns_zones))
+            link.target_resource_id.apply(targets.append)
+
+    p = plan(program)
+    assert links == [("kv", "vault", ("privatelink.vaultcore.azure.net",))]  # AML-NET-003, AML-NET-006
+    assert targets == [p.one("azure-native:keyvault:Vault").id]

@@ -1,31 +1,39 @@
 from __future__ import annotations
 
+import pytest
 from component_plan import RG_ID, TAGS, refused
 
+from hardened_aml.errors import InvalidInputError
+from hardened_aml.inputs import checked
 from hardened_aml.naming import Namer
-from hardened_aml.network import PRIVATE_DNS_ZONES, ExistingVnet, Network, NetworkArgs, NetworkOptions
-from hardened_aml.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from hardened_aml.network import PRIVATE_DNS_ZONES, ExistingVnet, Network, NetworkArgs, NetworkSettings
+from hardened_aml.private_endpoint import GROUP_IDS, PrivateEndpoint, PrivateEndpointArgs, PrivateLinkGroup
 
 SUB = "00000000-0000-0000-0000-000000000000"
 NAMER = Namer("hardened-aml", "test", "haml")
+STEM = NAMER.name("vnet").removeprefix("vnet-")
 
 
 def _args(**overrides: object) -> NetworkArgs:
     values: dict[str, object] = dict(
-        resource_group_name="rg-test", location="westeurope", namer=NAMER, subscription_id=SUB, tags=TAGS
+        resource_group_name="rg-test", location="westeurope", name_stem=STEM, subscription_id=SUB, tags=TAGS
     )
     values.update(overrides)
-    return NetworkArgs(**values)  # type: ignore[arg-type]
+    return NetworkArgs(**values)
 
 
 def test_new_vnet_subnets_nsgs_and_zones(plan):
     p = plan(lambda: Network("net", _args()))
     vnet = p.one("azure-native:network:VirtualNetwork")
     assert vnet.inputs["addressSpace"] == {"addressPrefixes": ["10.40.0.0/22"]}
+    assert vnet.inputs["virtualNetworkName"] == NAMER.name("vnet")  # the names Namer gives
     subnets = {s.name: s for s in p.of_type("azure-native:network:Subnet")}
     assert sorted(subnets) == ["net-snet-aks", "net-snet-pe"]  # managed VNet on: no compute subnet
     assert subnets["net-snet-pe"].inputs["addressPrefix"] == "10.40.0.0/24"
     assert subnets["net-snet-aks"].inputs["addressPrefix"] == "10.40.1.0/24"
+    assert subnets["net-snet-pe"].inputs["subnetName"] == NAMER.name("snet", "pe")
+    nsg_names = {n.inputs["networkSecurityGroupName"] for n in p.of_type("azure-native:network:NetworkSecurityGroup")}
+    assert nsg_names == {NAMER.name("nsg", "pe"), NAMER.name("nsg", "aks")}
     assert all(s.inputs["networkSecurityGroup"]["id"].endswith(s.name.split("-")[-1]) for s in subnets.values())
     assert len(p.of_type("azure-native:network:NetworkSecurityGroup")) == 2
     zones = sorted(z.inputs["privateZoneName"] for z in p.of_type("azure-native:privatedns:PrivateZone"))
@@ -47,10 +55,11 @@ def test_new_vnet_subnets_nsgs_and_zones(plan):
     assert len(links) == 6
     assert all(link.inputs["registrationEnabled"] is False for link in links)
     assert all(link.inputs["virtualNetwork"]["id"] == vnet.id for link in links)
+    assert {link.inputs["virtualNetworkLinkName"] for link in links} == {NAMER.name("vnet", "link")}
 
 
 def test_compute_subnet_only_without_managed_vnet(plan):
-    p = plan(lambda: Network("net", _args(managed_network=False)))
+    p = plan(lambda: Network("net", _args(workspace_managed_network=False)))
     assert sorted(s.name for s in p.of_type("azure-native:network:Subnet")) == [
         "net-snet-aks",
         "net-snet-compute",
@@ -61,11 +70,11 @@ def test_compute_subnet_only_without_managed_vnet(plan):
 
 def test_existing_vnet_and_hub_zones(plan):
     blob_zone = RG_ID + "/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
-    options = NetworkOptions(
+    settings = NetworkSettings(
         existing_vnet=ExistingVnet(resource_group_name="rg-hub", name="vnet-spoke"),
         private_dns_zone_ids={"privatelink.blob.core.windows.net": blob_zone},
     )
-    p = plan(lambda: Network("net", _args(options=options)))
+    p = plan(lambda: Network("net", _args(**settings)))
     assert p.of_type("azure-native:network:VirtualNetwork") == []
     for subnet in p.of_type("azure-native:network:Subnet"):
         assert subnet.inputs["resourceGroupName"] == "rg-hub"
@@ -75,14 +84,56 @@ def test_existing_vnet_and_hub_zones(plan):
 
 
 def test_bad_prefix_is_refused():
-    err = refused(lambda: Network("net", _args(options=NetworkOptions(aks_subnet_prefix="10.99.0.0/24"))))
-    assert err.key == "net.options.aks_subnet_prefix"
+    err = refused(lambda: Network("net", _args(aks_subnet_prefix="10.99.0.0/24")))
+    assert (err.key, err.value) == ("net.aks_subnet_prefix", "10.99.0.0/24")
+    assert err.allowed == "a block inside the address space 10.40.0.0/22"
+
+
+def test_prefix_with_host_bits_is_refused():
+    err = refused(lambda: Network("net", _args(aks_subnet_prefix="10.40.1.1/24")))
+    assert (err.key, err.value) == ("net.aks_subnet_prefix", "10.40.1.1/24")
+    assert err.allowed == "an IPv4 CIDR block with no host bits set, such as 10.40.0.0/24"
+    err = refused(lambda: Network("net", _args(address_space="10.40.0.0")))
+    assert err.key == "net.address_space" and "a string matching" in err.allowed
+
+
+def test_overlapping_subnets_are_refused():
+    err = refused(lambda: Network("net", _args(compute_subnet_prefix="10.40.0.128/25")))
+    assert (err.key, err.value) == ("net.compute_subnet_prefix", "10.40.0.128/25")
+    assert err.allowed == "a block that does not overlap private_endpoint_subnet_prefix 10.40.0.0/24"
+
+
+def test_existing_vnet_takes_subnets_outside_the_address_space(plan):
+    vnet = ExistingVnet(resource_group_name="rg-hub", name="vnet-spoke")
+    p = plan(lambda: Network("net", _args(existing_vnet=vnet, aks_subnet_prefix="10.99.0.0/24")))
+    aks = p.named("net-snet-aks")
+    assert aks.inputs["addressPrefix"] == "10.99.0.0/24"
+    # Overlaps are refused in an existing VNet too: Azure refuses overlapping subnets in one VNet.
+    err = refused(lambda: Network("net", _args(existing_vnet=vnet, aks_subnet_prefix="10.40.0.0/23")))
+    assert err.key == "net.aks_subnet_prefix"
 
 
 def test_unknown_zone_is_refused():
-    options = NetworkOptions(private_dns_zone_ids={"privatelink.example.com": RG_ID})
-    err = refused(lambda: Network("net", _args(options=options)))
-    assert err.key == "net.options.private_dns_zone_ids"
+    err = refused(
+        lambda: Network("net", _args(private_dns_zone_ids={"privatelink.example.com": RG_ID + "/providers/x"}))
+    )
+    assert (err.key, err.value) == ("net.private_dns_zone_ids", "privatelink.example.com")
+    assert err.allowed.startswith("zone names from privatelink.api.azureml.ms")
+
+
+def test_zone_id_of_another_zone_is_refused():
+    blob_zone = RG_ID + "/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
+    err = refused(lambda: Network("net", _args(private_dns_zone_ids={"privatelink.azurecr.io": blob_zone})))
+    assert (err.key, err.value) == ("net.private_dns_zone_ids", blob_zone)
+    assert err.allowed == (
+        "for privatelink.azurecr.io: the resource id of a private DNS zone named privatelink.azurecr.io"
+    )
+
+
+def test_existing_vnet_fields_are_checked():
+    vnet = {"resource_group_name": "", "name": "vnet-spoke"}
+    err = refused(lambda: Network("net", _args(existing_vnet=vnet)))
+    assert err.key == "net.existing_vnet.resource_group_name" and err.value == ""
 
 
 def _pe(**overrides: object) -> PrivateEndpointArgs:
@@ -97,7 +148,7 @@ def _pe(**overrides: object) -> PrivateEndpointArgs:
         tags=TAGS,
     )
     values.update(overrides)
-    return PrivateEndpointArgs(**values)  # type: ignore[arg-type]
+    return PrivateEndpointArgs(**values)
 
 
 def test_private_endpoint_and_zone_group(plan):
@@ -114,6 +165,32 @@ def test_private_endpoint_and_zone_group(plan):
 
 
 def test_private_endpoint_refuses_unknown_group_and_single_workspace_zone():
-    assert refused(lambda: PrivateEndpoint("pep", _pe(group_id="sqlServer"))).key == "pep.group_id"
+    err = refused(lambda: PrivateEndpoint("pep", _pe(group_id="sqlServer")))
+    assert (err.key, err.value) == ("pep.group_id", "sqlServer")
+    assert err.allowed == "one of amlworkspace, blob, file, vault, registry"
     err = refused(lambda: PrivateEndpoint("pep", _pe(private_dns_zone_ids=["zone-api"])))
+    assert (err.key, err.value) == ("pep.private_dns_zone_ids", 1)
+    assert err.allowed.startswith("2 zones: privatelink.api.azureml.ms and privatelink.notebooks.azure.net")
+
+
+def test_private_endpoint_takes_one_to_five_zones():
+    err = refused(lambda: PrivateEndpoint("pep", _pe(group_id="vault", private_dns_zone_ids=[])))
+    assert (err.key, err.value) == ("pep.private_dns_zone_ids", [])
+    err = refused(lambda: PrivateEndpoint("pep", _pe(group_id="vault", private_dns_zone_ids=["z"] * 6)))
     assert err.key == "pep.private_dns_zone_ids"
+
+
+def test_group_ids():
+    assert GROUP_IDS == ("amlworkspace", "blob", "file", "vault", "registry")
+    assert PrivateLinkGroup("vault") is PrivateLinkGroup.VAULT
+
+
+def test_settings_read_as_stack_config():
+    settings = checked(
+        NetworkSettings, {"existingVnet": {"resourceGroupName": "rg-hub", "name": "vnet"}}, "ns", config=True
+    )
+    assert settings["existing_vnet"] == {"resource_group_name": "rg-hub", "name": "vnet"}
+    assert settings["address_space"] == "10.40.0.0/22" and settings["private_dns_zone_ids"] == {}
+    with pytest.raises(InvalidInputError) as caught:
+        checked(NetworkSettings, {"aksSubnetPrefix": "10.40.0.0/23"}, "hardened-aml", config=True)
+    assert caught.value.key == "hardened-aml:aksSubnetPrefix"

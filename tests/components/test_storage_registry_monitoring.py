@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from component_plan import LAW_ID, TAGS, refused
 
+from hardened_aml.catalogue import ZONE_REDUNDANT_SKUS
 from hardened_aml.container_registry import ContainerRegistry, ContainerRegistryArgs
 from hardened_aml.monitoring import Monitoring, MonitoringArgs
-from hardened_aml.storage import Storage, StorageArgs
+from hardened_aml.private_endpoint import PrivateLink
+from hardened_aml.shared import Environment
+from hardened_aml.storage import Storage, StorageArgs, StorageSku
 
 
 def _storage(**overrides: object) -> StorageArgs:
@@ -16,7 +22,7 @@ def _storage(**overrides: object) -> StorageArgs:
         tags=TAGS,
     )
     values.update(overrides)
-    return StorageArgs(**values)  # type: ignore[arg-type]
+    return StorageArgs(**values)
 
 
 def _registry(**overrides: object) -> ContainerRegistryArgs:
@@ -28,7 +34,7 @@ def _registry(**overrides: object) -> ContainerRegistryArgs:
         tags=TAGS,
     )
     values.update(overrides)
-    return ContainerRegistryArgs(**values)  # type: ignore[arg-type]
+    return ContainerRegistryArgs(**values)
 
 
 def test_storage_account(plan):
@@ -53,9 +59,66 @@ def test_storage_account(plan):
     assert uris[0].endswith("/storageAccounts/sttest") and uris[1].endswith("/blobServices/default")
 
 
+def test_storage_in_production(plan):
+    p = plan(lambda: Storage("st", _storage(environment=Environment.PRODUCTION)))
+    account = p.one("azure-native:storage:StorageAccount")
+    assert account.inputs["sku"] == {"name": "Standard_GZRS"}  # AML-REL-001: geo-zone-redundant by default
+    assert account.protect  # AML-REL-006
+    blob = p.one("azure-native:storage:BlobServiceProperties")  # AML-DAT-002: 30 days in production
+    assert blob.inputs["deleteRetentionPolicy"] == {"enabled": True, "days": 30}
+    assert blob.inputs["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 30}
+    (lock,) = p.of_type("azure-native:authorization:ManagementLockByScope")
+    assert lock.inputs["level"] == "CanNotDelete" and lock.inputs["scope"].endswith("/storageAccounts/sttest")
+
+
+def test_storage_sku_and_retention_given(plan):
+    p = plan(lambda: Storage("st", _storage(sku="Premium_ZRS", soft_delete_days=14)))
+    assert p.one("azure-native:storage:StorageAccount").inputs["sku"] == {"name": "Premium_ZRS"}
+    assert p.one("azure-native:storage:BlobServiceProperties").inputs["deleteRetentionPolicy"]["days"] == 14
+    assert p.of_type("azure-native:authorization:ManagementLockByScope") == []
+
+
 def test_storage_refuses_locally_redundant_sku():
     err = refused(lambda: Storage("st", _storage(sku="Standard_LRS")))
-    assert err.key == "st.sku" and "Standard_ZRS" in err.allowed
+    assert err.key == "st.sku" and err.value == "Standard_LRS"
+    assert err.allowed == "one of Standard_ZRS, Premium_ZRS, Standard_GZRS, Standard_RAGZRS"
+    assert {s.value for s in StorageSku} == set(ZONE_REDUNDANT_SKUS)
+
+
+def test_storage_refuses_zone_redundant_sku_in_production():
+    err = refused(lambda: Storage("st", _storage(sku="Standard_ZRS", environment=Environment.PRODUCTION)))
+    assert (err.key, err.value) == ("st.sku", "Standard_ZRS")
+    assert err.allowed == "one of Standard_GZRS, Standard_RAGZRS in production (AML-REL-001)"
+
+
+def test_storage_refuses_short_soft_delete():
+    err = refused(lambda: Storage("st", _storage(soft_delete_days=3)))
+    assert (err.key, err.value) == ("st.soft_delete_days", 3)
+
+
+def _links(
+    component: Callable[[str, Any], Any], args: object
+) -> tuple[list[PrivateLink], list[str], Callable[[], None]]:
+    """The private links a component declares, and their resolved target ids (run inside a plan)."""
+    links: list[PrivateLink] = []
+    targets: list[str] = []
+
+    def program() -> None:
+        links.extend(component("x", args).private_links)
+        for link in links:
+            link.target_resource_id.apply(targets.append)
+
+    return links, targets, program
+
+
+def test_storage_private_links(plan):
+    links, targets, program = _links(Storage, _storage())
+    p = plan(program)
+    assert [(link.purpose, link.group_id, link.dns_zones) for link in links] == [
+        ("blob", "blob", ("privatelink.blob.core.windows.net",)),
+        ("file", "file", ("privatelink.file.core.windows.net",)),
+    ]  # AML-NET-003, AML-NET-005
+    assert targets == [p.one("azure-native:storage:StorageAccount").id] * 2
 
 
 def test_registry(plan):
@@ -71,24 +134,48 @@ def test_registry(plan):
     assert p.one("azure-native:monitor:DiagnosticSetting").inputs["resourceUri"].endswith("/registries/crtest")
 
 
+def test_registry_in_production(plan):
+    p = plan(lambda: ContainerRegistry("cr", _registry(environment=Environment.PRODUCTION, untagged_retention_days=30)))
+    reg = p.one("azure-native:containerregistry:Registry")
+    assert reg.protect and reg.inputs["policies"]["retentionPolicy"] == {"status": "enabled", "days": 30}
+    (lock,) = p.of_type("azure-native:authorization:ManagementLockByScope")
+    assert lock.inputs["scope"].endswith("/registries/crtest")
+
+
 def test_registry_refuses_region_without_zones():
     err = refused(lambda: ContainerRegistry("cr", _registry(location="westus")))
     assert err.key == "cr.location" and err.value == "westus"
+    assert err.allowed == "a region with availability zones (AML-REL-002)"
+
+
+def test_registry_refuses_long_retention():
+    err = refused(lambda: ContainerRegistry("cr", _registry(untagged_retention_days=400)))
+    assert (err.key, err.value) == ("cr.untagged_retention_days", 400)
+
+
+def test_registry_private_link(plan):
+    links, targets, program = _links(ContainerRegistry, _registry())
+    p = plan(program)
+    assert [(link.purpose, link.group_id, link.dns_zones) for link in links] == [
+        ("cr", "registry", ("privatelink.azurecr.io",))
+    ]  # AML-NET-003, AML-NET-007
+    assert targets == [p.one("azure-native:containerregistry:Registry").id]
+
+
+def _monitoring(**overrides: object) -> MonitoringArgs:
+    values: dict[str, object] = dict(
+        resource_group_name="rg-test",
+        location="westeurope",
+        log_analytics_name="log-test",
+        application_insights_name="appi-test",
+        tags=TAGS,
+    )
+    values.update(overrides)
+    return MonitoringArgs(**values)
 
 
 def test_monitoring(plan):
-    p = plan(
-        lambda: Monitoring(
-            "mon",
-            MonitoringArgs(
-                resource_group_name="rg-test",
-                location="westeurope",
-                log_analytics_name="log-test",
-                application_insights_name="appi-test",
-                tags=TAGS,
-            ),
-        )
-    )
+    p = plan(lambda: Monitoring("mon", _monitoring()))
     log = p.one("azure-native:operationalinsights:Workspace")
     appi = p.one("azure-native:applicationinsights:Component")
     assert (log.name, appi.name) == ("mon-log", "mon-appi")
@@ -96,3 +183,13 @@ def test_monitoring(plan):
     assert appi.inputs["workspaceResourceId"].endswith("/workspaces/log-test")
     assert appi.inputs["resourceName"] == "appi-test"
     assert log.inputs["tags"] == TAGS and appi.inputs["tags"] == TAGS
+    assert log.inputs["retentionInDays"] == 30  # AML-MON-001: exploration
+
+
+def test_monitoring_retention(plan):
+    p = plan(lambda: Monitoring("mon", _monitoring(environment=Environment.PRODUCTION)))
+    assert p.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 90
+    p = plan(lambda: Monitoring("mon", _monitoring(retention_in_days=120)))
+    assert p.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 120
+    err = refused(lambda: Monitoring("mon", _monitoring(retention_in_days=10)))
+    assert (err.key, err.value) == ("mon.retention_in_days", 10)

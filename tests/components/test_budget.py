@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from component_plan import RG_ID, refused
+
+from hardened_aml.budget import Budget, BudgetArgs, BudgetSettings
+from hardened_aml.inputs import checked
+
+
+def _args(**overrides: object) -> BudgetArgs:
+    values: dict[str, object] = dict(
+        scope=RG_ID,
+        budget_name="budget-test",
+        amount=500,
+        contact_emails=["ops@example.com", "finance@example.com"],
+        start_date="2026-12-01",
+    )
+    values.update(overrides)
+    return BudgetArgs(**values)
+
+
+def test_monthly_budget_with_two_alerts(plan):
+    p = plan(lambda: Budget("bud", _args()))
+    budget = p.one("azure-native:consumption:Budget")
+    assert budget.name == "bud-budget"
+    i = budget.inputs
+    assert (i["budgetName"], i["scope"], i["amount"]) == ("budget-test", RG_ID, 500)
+    assert (i["category"], i["timeGrain"]) == ("Cost", "Monthly")  # AML-COST-001
+    assert i["timePeriod"] == {"startDate": "2026-12-01T00:00:00Z"}  # fixed in the stack file, not today
+    emails = ["ops@example.com", "finance@example.com"]
+    assert i["notifications"] == {
+        "actual": {
+            "enabled": True,
+            "operator": "GreaterThan",
+            "threshold": 80,
+            "thresholdType": "Actual",
+            "contactEmails": emails,
+        },
+        "forecast": {
+            "enabled": True,
+            "operator": "GreaterThan",
+            "threshold": 100,
+            "thresholdType": "Forecasted",
+            "contactEmails": emails,
+        },
+    }
+
+
+def test_start_date_is_a_first_of_month():
+    err = refused(lambda: Budget("bud", _args(start_date="2026-12-15")))
+    assert (err.key, err.value) == ("bud.start_date", "2026-12-15")
+    assert "a string matching" in err.allowed
+
+
+def test_amount_and_contacts_are_checked():
+    err = refused(lambda: Budget("bud", _args(amount=0)))
+    assert (err.key, err.value) == ("bud.amount", 0)
+    err = refused(lambda: Budget("bud", _args(contact_emails=[])))
+    assert (err.key, err.value) == ("bud.contact_emails", [])
+    err = refused(lambda: Budget("bud", _args(contact_emails=["ops"])))
+    assert (err.key, err.value) == ("bud.contact_emails.0", "ops")
+    err = refused(lambda: Budget("bud", _args(forecast_threshold=2000)))
+    assert (err.key, err.value) == ("bud.forecast_threshold", 2000)
+
+
+def test_settings_read_as_stack_config():
+    given = {"amount": 500, "contactEmails": ["ops@example.com"], "startDate": "2026-12-01"}
+    settings = checked(BudgetSettings, given, "hardened-aml:budget", config=True)
+    assert settings == {"amount": 500, "contact_emails": ["ops@example.com"], "start_date": "2026-12-01"}
