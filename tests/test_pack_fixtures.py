@@ -266,7 +266,7 @@ def test_versioned_type_tokens_are_judged(insecure: dict[str, list[Diagnostic]])
             "storage",
             "aml-iam-006-storage-no-shared-key",
             [
-                "[AML-IAM-006] allowSharedKeyAccess is not set; Azure's default is insecure: set it to False",
+                "[AML-IAM-006] allowSharedKeyAccess is not set; Azure's default is True: set it to False",
                 "[AML-IAM-006] isLocalUserEnabled is not set; Azure's default is insecure: set it to False (no SFTP / "
                 "local-user passwords or keys)",
             ],
@@ -299,7 +299,7 @@ def test_versioned_type_tokens_are_judged(insecure: dict[str, list[Diagnostic]])
             [
                 "[AML-AKS-002] apiServerAccessProfile.enablePrivateCluster is not set; Azure's default is insecure: "
                 "set it to True",
-                "[AML-AKS-002] apiServerAccessProfile.disableRunCommand is not set; Azure's default is insecure: set "
+                "[AML-AKS-002] apiServerAccessProfile.disableRunCommand is not set; Azure's default is False: set "
                 "it to True (command invoke bypasses the private API server)",
             ],
         ),

@@ -25,19 +25,20 @@ unset (the built-in 28257686 treats that as ``LocalUser``; enum ``AgentPoolSSHAc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import partial
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aml_policies.core import (
     MISSING,
-    Check,
     Config,
+    DescribedCheck,
     Props,
     ResourceRule,
     Stack,
     StackRule,
     all_of,
+    describe,
+    described,
     equals,
     get,
     items,
@@ -50,64 +51,96 @@ from aml_policies.core import (
 MANAGED_CLUSTER = ("containerservice:ManagedCluster",)
 AGENT_POOL = ("containerservice:AgentPool",)
 ZONES = ("1", "2", "3")
+#: What Azure assumes of a pool that does not say, by where the pool is declared: an ``agentPoolProfiles[]``
+#: entry without a mode is a System pool, a separate AgentPool resource a User pool.
+CLUSTER_POOL_DEFAULTS: Mapping[str, Any] = {"mode": "System"}
+AGENT_POOL_DEFAULTS: Mapping[str, Any] = {"mode": "User"}
 
 
-def _pools(props: Props) -> Iterator[tuple[str, Any]]:
-    """Each pool of a cluster with the path prefix that names it in messages."""
-    for i, pool in enumerate(items(props, "agentPoolProfiles")):
-        name = get(pool, "name")
-        label = f"agentPoolProfiles[{i}]" if name is MISSING else f"agentPoolProfiles[{i}] ({name})"
-        yield f"{label}.", pool
+class _Pool(Mapping[str, Any]):
+    """A pool's own properties, over what Azure assumes where the pool says nothing (unset or null)."""
+
+    def __init__(self, own: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+        self._own, self._defaults = own, defaults
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._own and self._own[key] is not None:
+            return self._own[key]
+        return self._defaults[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._own
+        yield from (k for k in self._defaults if k not in self._own)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
-PoolCheck = Callable[[Any, Config, str], Iterable[str]]
-"""A check of one pool: its props, the config and the path prefix that names the pool in messages."""
+def _with_defaults(pool: Any, defaults: Mapping[str, Any]) -> Any:
+    return _Pool(pool, defaults) if isinstance(pool, Mapping) else pool
 
 
-def _each_pool(check: PoolCheck) -> Check:
-    """Run a per-pool check over every ``agentPoolProfiles[]`` entry of a cluster."""
+def _pool_rules(control: str, name: str, check: DescribedCheck) -> tuple[ResourceRule, ResourceRule]:
+    """The two rules of one node-pool check: ``cluster-pool-<name>`` judges every ``agentPoolProfiles[]`` entry of
+    a ManagedCluster (each message names its pool), ``agent-pool-<name>`` every standalone AgentPool. Both take
+    their description from the check."""
+    text = describe(check)
+    if text is None:
+        raise ValueError(f"{control} {name}: a pool check describes itself")
 
-    def run(props: Props, config: Config) -> Iterator[str]:
-        for prefix, pool in _pools(props):
-            yield from check(pool, config, prefix)
+    def each_pool(props: Props, config: Config) -> Iterator[str]:
+        for i, pool in enumerate(items(props, "agentPoolProfiles")):
+            pool_name = get(pool, "name")
+            label = f"agentPoolProfiles[{i}]" if pool_name is MISSING else f"agentPoolProfiles[{i}] ({pool_name})"
+            for message in check(_with_defaults(pool, CLUSTER_POOL_DEFAULTS), config):
+                yield f"{label}.{message}"
 
-    return run
+    def agent_pool(props: Props, config: Config) -> Iterator[str]:
+        yield from check(_with_defaults(props, AGENT_POOL_DEFAULTS), config)
 
-
-def _own_pool(check: PoolCheck) -> Check:
-    """Run a per-pool check over an ``AgentPool`` resource."""
-
-    def run(props: Props, config: Config) -> Iterator[str]:
-        yield from check(props, config, "")
-
-    return run
+    return (
+        ResourceRule(
+            control=control,
+            name=f"cluster-pool-{name}",
+            types=MANAGED_CLUSTER,
+            check=each_pool,
+            description=f"every agentPoolProfiles[] entry: {text}.",
+        ),
+        ResourceRule(
+            control=control, name=f"agent-pool-{name}", types=AGENT_POOL, check=agent_pool, description=f"{text}."
+        ),
+    )
 
 
 # --- AML-AKS-001 ------------------------------------------------------------------------------------
-def _zones(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
+@described(f"availabilityZones is {', '.join(repr(z) for z in ZONES[:-1])} and {ZONES[-1]!r}")
+def _zones(pool: Any, _config: Config) -> Iterator[str]:
     zones = [str(z) for z in items(pool, "availabilityZones")]
     if not zones:
-        yield f"{prefix}availabilityZones is not set; it must be {list(ZONES)!r}"
+        yield f"availabilityZones is not set; it must be {list(ZONES)!r}"
     elif sorted(set(zones)) != list(ZONES):
-        yield f"{prefix}availabilityZones is {zones!r}; it must be {list(ZONES)!r}"
+        yield f"availabilityZones is {zones!r}; it must be {list(ZONES)!r}"
 
 
 # --- AML-AKS-008 ------------------------------------------------------------------------------------
-def _autoscaled(pool: Any, _config: Config, prefix: str, *, default_mode: str) -> Iterator[str]:
+@described(
+    "enableAutoScaling is true with minCount and maxCount; a pool whose mode is 'User' carries at least one "
+    "nodeTaint (without a mode, an agentPoolProfiles[] entry is a System pool and a separate AgentPool a User pool)"
+)
+def _autoscaled(pool: Any, _config: Config) -> Iterator[str]:
     enabled = get(pool, "enableAutoScaling")
     if enabled is not True:
         found = "is not set" if enabled is MISSING else f"is {enabled!r}"
-        yield f"{prefix}enableAutoScaling {found}; it must be True (the cluster autoscaler is off by default)"
+        yield f"enableAutoScaling {found}; it must be True (the cluster autoscaler is off by default)"
     low, high = get(pool, "minCount"), get(pool, "maxCount")
     if low is MISSING or high is MISSING:
         missing = " and ".join(k for k, v in (("minCount", low), ("maxCount", high)) if v is MISSING)
-        yield f"{prefix}{missing} not set; the autoscaler needs both minCount and maxCount"
+        yield f"{missing} not set; the autoscaler needs both minCount and maxCount"
     elif low > high:
-        yield f"{prefix}minCount is {number(low)}; it must not exceed maxCount ({number(high)})"
-    mode = get(pool, "mode")
-    if (default_mode if mode is MISSING else mode) == "User" and not items(pool, "nodeTaints"):
+        yield f"minCount is {number(low)}; it must not exceed maxCount ({number(high)})"
+    if get(pool, "mode") == "User" and not items(pool, "nodeTaints"):
         yield (
-            f"{prefix}nodeTaints is not set; a User pool must carry a taint (e.g. "
+            "nodeTaints is not set; a User pool must carry a taint (e.g. "
             "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
         )
 
@@ -140,30 +173,11 @@ def _addons(props: Props, _config: Config) -> Iterator[str]:
         yield "addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"
 
 
-# --- AML-AKS-002 (nodes), AML-AKS-010, AML-AKS-011 -------------------------------------------------
-def _no_node_public_ip(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
-    if get(pool, "enableNodePublicIP") is True:
-        yield f"{prefix}enableNodePublicIP is True; it must not be (nodes stay on private addresses)"
-
-
-def _encryption_at_host(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
-    value = get(pool, "enableEncryptionAtHost")
-    if value is not True:
-        found = "is not set" if value is MISSING else f"is {value!r}"
-        yield (
-            f"{prefix}enableEncryptionAtHost {found}; it must be True (temp disks and disk caches encrypted at "
-            "the host; needs the Microsoft.Compute/EncryptionAtHost subscription feature)"
-        )
-
-
-def _ssh_disabled(pool: Any, _config: Config, prefix: str) -> Iterator[str]:
-    value = get(pool, "securityProfile.sshAccess")
-    if value != "Disabled":
-        found = "is not set (the default is LocalUser)" if value is MISSING else f"is {value!r}"
-        yield f"{prefix}securityProfile.sshAccess {found}; it must be 'Disabled'"
-
-
 # --- AML-AKS-003 (identity) ------------------------------------------------------------------------
+@described(
+    "identity.type is 'SystemAssigned' or 'UserAssigned' (missing fails) and servicePrincipalProfile.clientId is "
+    "absent or 'msi'"
+)
 def _managed_identity(props: Props, _config: Config) -> Iterator[str]:
     kind = get(props, "identity.type")
     if kind is MISSING:
@@ -231,55 +245,30 @@ def _ml_extension(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
 
 
 RULES: tuple[ResourceRule | StackRule, ...] = (
-    ResourceRule(
-        control="AML-AKS-001",
-        name="cluster-pool-zones",
-        types=MANAGED_CLUSTER,
-        description="every agentPoolProfiles[] entry has availabilityZones '1', '2' and '3'.",
-        check=_each_pool(_zones),
-    ),
-    ResourceRule(
-        control="AML-AKS-001",
-        name="agent-pool-zones",
-        types=AGENT_POOL,
-        description="availabilityZones is '1', '2' and '3'.",
-        check=_own_pool(_zones),
-    ),
+    *_pool_rules("AML-AKS-001", "zones", _zones),
     ResourceRule(
         control="AML-AKS-002",
         name="private-api-server",
         types=MANAGED_CLUSTER,
-        description="apiServerAccessProfile.enablePrivateCluster and apiServerAccessProfile.disableRunCommand "
-        "are true (missing values fail: command invoke is on by default).",
         check=all_of(
             equals("apiServerAccessProfile.enablePrivateCluster", True),
             equals(
                 "apiServerAccessProfile.disableRunCommand",
                 True,
                 why="command invoke bypasses the private API server",
+                default=False,
             ),
         ),
     ),
-    ResourceRule(
-        control="AML-AKS-002",
-        name="cluster-pool-no-node-public-ip",
-        types=MANAGED_CLUSTER,
-        description="no agentPoolProfiles[] entry has enableNodePublicIP true (missing passes: the default is false).",
-        check=_each_pool(_no_node_public_ip),
-    ),
-    ResourceRule(
-        control="AML-AKS-002",
-        name="agent-pool-no-node-public-ip",
-        types=AGENT_POOL,
-        description="enableNodePublicIP is not true (missing passes: the default is false).",
-        check=_own_pool(_no_node_public_ip),
+    *_pool_rules(
+        "AML-AKS-002",
+        "no-node-public-ip",
+        not_equal("enableNodePublicIP", True, why="nodes stay on private addresses", default=False),
     ),
     ResourceRule(
         control="AML-AKS-003",
         name="entra-rbac-no-local-accounts",
         types=MANAGED_CLUSTER,
-        description="aadProfile.managed and aadProfile.enableAzureRBAC are true and disableLocalAccounts is "
-        "true (missing values fail).",
         check=all_of(
             equals("aadProfile.managed", True),
             equals("aadProfile.enableAzureRBAC", True),
@@ -290,24 +279,18 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         control="AML-AKS-003",
         name="managed-identity-kubernetes-rbac",
         types=MANAGED_CLUSTER,
-        description="identity.type is 'SystemAssigned' or 'UserAssigned' (missing fails), "
-        "servicePrincipalProfile.clientId is absent or 'msi', and enableRBAC is not false (missing passes: the "
-        "default is true).",
-        check=all_of(_managed_identity, not_equal("enableRBAC", False, why="Kubernetes RBAC stays on")),
+        check=all_of(_managed_identity, not_equal("enableRBAC", False, why="Kubernetes RBAC stays on", default=True)),
     ),
     ResourceRule(
         control="AML-AKS-004",
         name="standard-tier",
         types=MANAGED_CLUSTER,
-        description="sku.tier is 'Standard' or 'Premium' (a missing value fails: the default is Free).",
-        check=one_of("sku.tier", ("Standard", "Premium"), why="the Free tier has no uptime SLA"),
+        check=one_of("sku.tier", ("Standard", "Premium"), why="the Free tier has no uptime SLA", default="Free"),
     ),
     ResourceRule(
         control="AML-AKS-005",
         name="azure-cni-network-policy",
         types=MANAGED_CLUSTER,
-        description="networkProfile.networkPlugin is 'azure' and networkProfile.networkPolicy is 'azure', "
-        "'calico' or 'cilium' (missing values fail).",
         check=all_of(
             equals("networkProfile.networkPlugin", "azure"),
             one_of("networkProfile.networkPolicy", ("azure", "calico", "cilium")),
@@ -317,12 +300,13 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         control="AML-AKS-006",
         name="auto-upgrade",
         types=MANAGED_CLUSTER,
-        description="autoUpgradeProfile.upgradeChannel is 'patch', 'stable', 'rapid' or 'node-image' (a "
-        "missing value fails: the default is none); autoUpgradeProfile.nodeOSUpgradeChannel is 'NodeImage' "
-        "or 'SecurityPatch' (a missing value fails, as built-in 04408ca5 and PSRule's NodeAutoUpgrade do).",
         check=all_of(
-            one_of("autoUpgradeProfile.upgradeChannel", ("patch", "stable", "rapid", "node-image")),
-            one_of("autoUpgradeProfile.nodeOSUpgradeChannel", ("NodeImage", "SecurityPatch")),
+            one_of("autoUpgradeProfile.upgradeChannel", ("patch", "stable", "rapid", "node-image"), default="none"),
+            one_of(
+                "autoUpgradeProfile.nodeOSUpgradeChannel",
+                ("NodeImage", "SecurityPatch"),
+                why="as built-in 04408ca5 and PSRule's NodeAutoUpgrade require",
+            ),
         ),
     ),
     ResourceRule(
@@ -333,52 +317,19 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         "addonProfiles.azurepolicy is enabled.",
         check=_addons,
     ),
-    ResourceRule(
-        control="AML-AKS-008",
-        name="cluster-pool-autoscaling",
-        types=MANAGED_CLUSTER,
-        description="every agentPoolProfiles[] entry has enableAutoScaling true with minCount and maxCount; "
-        "pools with mode 'User' carry at least one nodeTaint.",
-        check=_each_pool(partial(_autoscaled, default_mode="System")),
+    *_pool_rules("AML-AKS-008", "autoscaling", _autoscaled),
+    *_pool_rules(
+        "AML-AKS-010",
+        "encryption-at-host",
+        equals(
+            "enableEncryptionAtHost",
+            True,
+            why="temp disks and disk caches encrypted at the host; needs the Microsoft.Compute/EncryptionAtHost "
+            "subscription feature",
+            default=False,
+        ),
     ),
-    ResourceRule(
-        control="AML-AKS-008",
-        name="agent-pool-autoscaling",
-        types=AGENT_POOL,
-        description="enableAutoScaling is true with minCount and maxCount; a User pool (the default mode of "
-        "a separate agent pool) carries at least one nodeTaint.",
-        check=_own_pool(partial(_autoscaled, default_mode="User")),
-    ),
-    ResourceRule(
-        control="AML-AKS-010",
-        name="cluster-pool-encryption-at-host",
-        types=MANAGED_CLUSTER,
-        description="every agentPoolProfiles[] entry has enableEncryptionAtHost true (missing fails: the default "
-        "is false).",
-        check=_each_pool(_encryption_at_host),
-    ),
-    ResourceRule(
-        control="AML-AKS-010",
-        name="agent-pool-encryption-at-host",
-        types=AGENT_POOL,
-        description="enableEncryptionAtHost is true (missing fails: the default is false).",
-        check=_own_pool(_encryption_at_host),
-    ),
-    ResourceRule(
-        control="AML-AKS-011",
-        name="cluster-pool-ssh-disabled",
-        types=MANAGED_CLUSTER,
-        description="every agentPoolProfiles[] entry has securityProfile.sshAccess 'Disabled' (missing fails: "
-        "treated as LocalUser).",
-        check=_each_pool(_ssh_disabled),
-    ),
-    ResourceRule(
-        control="AML-AKS-011",
-        name="agent-pool-ssh-disabled",
-        types=AGENT_POOL,
-        description="securityProfile.sshAccess is 'Disabled' (missing fails: treated as LocalUser).",
-        check=_own_pool(_ssh_disabled),
-    ),
+    *_pool_rules("AML-AKS-011", "ssh-disabled", equals("securityProfile.sshAccess", "Disabled", default="LocalUser")),
     ResourceRule(
         control="AML-AKS-012",
         name="no-insecure-addons",

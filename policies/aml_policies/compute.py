@@ -18,28 +18,35 @@ to ``Disabled``, so a missing value passes; ``disableLocalAuth`` has no default 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
+from aml_catalogue import (
+    IDLE_SHUTDOWN_MAX,
+    IDLE_SHUTDOWN_MIN,
+    IDLE_SHUTDOWN_RANGE_TEXT,
+    INTERRUPTIBLE_TAG,
+    parse_duration,
+)
 from aml_policies.core import (
     MISSING,
+    SET_REQUIRED,
     Check,
+    Condition,
     Config,
     Props,
     ResourceRule,
     Stack,
     StackRule,
-    Where,
     default,
+    depending_on,
     equals,
-    fix,
     get,
     number,
     present,
     set_path,
     type_key,
+    where_in,
 )
 
 COMPUTE = ("machinelearningservices:Compute",)
@@ -64,48 +71,17 @@ ALL_COMPUTE_TYPES = (
 )
 #: The isolation modes under which the workspace's managed VNet hosts its compute.
 MANAGED_NETWORK_MODES = ("AllowInternetOutbound", "AllowOnlyApprovedOutbound")
-#: The tag that marks a low-priority cluster as intentionally interruptible (AML-REL-005).
-INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
-#: Azure's accepted range for ``idleTimeBeforeShutdown``.
-IDLE_SHUTDOWN_MIN = timedelta(minutes=15)
-IDLE_SHUTDOWN_MAX = timedelta(days=3)
 #: Common general-purpose, memory-optimised, compute-optimised and GPU sizes for Azure ML (the catalogue's
 #: AML-CMP-003 defaults, which the compute components read too).
 DEFAULT_VM_SIZES: tuple[str, ...] = tuple(default("AML-CMP-003", "allowedVmSizes"))
 
-_DURATION = re.compile(
-    r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
+COMPUTE_TYPE = "properties.computeType"
 
 
-def parse_duration(text: Any) -> timedelta | None:
-    """An ISO-8601 duration without years or months (``PT30M``, ``P1DT2H``), or ``None`` if invalid."""
-    if not isinstance(text, str):
-        return None
-    match = _DURATION.match(text.upper())
-    if match is None:
-        return None
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
-
-
-def _compute_type_in(*kinds: str) -> Where:
-    def applies(props: Props) -> bool:
-        return get(props, "properties.computeType") in kinds
-
-    return applies
-
-
-def _by_compute_type(checks: Mapping[str, Check]) -> Check:
-    """Run the check of the resource's compute type."""
-
-    def check(props: Props, config: Config) -> Iterator[str]:
-        chosen = checks.get(get(props, "properties.computeType"))
-        if chosen is not None:
-            yield from chosen(props, config)
-
-    return check
+def _compute_type_in(kinds: tuple[str, ...]) -> Condition:
+    """The rule judges these compute types; the description starts with them."""
+    label = f"every compute type ({', '.join(kinds)})" if kinds == ALL_COMPUTE_TYPES else " and ".join(kinds)
+    return where_in(COMPUTE_TYPE, kinds, label)
 
 
 def _is_interruptible(props: Props) -> bool:
@@ -113,27 +89,24 @@ def _is_interruptible(props: Props) -> bool:
 
 
 # --- AML-NET-010 ------------------------------------------------------------------------------------
-_SSH_CHECKS: Mapping[str, Check] = {
-    AML_COMPUTE: equals(
-        "properties.properties.remoteLoginPortPublicAccess",
-        "Disabled",
-        why="'NotSpecified' leaves the SSH port open on every node when no subnet is set",
-    ),
-    COMPUTE_INSTANCE: equals("properties.properties.sshSettings.sshPublicAccess", "Disabled", missing_fails=False),
-}
-
-
-def _close_ssh(props: dict[str, Any], _config: Config) -> dict[str, Any]:
-    if get(props, "properties.computeType") == AML_COMPUTE:
-        return set_path(props, "properties.properties.remoteLoginPortPublicAccess", "Disabled")
-    return set_path(props, "properties.properties.sshSettings.sshPublicAccess", "Disabled")
+_SSH_CLOSED = depending_on(
+    COMPUTE_TYPE,
+    {
+        AML_COMPUTE: equals(
+            "properties.properties.remoteLoginPortPublicAccess",
+            "Disabled",
+            why="'NotSpecified' leaves the SSH port open on every node when no subnet is set",
+        ),
+        COMPUTE_INSTANCE: equals("properties.properties.sshSettings.sshPublicAccess", "Disabled", default="Disabled"),
+    },
+)
 
 
 # --- AML-NET-011 ------------------------------------------------------------------------------------
 def _in_virtual_network(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     """AmlCompute / ComputeInstance: a subnet, or a workspace with a managed network, never both."""
     for compute in stack.of_type(*COMPUTE):
-        if get(compute.props, "properties.computeType") not in (AML_COMPUTE, COMPUTE_INSTANCE):
+        if get(compute.props, COMPUTE_TYPE) not in (AML_COMPUTE, COMPUTE_INSTANCE):
             continue
         subnet = get(compute.props, "properties.properties.subnet.id")
         referred = stack.targets(compute, "workspaceName")
@@ -207,11 +180,11 @@ _IDLE_SHUTDOWN = "properties.properties.idleTimeBeforeShutdown"
 def _idle_shutdown(props: Props, _config: Config) -> Iterator[str]:
     idle = get(props, _IDLE_SHUTDOWN)
     if idle is MISSING:
-        yield f"{_IDLE_SHUTDOWN} is not set; it must be an ISO-8601 duration from PT15M to P3D"
+        yield f"{_IDLE_SHUTDOWN} is not set; it must be {IDLE_SHUTDOWN_RANGE_TEXT}"
         return
     duration = parse_duration(idle)
     if duration is None or not IDLE_SHUTDOWN_MIN <= duration <= IDLE_SHUTDOWN_MAX:
-        yield f"{_IDLE_SHUTDOWN} is {idle!r}; it must be an ISO-8601 duration from PT15M to P3D"
+        yield f"{_IDLE_SHUTDOWN} is {idle!r}; it must be {IDLE_SHUTDOWN_RANGE_TEXT}"
 
 
 def _set_idle_shutdown(props: dict[str, Any], config: Config) -> dict[str, Any]:
@@ -226,7 +199,7 @@ def _sizes_and_counts(props: Props, config: Config) -> Iterator[str]:
         yield f"properties.properties.vmSize is not set; it must be one of {', '.join(allowed)}"
     elif str(size).lower() not in {a.lower() for a in allowed}:
         yield f"properties.properties.vmSize is {size!r}; it must be one of {', '.join(allowed)}"
-    if get(props, "properties.computeType") != AML_COMPUTE:
+    if get(props, COMPUTE_TYPE) != AML_COMPUTE:
         return
     maximum = config["maxNodes"]
     count = get(props, "properties.properties.scaleSettings.maxNodeCount")
@@ -242,20 +215,11 @@ def _sizes_and_counts(props: Props, config: Config) -> Iterator[str]:
 def _rule(
     control: str,
     name: str,
-    description: str,
     check: Check,
     kinds: tuple[str, ...] = (AML_COMPUTE, COMPUTE_INSTANCE),
     **extra: Any,
 ) -> ResourceRule:
-    return ResourceRule(
-        control=control,
-        name=name,
-        types=COMPUTE,
-        description=description,
-        check=check,
-        where=_compute_type_in(*kinds),
-        **extra,
-    )
+    return ResourceRule(control=control, name=name, types=COMPUTE, check=check, where=_compute_type_in(kinds), **extra)
 
 
 def _user_assigned(props: Props, _config: Config) -> Iterator[str]:
@@ -275,20 +239,10 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-NET-009",
         "compute-no-public-ip",
-        "AmlCompute and ComputeInstance: properties.properties.enableNodePublicIp is false (a missing value "
-        "fails: Azure's default is true).",
-        equals("properties.properties.enableNodePublicIp", False),
-        remediate=fix(("properties.properties.enableNodePublicIp", False)),
+        equals("properties.properties.enableNodePublicIp", False, default=True),
+        remediate=SET_REQUIRED,
     ),
-    _rule(
-        "AML-NET-010",
-        "compute-ssh-closed",
-        "AmlCompute: properties.properties.remoteLoginPortPublicAccess is 'Disabled' (missing or "
-        "'NotSpecified' fails); ComputeInstance: sshSettings.sshPublicAccess is not 'Enabled' (Azure's "
-        "default is Disabled).",
-        _by_compute_type(_SSH_CHECKS),
-        remediate=_close_ssh,
-    ),
+    _rule("AML-NET-010", "compute-ssh-closed", _SSH_CLOSED, remediate=SET_REQUIRED),
     StackRule(
         control="AML-NET-011",
         name="compute-in-virtual-network",
@@ -300,25 +254,22 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-IAM-002",
         "compute-local-auth-disabled",
-        "every compute type (AmlCompute, ComputeInstance, Kubernetes, AKS, VirtualMachine, HDInsight, Databricks, "
-        "DataFactory, DataLakeAnalytics, SynapseSpark): properties.disableLocalAuth is true (a missing value "
-        "fails), as PSRule Azure.ML.DisableLocalAuth and built-in e96a9a5f check every compute.",
+        # as PSRule Azure.ML.DisableLocalAuth and built-in e96a9a5f check every compute
         equals("properties.disableLocalAuth", True),
         kinds=ALL_COMPUTE_TYPES,
-        remediate=fix(("properties.disableLocalAuth", True)),
+        remediate=SET_REQUIRED,
     ),
     _rule(
         "AML-IAM-008",
         "compute-user-assigned-identity",
-        "AmlCompute: identity.type includes 'UserAssigned' with at least one identity in "
-        "identity.userAssignedIdentities.",
         _user_assigned,
         kinds=(AML_COMPUTE,),
+        description="AmlCompute: identity.type includes 'UserAssigned' with at least one identity in "
+        "identity.userAssignedIdentities.",
     ),
     _rule(
         "AML-IAM-010",
         "compute-instance-assigned-user",
-        "ComputeInstance: properties.properties.personalComputeInstanceSettings.assignedUser.objectId is set.",
         present(
             "properties.properties.personalComputeInstanceSettings.assignedUser.objectId",
             why="a compute instance is assigned to one user",
@@ -328,17 +279,18 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-REL-005",
         "compute-dedicated-priority",
-        f"AmlCompute: properties.properties.vmPriority is not 'LowPriority' unless tagged {INTERRUPTIBLE_TAG}=true.",
         _dedicated_unless_interruptible,
         kinds=(AML_COMPUTE,),
+        description="AmlCompute: properties.properties.vmPriority is not 'LowPriority' unless tagged "
+        f"{INTERRUPTIBLE_TAG}=true.",
     ),
     _rule(
         "AML-CMP-001",
         "cluster-scale-to-zero",
-        "AmlCompute: scaleSettings.minNodeCount is 0 (missing passes: default 0) and "
-        "scaleSettings.nodeIdleTimeBeforeScaleDown is set and at most the configured maxIdleBeforeScaleDown.",
         _scales_to_zero,
         kinds=(AML_COMPUTE,),
+        description="AmlCompute: scaleSettings.minNodeCount is 0 (missing passes: default 0) and "
+        "scaleSettings.nodeIdleTimeBeforeScaleDown is set and at most the configured maxIdleBeforeScaleDown.",
         config={
             "maxIdleBeforeScaleDown": {
                 "type": "string",
@@ -350,10 +302,9 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-CMP-002",
         "compute-instance-idle-shutdown",
-        "ComputeInstance: properties.properties.idleTimeBeforeShutdown is set to an ISO-8601 duration from "
-        "PT15M to P3D (Azure's accepted range).",
         _idle_shutdown,
         kinds=(COMPUTE_INSTANCE,),
+        description=f"ComputeInstance: {_IDLE_SHUTDOWN} is set to {IDLE_SHUTDOWN_RANGE_TEXT} (Azure's accepted range).",
         config={
             "idleTimeBeforeShutdown": {
                 "type": "string",
@@ -366,9 +317,9 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     _rule(
         "AML-CMP-003",
         "compute-allowed-sizes",
-        "AmlCompute and ComputeInstance: properties.properties.vmSize is in the configured allowedVmSizes "
-        "(case-insensitive); AmlCompute: scaleSettings.maxNodeCount is at most the configured maxNodes.",
         _sizes_and_counts,
+        description="AmlCompute and ComputeInstance: properties.properties.vmSize is in the configured "
+        "allowedVmSizes (case-insensitive); AmlCompute: scaleSettings.maxNodeCount is at most the configured maxNodes.",
         config={
             "allowedVmSizes": {
                 "type": "array",

@@ -5,6 +5,11 @@ and a check that yields one message per violation. :func:`resource_policy` and :
 rule into a CrossGuard policy whose description, enforcement level and severity come from the
 catalogue entry, so the pack never restates what the catalogue says.
 
+A rule names each property path once: the check combinators (:func:`equals`, :func:`one_of`,
+:func:`not_equal`, :func:`present`, :func:`all_of`, :func:`depending_on`) return a :class:`DescribedCheck` that
+also says what it requires (the rule's description, unless the rule writes its own) and which value fixes the
+path (the remediation, for ``remediate=SET_REQUIRED``).
+
 Properties are read by the camelCase names the engine sends. They arrive as read-only ``Mapping`` /
 ``Sequence`` proxies (``pulumi_policy/proxy.py``), never as ``dict`` / ``list``: every helper here tests
 for the abstract types. Reading a value that is unknown at preview raises ``UnknownValueError``; rules let
@@ -15,9 +20,10 @@ unknown value is never a crash and never a silent pass.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -102,69 +108,283 @@ def items(props: Any, path: str) -> list[Any]:
 # --- checks -------------------------------------------------------------------------------------------
 # A check takes the resource's properties and the policy's config and yields one message per violation.
 Check = Callable[[Props, Config], Iterable[str]]
+#: A remediation takes plain props and the policy's config and returns the fixed props.
+Remediate = Callable[[dict[str, Any], Config], dict[str, Any]]
 
 
-def equals(path: str, expected: Any, *, missing_fails: bool = True, why: str = "") -> Check:
-    """``path`` must equal ``expected``; a missing value fails unless Azure's default is ``expected``."""
-    because = f" ({why})" if why else ""
+def show(value: Any) -> str:
+    """A value as a description writes it: ``true`` / ``false`` as in JSON, strings quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(number(value))
 
-    def check(props: Props, _config: Config) -> Iterator[str]:
-        actual = get(props, path)
+
+def _choices(values: Sequence[Any]) -> str:
+    shown = [show(v) for v in values]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+def _because(why: str) -> str:
+    return f" ({why})" if why else ""
+
+
+def _note(why: str, missing_fails: bool, default: Any, *more: str) -> str:
+    """A description's parenthesis: why, and what a missing value means (with Azure's default when known)."""
+    missing = "missing fails" if missing_fails else "missing passes"
+    if default is not MISSING:
+        missing += f": Azure's default is {show(default)}"
+    return f" ({'; '.join(part for part in (why, *more, missing) if part)})"
+
+
+def _default_text(default: Any) -> str:
+    return "Azure's default is insecure" if default is MISSING else f"Azure's default is {default!r}"
+
+
+class DescribedCheck(ABC):
+    """A check that also says what it requires, in words (the policy's description), and which
+    ``(path, value)`` assignments fix a resource it fails (the remediation, when the rule asks for one)."""
+
+    @abstractmethod
+    def __call__(self, props: Props, config: Config) -> Iterator[str]: ...
+
+    @abstractmethod
+    def describe(self) -> str | None:
+        """What the check requires, without the closing full stop; ``None`` when a part cannot say."""
+
+    def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
+        """The ``(path, safe value)`` assignments that fix ``props``: none unless the check knows one."""
+        return iter(())
+
+    @property
+    def fixable(self) -> bool:
+        return False
+
+
+def describe(check: Check) -> str | None:
+    """What ``check`` requires, in words, if it can say (a :class:`DescribedCheck`)."""
+    return check.describe() if isinstance(check, DescribedCheck) else None
+
+
+@dataclass(frozen=True)
+class _Equals(DescribedCheck):
+    path: str
+    expected: Any
+    missing_fails: bool
+    why: str
+    default: Any
+    ignore_case: bool
+
+    def _matches(self, actual: Any) -> bool:
+        if self.ignore_case and isinstance(actual, str) and isinstance(self.expected, str):
+            return actual.lower() == self.expected.lower()
+        return bool(actual == self.expected)
+
+    def __call__(self, props: Props, _config: Config) -> Iterator[str]:
+        actual = get(props, self.path)
+        because = _because(self.why)
         if actual is MISSING:
-            if missing_fails:
-                yield f"{path} is not set; Azure's default is insecure: set it to {expected!r}{because}"
-        elif actual != expected:
-            yield f"{path} is {number(actual)!r}; it must be {expected!r}{because}"
+            if self.missing_fails:
+                yield f"{self.path} is not set; {_default_text(self.default)}: set it to {self.expected!r}{because}"
+        elif not self._matches(actual):
+            yield f"{self.path} is {number(actual)!r}; it must be {self.expected!r}{because}"
 
-    return check
+    def describe(self) -> str:
+        case = "compared ignoring case" if self.ignore_case else ""
+        return f"{self.path} is {show(self.expected)}{_note(self.why, self.missing_fails, self.default, case)}"
+
+    def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
+        yield self.path, self.expected
+
+    @property
+    def fixable(self) -> bool:
+        return True
 
 
-def one_of(path: str, allowed: Sequence[Any], *, missing_fails: bool = True, why: str = "") -> Check:
-    """``path`` must be one of ``allowed``; a missing value fails unless ``missing_fails=False``."""
-    because = f" ({why})" if why else ""
-    allowed_text = ", ".join(repr(a) for a in allowed)
+def equals(
+    path: str,
+    expected: Any,
+    *,
+    missing_fails: bool | None = None,
+    why: str = "",
+    default: Any = MISSING,
+    ignore_case: bool = False,
+) -> DescribedCheck:
+    """``path`` must equal ``expected``; remediation sets it to ``expected``.
 
-    def check(props: Props, _config: Config) -> Iterator[str]:
-        actual = get(props, path)
+    ``default`` is Azure's value when the program sets none (messages and the description name it); a missing
+    value fails unless ``default`` is ``expected`` (or ``missing_fails=False``).
+    """
+    if missing_fails is None:
+        missing_fails = default is MISSING or default != expected
+    return _Equals(path, expected, missing_fails, why, default, ignore_case)
+
+
+@dataclass(frozen=True)
+class _OneOf(DescribedCheck):
+    path: str
+    allowed: tuple[Any, ...]
+    missing_fails: bool
+    why: str
+    default: Any
+
+    def __call__(self, props: Props, _config: Config) -> Iterator[str]:
+        actual = get(props, self.path)
+        allowed = ", ".join(repr(a) for a in self.allowed)
+        because = _because(self.why)
         if actual is MISSING:
-            if missing_fails:
-                yield f"{path} is not set; it must be one of {allowed_text}{because}"
-        elif actual not in allowed:
-            yield f"{path} is {number(actual)!r}; it must be one of {allowed_text}{because}"
+            if self.missing_fails:
+                default = "" if self.default is MISSING else f" (Azure's default is {self.default!r})"
+                yield f"{self.path} is not set{default}; it must be one of {allowed}{because}"
+        elif actual not in self.allowed:
+            yield f"{self.path} is {number(actual)!r}; it must be one of {allowed}{because}"
 
-    return check
+    def describe(self) -> str:
+        return f"{self.path} is {_choices(self.allowed)}{_note(self.why, self.missing_fails, self.default)}"
 
+    def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
+        yield self.path, self.allowed[0]
 
-def not_equal(path: str, forbidden: Any, *, why: str = "") -> Check:
-    """``path`` must not be ``forbidden`` (missing passes: Azure's default is the safe value)."""
-    because = f" ({why})" if why else ""
-
-    def check(props: Props, _config: Config) -> Iterator[str]:
-        actual = get(props, path)
-        if actual is not MISSING and actual == forbidden:
-            yield f"{path} is {number(actual)!r}; it must not be{because}"
-
-    return check
+    @property
+    def fixable(self) -> bool:
+        return True
 
 
-def present(path: str, *, why: str = "") -> Check:
-    """``path`` must be set (to anything but an empty string, list or map)."""
-    because = f" ({why})" if why else ""
+def one_of(
+    path: str, allowed: Sequence[Any], *, missing_fails: bool | None = None, why: str = "", default: Any = MISSING
+) -> DescribedCheck:
+    """``path`` must be one of ``allowed``; remediation sets the first. A missing value fails unless ``default``
+    (Azure's value when the program sets none) is allowed, or ``missing_fails=False``."""
+    if missing_fails is None:
+        missing_fails = default is MISSING or default not in allowed
+    return _OneOf(path, tuple(allowed), missing_fails, why, default)
 
-    def check(props: Props, _config: Config) -> Iterator[str]:
-        actual = get(props, path)
+
+@dataclass(frozen=True)
+class _NotEqual(DescribedCheck):
+    path: str
+    forbidden: Any
+    why: str
+    default: Any
+
+    def __call__(self, props: Props, _config: Config) -> Iterator[str]:
+        actual = get(props, self.path)
+        if actual is not MISSING and actual == self.forbidden:
+            yield f"{self.path} is {number(actual)!r}; it must not be{_because(self.why)}"
+
+    def describe(self) -> str:
+        return f"{self.path} is not {show(self.forbidden)}{_note(self.why, False, self.default)}"
+
+    def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
+        if self.fixable:
+            yield self.path, not self.forbidden
+
+    @property
+    def fixable(self) -> bool:
+        return isinstance(self.forbidden, bool)
+
+
+def not_equal(path: str, forbidden: Any, *, why: str = "", default: Any = MISSING) -> DescribedCheck:
+    """``path`` must not be ``forbidden`` (missing passes: Azure's default is the safe value). A boolean flag is
+    remediated by setting its opposite."""
+    return _NotEqual(path, forbidden, why, default)
+
+
+@dataclass(frozen=True)
+class _Present(DescribedCheck):
+    path: str
+    why: str
+
+    def __call__(self, props: Props, _config: Config) -> Iterator[str]:
+        actual = get(props, self.path)
         if actual is MISSING or (isinstance(actual, str | Sequence | Mapping) and len(actual) == 0):
-            yield f"{path} is not set{because}"
+            yield f"{self.path} is not set{_because(self.why)}"
 
-    return check
+    def describe(self) -> str:
+        return f"{self.path} is set{_because(self.why)}"
 
 
-def all_of(*checks: Check) -> Check:
-    def check(props: Props, config: Config) -> Iterator[str]:
-        for c in checks:
-            yield from c(props, config)
+def present(path: str, *, why: str = "") -> DescribedCheck:
+    """``path`` must be set (to anything but an empty string, list or map); there is no value to remediate with."""
+    return _Present(path, why)
 
-    return check
+
+@dataclass(frozen=True)
+class _Described(DescribedCheck):
+    check: Check
+    text: str
+
+    def __call__(self, props: Props, config: Config) -> Iterator[str]:
+        yield from self.check(props, config)
+
+    def describe(self) -> str:
+        return self.text
+
+
+def described(text: str) -> Callable[[Check], DescribedCheck]:
+    """A decorator: a hand-written check that says what it requires (no remediation)."""
+
+    def wrap(check: Check) -> DescribedCheck:
+        return _Described(check, text)
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class _AllOf(DescribedCheck):
+    checks: tuple[Check, ...]
+
+    def __call__(self, props: Props, config: Config) -> Iterator[str]:
+        for check in self.checks:
+            yield from check(props, config)
+
+    def describe(self) -> str | None:
+        parts = [describe(c) for c in self.checks]
+        return None if None in parts else "; ".join(cast(list[str], parts))
+
+    def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
+        for check in self.checks:
+            if isinstance(check, DescribedCheck):
+                yield from check.fixes(props)
+
+    @property
+    def fixable(self) -> bool:
+        return any(isinstance(c, DescribedCheck) and c.fixable for c in self.checks)
+
+
+def all_of(*checks: Check) -> DescribedCheck:
+    """Every check; described when each part is, remediated by every part that knows a fix."""
+    return _AllOf(checks)
+
+
+@dataclass(frozen=True)
+class _DependingOn(DescribedCheck):
+    path: str
+    cases: Mapping[Any, Check]
+
+    def __call__(self, props: Props, config: Config) -> Iterator[str]:
+        chosen = self.cases.get(get(props, self.path))
+        if chosen is not None:
+            yield from chosen(props, config)
+
+    def describe(self) -> str | None:
+        parts = {value: describe(check) for value, check in self.cases.items()}
+        if None in parts.values():
+            return None
+        return "; ".join(f"{value}: {text}" for value, text in parts.items())
+
+    def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
+        chosen = self.cases.get(get(props, self.path))
+        if isinstance(chosen, DescribedCheck):
+            yield from chosen.fixes(props)
+
+    @property
+    def fixable(self) -> bool:
+        return all(isinstance(c, DescribedCheck) and c.fixable for c in self.cases.values())
+
+
+def depending_on(path: str, cases: Mapping[Any, Check]) -> DescribedCheck:
+    """The check of the case that ``path``'s value names (none for other values); described per case."""
+    return _DependingOn(path, cases)
 
 
 Where = Callable[[Props], bool]
@@ -176,13 +396,32 @@ def always(_props: Props) -> bool:
     return True
 
 
-def where_equals(path: str, value: Any) -> Where:
+@dataclass(frozen=True)
+class Condition:
+    """A described pre-condition: the rule applies only where ``path`` is one of ``values``."""
+
+    path: str
+    values: tuple[Any, ...]
+    label: str
+    """Which resources it selects, in words: the derived description starts with it."""
+
+    def __call__(self, props: Props) -> bool:
+        return get(props, self.path) in self.values
+
+
+def where_in(path: str, values: Sequence[Any], label: str = "") -> Condition:
+    """A pre-condition: the rule applies only where ``path`` is one of ``values`` (e.g. some compute types)."""
+    return Condition(path, tuple(values), label or f"where {path} is {_choices(values)}")
+
+
+def where_equals(path: str, value: Any, label: str = "") -> Condition:
     """A pre-condition: the rule applies only where ``path`` equals ``value`` (e.g. one compute type)."""
+    return where_in(path, (value,), label)
 
-    def applies(props: Props) -> bool:
-        return bool(get(props, path) == value)
 
-    return applies
+#: ``ResourceRule(remediate=SET_REQUIRED)``: the remediation sets every path the check names to the value it
+#: requires (``equals``' value, ``one_of``'s first, a flag ``not_equal`` forbids turned over).
+SET_REQUIRED: Final = "set-required"
 
 
 # --- rules --------------------------------------------------------------------------------------------
@@ -197,17 +436,44 @@ class ResourceRule:
     types: tuple[str, ...]
     """Type keys without provider or version: ``machinelearningservices:Workspace``."""
     check: Check
-    description: str
-    """What is checked, in one sentence, for the policy reference and ``GetAnalyzerInfo``."""
+    description: str = ""
+    """What is checked, in one sentence, for the policy reference and ``GetAnalyzerInfo``; by default what the
+    check says it requires (after the label of a :class:`Condition` ``where``)."""
     where: Where = always
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON schema of each config property, with its default."""
-    remediate: Callable[[dict[str, Any], Config], dict[str, Any]] | None = None
-    """A safe automatic fix: takes plain props, returns fixed props."""
+    remediate: Remediate | Literal["set-required"] | None = None
+    """A safe automatic fix: a function of plain props and config that returns fixed props, or
+    :data:`SET_REQUIRED` to set what the check requires."""
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            text = describe(self.check)
+            if text is None:
+                raise ValueError(f"{self.policy_name}: give a description, or a check that describes itself")
+            if isinstance(self.where, Condition) and not isinstance(self.check, _DependingOn):
+                text = f"{self.where.label}: {text}"
+            object.__setattr__(self, "description", f"{text}.")
+        if self.remediate == SET_REQUIRED and not (isinstance(self.check, DescribedCheck) and self.check.fixable):
+            raise ValueError(f"{self.policy_name}: remediate=SET_REQUIRED needs a check that knows a fix")
 
     @property
     def policy_name(self) -> str:
         return f"{self.control.lower()}-{self.name}"
+
+    @property
+    def remediation(self) -> Remediate | None:
+        """The remediation as a function (``None`` when the rule has none)."""
+        if self.remediate != SET_REQUIRED:
+            return self.remediate
+        check = cast(DescribedCheck, self.check)
+
+        def set_required(props: dict[str, Any], _config: Config) -> dict[str, Any]:
+            for path, value in list(check.fixes(props)):
+                set_path(props, path, value)
+            return props
+
+        return set_required
 
 
 @dataclass(frozen=True)
@@ -394,7 +660,7 @@ def _metadata(control_id: str, extra_tags: Iterable[str] = ()) -> tuple[str, Enf
 def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     """A CrossGuard resource policy for ``rule``, described by its catalogue entry."""
     # Tags say, over the protocol (GetAnalyzerInfo), what a policy judges and whether it can fix it.
-    extra = [f"resource:{t}" for t in rule.types] + (["remediation"] if rule.remediate else [])
+    extra = [f"resource:{t}" for t in rule.types] + (["remediation"] if rule.remediate is not None else [])
     title, enforcement, severity, tags = _metadata(rule.control, extra)
     types = frozenset(rule.types)
 
@@ -410,8 +676,8 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
             report(f"[{rule.control}] {message}", None)
 
     remediate = None
-    if rule.remediate is not None:
-        fix = rule.remediate
+    fix = rule.remediation
+    if fix is not None:
 
         def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
             if not applies(args):
@@ -478,14 +744,3 @@ def set_path(props: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         node = child
     node[leaf] = value
     return props
-
-
-def fix(*assignments: tuple[str, Any]) -> Callable[[dict[str, Any], Config], dict[str, Any]]:
-    """A remediation that sets each path to its safe value."""
-
-    def remediate(props: dict[str, Any], _config: Config) -> dict[str, Any]:
-        for path, value in assignments:
-            set_path(props, path, value)
-        return props
-
-    return remediate

@@ -22,8 +22,10 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from aml_catalogue import INTERRUPTIBLE_TAG
 from aml_policies.core import (
     MISSING,
+    SET_REQUIRED,
     Config,
     Props,
     ResourceRule,
@@ -32,7 +34,6 @@ from aml_policies.core import (
     all_of,
     default,
     equals,
-    fix,
     get,
     items,
     number,
@@ -47,10 +48,8 @@ ONLINE_DEPLOYMENT = "machinelearningservices:OnlineDeployment"
 BATCH_DEPLOYMENT = "machinelearningservices:BatchDeployment"
 COMPUTE = "machinelearningservices:Compute"
 AUTOSCALE_SETTING = "monitor:AutoscaleSetting"
-#: The tag that marks a workload as tolerating eviction (shared with the compute rules, AML-REL-005).
-INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
 
-_managed = where_equals("properties.endpointComputeType", "Managed")
+_managed = where_equals("properties.endpointComputeType", "Managed", "managed deployments")
 
 
 def _in_production(props: Props) -> bool:
@@ -179,25 +178,21 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         control="AML-NET-013",
         name="online-endpoint-private",
         types=(ONLINE_ENDPOINT,),
-        description="properties.publicNetworkAccess is 'Disabled' (a missing value fails: the default is Enabled).",
-        check=equals("properties.publicNetworkAccess", "Disabled"),
-        remediate=fix(("properties.publicNetworkAccess", "Disabled")),
+        check=equals("properties.publicNetworkAccess", "Disabled", default="Enabled"),
+        remediate=SET_REQUIRED,
     ),
     ResourceRule(
         control="AML-NET-013",
         name="online-deployment-no-public-egress",
         types=(ONLINE_DEPLOYMENT,),
-        description="managed deployments: properties.egressPublicNetworkAccess is 'Disabled' (a missing "
-        "value fails: the default is Enabled).",
         where=_managed,
-        check=equals("properties.egressPublicNetworkAccess", "Disabled"),
-        remediate=fix(("properties.egressPublicNetworkAccess", "Disabled")),
+        check=equals("properties.egressPublicNetworkAccess", "Disabled", default="Enabled"),
+        remediate=SET_REQUIRED,
     ),
     ResourceRule(
         control="AML-IAM-007",
         name="online-endpoint-auth",
         types=(ONLINE_ENDPOINT,),
-        description="properties.authMode is 'AADToken', 'AMLToken' or 'Key' (a missing value fails).",
         check=one_of("properties.authMode", ("AADToken", "AMLToken", "Key")),
     ),
     ResourceRule(
@@ -242,16 +237,14 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         control="AML-REL-008",
         name="online-deployment-probes",
         types=(ONLINE_DEPLOYMENT,),
-        description="properties.livenessProbe and properties.readinessProbe are set.",
         check=all_of(present("properties.livenessProbe"), present("properties.readinessProbe")),
     ),
     ResourceRule(
         control="AML-MON-004",
         name="online-deployment-app-insights",
         types=(ONLINE_DEPLOYMENT,),
-        description="properties.appInsightsEnabled is true (a missing value fails: the default is false).",
-        check=equals("properties.appInsightsEnabled", True),
-        remediate=fix(("properties.appInsightsEnabled", True)),
+        check=equals("properties.appInsightsEnabled", True, default=False),
+        remediate=SET_REQUIRED,
     ),
     StackRule(
         control="AML-CMP-004",

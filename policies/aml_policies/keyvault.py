@@ -11,21 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import MISSING, Config, Props, ResourceRule, all_of, equals, fix, get, items
+from aml_policies.core import (
+    MISSING,
+    SET_REQUIRED,
+    Config,
+    Props,
+    ResourceRule,
+    all_of,
+    described,
+    equals,
+    get,
+    items,
+)
 
 VAULT = ("keyvault:Vault",)
 KEY = ("keyvault:Key",)
 
 
-def _public_access_disabled(props: Props, _config: Config) -> Iterator[str]:
-    # The spec types it as a free string ("enabled" by default); Azure compares it without case.
-    value = get(props, "properties.publicNetworkAccess")
-    if value is MISSING:
-        yield "properties.publicNetworkAccess is not set; Azure's default is 'enabled': set it to 'Disabled'"
-    elif not isinstance(value, str) or value.lower() != "disabled":
-        yield f"properties.publicNetworkAccess is {value!r}; it must be 'Disabled'"
-
-
+@described(
+    "soft delete is not turned off (properties.enableSoftDelete) and properties.softDeleteRetentionInDays is at "
+    "least minSoftDeleteDays (missing passes: Azure's default is 90)"
+)
 def _soft_delete(props: Props, config: Config) -> Iterator[str]:
     if get(props, "properties.enableSoftDelete") is False:
         yield "properties.enableSoftDelete is False; it must not be"
@@ -49,27 +55,28 @@ RULES = (
         control="AML-NET-006",
         name="key-vault-private-access",
         types=VAULT,
-        description="properties.publicNetworkAccess is 'Disabled' and properties.networkAcls.defaultAction is "
-        "'Deny' (missing values fail).",
-        check=all_of(_public_access_disabled, equals("properties.networkAcls.defaultAction", "Deny")),
-        remediate=fix(("properties.publicNetworkAccess", "Disabled"), ("properties.networkAcls.defaultAction", "Deny")),
+        check=all_of(
+            # The spec types it as a free string ("enabled" by default); Azure compares it without case.
+            equals("properties.publicNetworkAccess", "Disabled", default="enabled", ignore_case=True),
+            equals("properties.networkAcls.defaultAction", "Deny"),
+        ),
+        remediate=SET_REQUIRED,
     ),
     ResourceRule(
         control="AML-IAM-004",
         name="key-vault-rbac-authorization",
         types=VAULT,
-        description="properties.enableRbacAuthorization is true (a missing value fails: access policies are the "
-        "default at this API version).",
-        check=equals("properties.enableRbacAuthorization", True),
+        check=equals("properties.enableRbacAuthorization", True, default=False),
     ),
     ResourceRule(
         control="AML-DAT-003",
         name="key-vault-purge-protection",
         types=VAULT,
-        description="properties.enablePurgeProtection is true, soft delete is not turned off, and its retention "
-        "is at least minSoftDeleteDays days.",
-        check=all_of(equals("properties.enablePurgeProtection", True), _soft_delete),
-        remediate=fix(("properties.enablePurgeProtection", True)),
+        check=all_of(
+            equals("properties.enablePurgeProtection", True),
+            _soft_delete,  # no automatic fix: only purge protection is set
+        ),
+        remediate=SET_REQUIRED,
         config={
             "minSoftDeleteDays": {
                 "type": "integer",

@@ -163,8 +163,9 @@ RULES = (
         control="AML-MON-003",
         name="workspace-based-application-insights",
         types=("applicationinsights:Component",),
-        description="workspaceResourceId is set and ingestionMode is 'LogAnalytics' (classic Application "
-        "Insights is retired).",
-        check=all_of(present("workspaceResourceId"), equals("ingestionMode", "LogAnalytics")),
+        check=all_of(
+            present("workspaceResourceId"),
+            equals("ingestionMode", "LogAnalytics", why="classic Application Insights is retired"),
+        ),
     ),
 )

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from aml_catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS
 from aml_policies.core import (
     MISSING,
+    SET_REQUIRED,
     Config,
     Props,
     ResourceRule,
     Stack,
     StackRule,
     all_of,
+    described,
     equals,
-    fix,
     get,
     not_equal,
     number,
@@ -36,22 +38,23 @@ BLOB_SERVICE = ("storage:BlobServiceProperties",)
 #: Account kinds without a blob service (``Kind`` enum: FileStorage holds Azure Files premium shares only).
 NO_BLOB_SERVICE = ("FileStorage",)
 
-#: Zone-redundant SKUs (``common.json`` SkuName); the geo-zone-redundant ones are required in production.
-ZONE_REDUNDANT = ("Standard_ZRS", "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
-GEO_ZONE_REDUNDANT = ("Standard_GZRS", "Standard_RAGZRS")
-
 
 def _redundancy(props: Props, config: Config) -> Iterator[str]:
     sku = get(props, "sku.name")
     production = get(props, "tags.environment") == "production"
-    allowed = GEO_ZONE_REDUNDANT if production and config["geoZoneRedundantInProduction"] else ZONE_REDUNDANT
+    geo = production and config["geoZoneRedundantInProduction"]
+    allowed = GEO_ZONE_REDUNDANT_SKUS if geo else ZONE_REDUNDANT_SKUS
     if sku is MISSING:
         yield f"sku.name is not set; it must be one of {', '.join(allowed)}"
     elif sku not in allowed:
-        where = " in production" if allowed is GEO_ZONE_REDUNDANT else ""
+        where = " in production" if geo else ""
         yield f"sku.name is {sku!r}; it must be one of {', '.join(allowed)}{where}"
 
 
+@described(
+    "deleteRetentionPolicy and containerDeleteRetentionPolicy (blob and container soft delete) are enabled with "
+    "days of at least minRetentionDays"
+)
 def _retention(props: Props, config: Config) -> Iterator[str]:
     minimum = int(config["minRetentionDays"])
     for policy in ("deleteRetentionPolicy", "containerDeleteRetentionPolicy"):
@@ -84,8 +87,6 @@ RULES = (
         control="AML-NET-005",
         name="storage-private-access",
         types=ACCOUNT,
-        description="publicNetworkAccess is 'Disabled' and networkRuleSet.defaultAction is 'Deny' "
-        "(missing values fail: both default to open).",
         check=all_of(
             equals("publicNetworkAccess", "Disabled"),
             equals("networkRuleSet.defaultAction", "Deny"),
@@ -93,22 +94,17 @@ RULES = (
                 "allowCrossTenantReplication",
                 True,
                 why="object replication stays inside the tenant (built-in 92a89a79)",
+                default=False,
             ),
         ),
-        remediate=fix(
-            ("publicNetworkAccess", "Disabled"),
-            ("networkRuleSet.defaultAction", "Deny"),
-            ("allowCrossTenantReplication", False),
-        ),
+        remediate=SET_REQUIRED,
     ),
     ResourceRule(
         control="AML-IAM-006",
         name="storage-no-shared-key",
         types=ACCOUNT,
-        description="allowSharedKeyAccess and isLocalUserEnabled are false (missing values fail: Azure allows "
-        "shared keys by default, and an unset local-users flag is treated as enabled).",
         check=all_of(
-            equals("allowSharedKeyAccess", False),
+            equals("allowSharedKeyAccess", False, default=True),
             equals("isLocalUserEnabled", False, why="no SFTP / local-user passwords or keys"),
         ),
     ),
@@ -116,21 +112,18 @@ RULES = (
         control="AML-ENC-002",
         name="storage-secure-transfer",
         types=ACCOUNT,
-        description="enableHttpsTrafficOnly is not false and minimumTlsVersion is 'TLS1_2' or newer "
-        "(a missing TLS version fails: the default is TLS 1.0).",
         check=all_of(
-            not_equal("enableHttpsTrafficOnly", False, why="HTTPS only"),
-            one_of("minimumTlsVersion", ("TLS1_2", "TLS1_3")),
+            not_equal("enableHttpsTrafficOnly", False, why="HTTPS only", default=True),
+            one_of("minimumTlsVersion", ("TLS1_2", "TLS1_3"), default="TLS1_0"),
         ),
-        remediate=fix(("enableHttpsTrafficOnly", True), ("minimumTlsVersion", "TLS1_2")),
+        remediate=SET_REQUIRED,
     ),
     ResourceRule(
         control="AML-DAT-001",
         name="storage-no-anonymous-blob-access",
         types=ACCOUNT,
-        description="allowBlobPublicAccess is false (a missing value fails).",
         check=equals("allowBlobPublicAccess", False),
-        remediate=fix(("allowBlobPublicAccess", False)),
+        remediate=SET_REQUIRED,
     ),
     ResourceRule(
         control="AML-REL-001",
@@ -151,8 +144,6 @@ RULES = (
         control="AML-DAT-002",
         name="blob-versioning-and-soft-delete",
         types=BLOB_SERVICE,
-        description="isVersioningEnabled is true, and blob and container soft delete are enabled for at "
-        "least minRetentionDays days.",
         check=all_of(equals("isVersioningEnabled", True), _retention),
         config={
             "minRetentionDays": {

@@ -100,13 +100,14 @@ def test_each_type_is_judged_by_its_rules() -> None:
 SYSTEM = "agentPoolProfiles[0] (system)."
 INFER = "agentPoolProfiles[1] (inference)."
 RUN_COMMAND_UNSET = (
-    "[AML-AKS-002] apiServerAccessProfile.disableRunCommand is not set; Azure's default is insecure: set it to True "
+    "[AML-AKS-002] apiServerAccessProfile.disableRunCommand is not set; Azure's default is False: set it to True "
     "(command invoke bypasses the private API server)"
 )
 AT_HOST_WHY = (
     "(temp disks and disk caches encrypted at the host; needs the Microsoft.Compute/EncryptionAtHost subscription "
     "feature)"
 )
+NODE_OS_WHY = "(as built-in 04408ca5 and PSRule's NodeAutoUpgrade require)"
 
 CASES = [
     # AML-AKS-001
@@ -296,8 +297,8 @@ CASES = [
         "sku",
         DELETE,
         [
-            "[AML-AKS-004] sku.tier is not set; it must be one of 'Standard', 'Premium' (the Free tier has no "
-            "uptime SLA)"
+            "[AML-AKS-004] sku.tier is not set (Azure's default is 'Free'); it must be one of 'Standard', 'Premium' "
+            "(the Free tier has no uptime SLA)"
         ],
     ),
     ("aml-aks-004-standard-tier", CLUSTER_TOKEN, CLUSTER, "sku.tier", "Premium", []),
@@ -346,8 +347,8 @@ CASES = [
         "autoUpgradeProfile.upgradeChannel",
         DELETE,
         [
-            "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is not set; it must be one of 'patch', 'stable', "
-            "'rapid', 'node-image'"
+            "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is not set (Azure's default is 'none'); it must be one "
+            "of 'patch', 'stable', 'rapid', 'node-image'"
         ],
     ),
     (
@@ -358,7 +359,7 @@ CASES = [
         "Unmanaged",
         [
             "[AML-AKS-006] autoUpgradeProfile.nodeOSUpgradeChannel is 'Unmanaged'; it must be one of 'NodeImage', "
-            "'SecurityPatch'"
+            f"'SecurityPatch' {NODE_OS_WHY}"
         ],
     ),
     (
@@ -369,7 +370,7 @@ CASES = [
         DELETE,
         [
             "[AML-AKS-006] autoUpgradeProfile.nodeOSUpgradeChannel is not set; it must be one of 'NodeImage', "
-            "'SecurityPatch'"
+            f"'SecurityPatch' {NODE_OS_WHY}"
         ],
     ),
     # AML-AKS-007
@@ -504,7 +505,10 @@ CASES = [
         CLUSTER,
         "agentPoolProfiles.0.enableEncryptionAtHost",
         DELETE,
-        [f"[AML-AKS-010] {SYSTEM}enableEncryptionAtHost is not set; it must be True {AT_HOST_WHY}"],
+        [
+            f"[AML-AKS-010] {SYSTEM}enableEncryptionAtHost is not set; Azure's default is False: set it to True "
+            f"{AT_HOST_WHY}"
+        ],
     ),
     (
         "aml-aks-010-cluster-pool-encryption-at-host",
@@ -520,7 +524,7 @@ CASES = [
         POOL,
         "enableEncryptionAtHost",
         DELETE,
-        [f"[AML-AKS-010] enableEncryptionAtHost is not set; it must be True {AT_HOST_WHY}"],
+        [f"[AML-AKS-010] enableEncryptionAtHost is not set; Azure's default is False: set it to True {AT_HOST_WHY}"],
     ),
     # AML-AKS-011
     (
@@ -530,7 +534,7 @@ CASES = [
         "agentPoolProfiles.0.securityProfile",
         DELETE,
         [
-            f"[AML-AKS-011] {SYSTEM}securityProfile.sshAccess is not set (the default is LocalUser); it must be "
+            f"[AML-AKS-011] {SYSTEM}securityProfile.sshAccess is not set; Azure's default is 'LocalUser': set it to "
             "'Disabled'"
         ],
     ),
@@ -556,7 +560,7 @@ CASES = [
         POOL,
         "securityProfile",
         DELETE,
-        ["[AML-AKS-011] securityProfile.sshAccess is not set (the default is LocalUser); it must be 'Disabled'"],
+        ["[AML-AKS-011] securityProfile.sshAccess is not set; Azure's default is 'LocalUser': set it to 'Disabled'"],
     ),
     # AML-AKS-012
     (

@@ -8,6 +8,7 @@ import pytest
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
+from aml_catalogue import parse_duration
 from aml_policies import compute
 from aml_policies.core import ResourceRule, StackRule
 from tests.policies.harness import (
@@ -83,20 +84,14 @@ CASES = [
         CLUSTER,
         "properties.properties.enableNodePublicIp",
         DELETE,
-        [
-            "[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is insecure: set it "
-            "to False"
-        ],
+        ["[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is True: set it to False"],
     ),
     (
         "aml-net-009-compute-no-public-ip",
         INSTANCE,
         "properties.properties.enableNodePublicIp",
         DELETE,
-        [
-            "[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is insecure: set it "
-            "to False"
-        ],
+        ["[AML-NET-009] properties.properties.enableNodePublicIp is not set; Azure's default is True: set it to False"],
     ),
     # AML-NET-010
     (
@@ -426,13 +421,13 @@ def test_idle_shutdown_remediation_uses_config() -> None:
     [("PT30M", 30), ("PT1H30M", 90), ("P1D", 1440), ("P1DT1M", 1441), ("PT90S", 1.5), ("pt15m", 15)],
 )
 def test_parse_duration(text: str, minutes: float) -> None:
-    parsed = compute.parse_duration(text)
+    parsed = parse_duration(text)
     assert parsed is not None and parsed.total_seconds() == minutes * 60
 
 
 @pytest.mark.parametrize("text", ["P", "PT", "30M", "P1M", "PT1H2", "", None, 30])
 def test_parse_duration_rejects(text: Any) -> None:
-    assert compute.parse_duration(text) is None
+    assert parse_duration(text) is None
 
 
 # --- AML-NET-011: the stack rule ---------------------------------------------------------------------

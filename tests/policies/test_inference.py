@@ -99,7 +99,7 @@ CASES = [
         ENDPOINT,
         "properties.publicNetworkAccess",
         DELETE,
-        ["[AML-NET-013] properties.publicNetworkAccess is not set; Azure's default is insecure: set it to 'Disabled'"],
+        ["[AML-NET-013] properties.publicNetworkAccess is not set; Azure's default is 'Enabled': set it to 'Disabled'"],
     ),
     (
         "aml-net-013-online-deployment-no-public-egress",
@@ -116,7 +116,7 @@ CASES = [
         "properties.egressPublicNetworkAccess",
         DELETE,
         [
-            "[AML-NET-013] properties.egressPublicNetworkAccess is not set; Azure's default is insecure: set it to "
+            "[AML-NET-013] properties.egressPublicNetworkAccess is not set; Azure's default is 'Enabled': set it to "
             "'Disabled'"
         ],
     ),
@@ -215,7 +215,7 @@ CASES = [
         DEPLOYMENT,
         "properties.appInsightsEnabled",
         DELETE,
-        ["[AML-MON-004] properties.appInsightsEnabled is not set; Azure's default is insecure: set it to True"],
+        ["[AML-MON-004] properties.appInsightsEnabled is not set; Azure's default is False: set it to True"],
     ),
 ]
 

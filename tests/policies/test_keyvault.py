@@ -136,7 +136,7 @@ CASES = [
         VAULT,
         "properties.enableRbacAuthorization",
         DELETE,
-        ["[AML-IAM-004] properties.enableRbacAuthorization is not set; Azure's default is insecure: set it to True"],
+        ["[AML-IAM-004] properties.enableRbacAuthorization is not set; Azure's default is False: set it to True"],
     ),
     # AML-DAT-003
     (
@@ -226,7 +226,7 @@ def test_flattened_properties_are_not_read() -> None:
     """A vault whose settings were written at the top level (the workspace's shape) is judged as unset."""
     flat = {"vaultName": "kv", **VAULT["properties"]}
     assert violations(RULES["aml-iam-004-key-vault-rbac-authorization"], VAULT_TOKEN, flat) == [
-        "[AML-IAM-004] properties.enableRbacAuthorization is not set; Azure's default is insecure: set it to True"
+        "[AML-IAM-004] properties.enableRbacAuthorization is not set; Azure's default is False: set it to True"
     ]
 
 

@@ -21,6 +21,7 @@ ACCOUNT = "azure-native:storage:StorageAccount"
 VAULT = "azure-native:keyvault:Vault"
 REGISTRY = "azure-native:containerregistry:Registry"
 APP_INSIGHTS = "azure-native:applicationinsights:Component"
+CLASSIC = "(classic Application Insights is retired)"
 
 RG = "/subscriptions/0/resourceGroups/rg/providers"
 WS_ID = f"{RG}/Microsoft.MachineLearningServices/workspaces/ws"
@@ -284,17 +285,23 @@ def test_workspace_based_application_insights_passes(token: str) -> None:
         (
             "ingestionMode",
             "ApplicationInsights",
-            ["[AML-MON-003] ingestionMode is 'ApplicationInsights'; it must be 'LogAnalytics'"],
+            [f"[AML-MON-003] ingestionMode is 'ApplicationInsights'; it must be 'LogAnalytics' {CLASSIC}"],
         ),
         (
             "ingestionMode",
             "ApplicationInsightsWithDiagnosticSettings",
-            ["[AML-MON-003] ingestionMode is 'ApplicationInsightsWithDiagnosticSettings'; it must be 'LogAnalytics'"],
+            [
+                "[AML-MON-003] ingestionMode is 'ApplicationInsightsWithDiagnosticSettings'; it must be 'LogAnalytics' "
+                f"{CLASSIC}"
+            ],
         ),
         (
             "ingestionMode",
             None,
-            ["[AML-MON-003] ingestionMode is not set; Azure's default is insecure: set it to 'LogAnalytics'"],
+            [
+                "[AML-MON-003] ingestionMode is not set; Azure's default is insecure: set it to 'LogAnalytics' "
+                f"{CLASSIC}"
+            ],
         ),
     ],
 )
@@ -305,7 +312,7 @@ def test_one_change_to_application_insights(path: str, value: Any, expected: lis
 def test_versioned_application_insights_is_judged() -> None:
     token = "azure-native:applicationinsights/v20200202:Component"
     assert violations(MON_003, token, _changed("ingestionMode", "ApplicationInsights")) == [
-        "[AML-MON-003] ingestionMode is 'ApplicationInsights'; it must be 'LogAnalytics'"
+        f"[AML-MON-003] ingestionMode is 'ApplicationInsights'; it must be 'LogAnalytics' {CLASSIC}"
     ]
 
 

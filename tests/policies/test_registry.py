@@ -104,20 +104,26 @@ CASES = [
         "aml-rel-002-registry-premium-zone-redundant",
         "zoneRedundancy",
         DELETE,
-        ["[AML-REL-002] zoneRedundancy is not set; Azure's default is insecure: set it to 'Enabled'"],
+        ["[AML-REL-002] zoneRedundancy is not set; Azure's default is 'Disabled': set it to 'Enabled'"],
     ),
     # AML-DAT-004
     (
         "aml-dat-004-registry-retention-policy",
         "policies.retentionPolicy.status",
         "disabled",
-        ["[AML-DAT-004] policies.retentionPolicy.status is 'disabled'; it must be 'enabled'"],
+        [
+            "[AML-DAT-004] policies.retentionPolicy.status is 'disabled'; it must be 'enabled' (untagged manifests "
+            "are purged)"
+        ],
     ),
     (
         "aml-dat-004-registry-retention-policy",
         "policies",
         DELETE,
-        ["[AML-DAT-004] policies.retentionPolicy.status is not set; Azure's default is insecure: set it to 'enabled'"],
+        [
+            "[AML-DAT-004] policies.retentionPolicy.status is not set; Azure's default is insecure: set it to "
+            "'enabled' (untagged manifests are purged)"
+        ],
     ),
     # AML-DAT-005
     (
@@ -134,7 +140,7 @@ CASES = [
         "policies.exportPolicy",
         DELETE,
         [
-            "[AML-DAT-005] policies.exportPolicy.status is not set; Azure's default is insecure: set it to "
+            "[AML-DAT-005] policies.exportPolicy.status is not set; Azure's default is 'enabled': set it to "
             "'disabled' (no artifact export around the private endpoint)"
         ],
     ),
@@ -150,7 +156,7 @@ def test_a_basic_registry_fails_both_halves_of_rel_002() -> None:
     props = changed(changed(REGISTRY, "sku.name", "Basic"), "zoneRedundancy", DELETE)
     assert violations(RULES["aml-rel-002-registry-premium-zone-redundant"], TOKEN, props) == [
         "[AML-REL-002] sku.name is 'Basic'; it must be 'Premium'",
-        "[AML-REL-002] zoneRedundancy is not set; Azure's default is insecure: set it to 'Enabled'",
+        "[AML-REL-002] zoneRedundancy is not set; Azure's default is 'Disabled': set it to 'Enabled'",
     ]
 
 

@@ -157,7 +157,7 @@ CASES = [
         ACCOUNT,
         "allowSharedKeyAccess",
         DELETE,
-        ["[AML-IAM-006] allowSharedKeyAccess is not set; Azure's default is insecure: set it to False"],
+        ["[AML-IAM-006] allowSharedKeyAccess is not set; Azure's default is True: set it to False"],
     ),
     # AML-ENC-002
     (
@@ -191,7 +191,10 @@ CASES = [
         ACCOUNT,
         "minimumTlsVersion",
         DELETE,
-        ["[AML-ENC-002] minimumTlsVersion is not set; it must be one of 'TLS1_2', 'TLS1_3'"],
+        [
+            "[AML-ENC-002] minimumTlsVersion is not set (Azure's default is 'TLS1_0'); it must be one of 'TLS1_2', "
+            "'TLS1_3'"
+        ],
     ),
     ("aml-enc-002-storage-secure-transfer", ACCOUNT_TOKEN, ACCOUNT, "minimumTlsVersion", "TLS1_3", []),
     # AML-DAT-001

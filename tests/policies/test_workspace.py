@@ -13,6 +13,7 @@ from tests.policies.harness import DELETE, applies, changed, remediated, violati
 
 TOKEN = "azure-native:machinelearningservices:Workspace"
 VERSIONED = "azure-native:machinelearningservices/v20241001:Workspace"
+APART = "(the two never share a workspace)"
 RG = "/subscriptions/0/resourceGroups/rg/providers"
 UAI = f"{RG}/Microsoft.ManagedIdentity/userAssignedIdentities/ws-id"
 KV = f"{RG}/Microsoft.KeyVault/vaults/kv"
@@ -159,7 +160,7 @@ CASES = [
         "aml-iam-009-workspace-identity-datastores",
         "systemDatastoresAuthMode",
         DELETE,
-        ["[AML-IAM-009] systemDatastoresAuthMode is not set; Azure's default is insecure: set it to 'Identity'"],
+        ["[AML-IAM-009] systemDatastoresAuthMode is not set; Azure's default is 'AccessKey': set it to 'Identity'"],
     ),
     # AML-ENC-001
     (
@@ -208,7 +209,7 @@ CASES = [
         "aml-enc-004-workspace-high-business-impact",
         "hbiWorkspace",
         DELETE,
-        ["[AML-ENC-004] hbiWorkspace is not set; Azure's default is insecure: set it to True"],
+        ["[AML-ENC-004] hbiWorkspace is not set; Azure's default is False: set it to True"],
     ),
     # AML-REL-003
     ("aml-rel-003-workspace-environment-tag", "tags.environment", "exploration", []),
@@ -216,19 +217,19 @@ CASES = [
         "aml-rel-003-workspace-environment-tag",
         "tags.environment",
         "dev",
-        ["[AML-REL-003] tags.environment is 'dev'; it must be one of 'exploration', 'production'"],
+        [f"[AML-REL-003] tags.environment is 'dev'; it must be one of 'exploration', 'production' {APART}"],
     ),
     (
         "aml-rel-003-workspace-environment-tag",
         "tags.environment",
         "Production",
-        ["[AML-REL-003] tags.environment is 'Production'; it must be one of 'exploration', 'production'"],
+        [f"[AML-REL-003] tags.environment is 'Production'; it must be one of 'exploration', 'production' {APART}"],
     ),
     (
         "aml-rel-003-workspace-environment-tag",
         "tags",
         DELETE,
-        ["[AML-REL-003] tags.environment is not set; it must be one of 'exploration', 'production'"],
+        [f"[AML-REL-003] tags.environment is not set; it must be one of 'exploration', 'production' {APART}"],
     ),
 ]
 
