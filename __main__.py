@@ -12,7 +12,7 @@ from hardened_aml.program import build
 from hardened_aml.settings import from_pulumi_config
 
 settings = from_pulumi_config()
-estate = build(settings, pulumi.get_project(), pulumi.get_stack())
+estate = build(settings)
 
 pulumi.export("resourceGroupName", estate.resource_group_name)
 pulumi.export("workspaceId", estate.workspace_id)

@@ -11,8 +11,4 @@ from hardened_aml.settings import from_pulumi_config
 
 settings = from_pulumi_config("hardened-aml")
 for i in range(pulumi.Config("bench").require_int("estates")):
-    build(
-        settings.model_copy(update={"workload": f"{settings.workload[:5]}{i}"}),
-        pulumi.get_project(),
-        pulumi.get_stack(),
-    )
+    build({**settings, "workload": f"{settings['workload'][:5]}{i}"})
