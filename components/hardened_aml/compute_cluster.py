@@ -55,7 +55,11 @@ def compute_name_problems(name: str) -> Iterator[Problem]:
     """A ``-`` must be followed by a letter later in the name (the pattern above checks the rest)."""
     tail = name.rsplit("-", 1)[1] if "-" in name else "a"
     if not any(c.isalpha() for c in tail):
-        yield ("name",), name, "3-24 letters, digits and '-', starting with a letter, a letter somewhere after the last '-'"
+        yield (
+            ("name",),
+            name,
+            "3-24 letters, digits and '-', starting with a letter, a letter somewhere after the last '-'",
+        )
 
 
 def vm_size_problems(key: str, vm_size: str, scope: Mapping[str, Any]) -> Iterator[Problem]:
@@ -236,7 +240,9 @@ class ComputeCluster(pulumi.ComponentResource):
                         max_node_count=a["max_nodes"],
                         node_idle_time_before_scale_down=a["idle_before_scale_down"],
                     ),
-                    subnet=ml.ResourceIdArgs(id=subnet) if subnet is not None else None,  # AML-NET-011: outside a managed VNet
+                    subnet=ml.ResourceIdArgs(id=subnet)
+                    if subnet is not None
+                    else None,  # AML-NET-011: outside a managed VNet
                 ),
             ),
             tags=tags,

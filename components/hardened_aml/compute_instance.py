@@ -346,7 +346,9 @@ class ComputeInstance(pulumi.ComponentResource):
                     compute_instance_authorization_type=ml.ComputeInstanceAuthorizationType.PERSONAL,
                     idle_time_before_shutdown=a["idle_time_before_shutdown"],  # AML-CMP-002
                     schedules=ml.ComputeSchedulesArgs(compute_start_stop=schedules) if schedules else None,
-                    subnet=ml.ResourceIdArgs(id=subnet) if subnet is not None else None,  # AML-NET-011: outside a managed VNet
+                    subnet=ml.ResourceIdArgs(id=subnet)
+                    if subnet is not None
+                    else None,  # AML-NET-011: outside a managed VNet
                 ),
             ),
             # AML-GOV-007: a new cycle changes the tag, which replaces the instance with one on the latest image

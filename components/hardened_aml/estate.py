@@ -34,7 +34,7 @@ from hardened_aml.compute_instance import ComputeInstance, ComputeInstanceSettin
 from hardened_aml.container_registry import ContainerRegistry
 from hardened_aml.governance import Governance, GovernanceSettings
 from hardened_aml.identity_roles import WorkspaceIdentityRoles
-from hardened_aml.inputs import Problem, args, checked, rule
+from hardened_aml.inputs import Problem, args, checked, config_key, rule
 from hardened_aml.key_vault import KeyVault
 from hardened_aml.monitoring import Monitoring
 from hardened_aml.naming import WORKLOAD_PATTERN, Namer
@@ -200,7 +200,8 @@ def _aks_address_rules(network: Any, aks: Any) -> Iterator[Problem]:
                 yield (
                     ("inference", "aks", key),
                     str(block),
-                    f"a block that does not overlap network.{other} {prefix} (AKS overlay addresses stay outside the VNet)",
+                    f"a block that does not overlap network.{config_key((other,))} {prefix} (AKS overlay addresses "
+                    "stay outside the VNet)",
                 )
 
 

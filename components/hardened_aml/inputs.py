@@ -31,10 +31,9 @@ import inspect
 import textwrap
 import typing
 from collections import ChainMap
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from enum import Enum
 from functools import cache
-from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import pulumi
@@ -159,23 +158,37 @@ def checked(kind: type[T], given: Mapping[str, Any], where: str, *, config: bool
         value_given = first.get("input") if first["type"] != "missing" else MISSING
         more = f" (and {exc.error_count() - 1} more error(s))" if exc.error_count() > 1 else ""
         raise InvalidInputError(
-            _key(where, path, config), value_given, _allowed(kind, path, first, config) + more
+            _key(where, path, config, kind), value_given, _allowed(kind, path, first, config) + more
         ) from None
     finally:
         _WHERE.reset(token)
     for path, value_given, allowed in _problems(kind, value, (), ChainMap()):
-        raise InvalidInputError(_key(where, path, config), value_given, allowed)
+        raise InvalidInputError(_key(where, path, config, kind), value_given, allowed)
     return typing.cast(T, value)
 
 
-def config_key(path: Path) -> str:
-    """A path as a stack file writes it: camelCase keys, list indexes as numbers."""
-    return ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in path)
+def config_key(path: Path, kind: Any = None) -> str:
+    """A path as a stack file writes it: field names camelCased (keys of a map kept as written), list indexes
+    as numbers. ``kind`` is the args type the path starts at; without it every name is a field name."""
+    parts: list[str] = []
+    current: Any = kind
+    for part in path:
+        current = _strip(current) if current is not None else None
+        if isinstance(part, int):
+            parts.append(str(part))
+            current = _item(current) if current is not None else None
+        elif current is None or _is_args(current):
+            parts.append(to_camel(part))
+            current = fields(current).get(part) if current is not None else None
+        else:
+            parts.append(part)
+            current = _item(current)
+    return ".".join(parts)
 
 
-def _key(where: str, path: Path, config: bool) -> str:
+def _key(where: str, path: Path, config: bool, kind: Any = None) -> str:
     if config:
-        return f"{where}:{config_key(path)}"
+        return f"{where}:{config_key(path, kind)}"
     return ".".join([where, *(str(p) for p in path)]) if path else where
 
 
@@ -198,7 +211,7 @@ def _strip(annotation: Any) -> Any:
 
 
 def _is_args(kind: Any) -> bool:
-    return isinstance(kind, type) and typing.is_typeddict(kind) or hasattr(kind, "__required_keys__")
+    return (isinstance(kind, type) and typing.is_typeddict(kind)) or hasattr(kind, "__required_keys__")
 
 
 @cache
@@ -256,10 +269,7 @@ def _type_at(kind: type, path: Path) -> Any:
     current: Any = kind
     for part in path:
         current = _strip(current)
-        if isinstance(part, int) or not _is_args(current):
-            current = _item(current)
-        else:
-            current = fields(current).get(part)
+        current = _item(current) if isinstance(part, int) or not _is_args(current) else fields(current).get(part)
         if current is None:
             return None
     return current
@@ -285,9 +295,17 @@ def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> 
     if reason == "missing":
         return "a value (this key is required)"
     if reason == "too_short":
-        return f"at least {ctx.get('min_length')} item(s)" if "List" in error["msg"] else f"at least {ctx.get('min_length')} character(s)"
+        return (
+            f"at least {ctx.get('min_length')} item(s)"
+            if "List" in error["msg"]
+            else f"at least {ctx.get('min_length')} character(s)"
+        )
     if reason == "too_long":
-        return f"at most {ctx.get('max_length')} item(s)" if "List" in error["msg"] else f"at most {ctx.get('max_length')} character(s)"
+        return (
+            f"at most {ctx.get('max_length')} item(s)"
+            if "List" in error["msg"]
+            else f"at most {ctx.get('max_length')} character(s)"
+        )
     if reason in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return _range(kind, path, ctx)
     return str(error["msg"]).removeprefix("Value error, ")
@@ -296,11 +314,16 @@ def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> 
 def _range(kind: type, path: Path, ctx: Mapping[str, Any]) -> str:
     low = high = None
     annotation = _type_at(kind, path)
+    annotation = _strip_optional_annotated(annotation)
     while get_origin(annotation) in (Annotated, typing.NotRequired, typing.Required):
         for meta in get_args(annotation)[1:] if get_origin(annotation) is Annotated else ():
             for m in getattr(meta, "metadata", ()):
                 low = getattr(m, "ge", low)
                 high = getattr(m, "le", high)
+                if getattr(m, "gt", None) is not None:
+                    return f"more than {m.gt}" + (f" and at most {high}" if high is not None else "")
+                if getattr(m, "lt", None) is not None:
+                    return f"less than {m.lt}"
         annotation = get_args(annotation)[0]
     if low is not None and high is not None:
         return f"a number from {low} to {high}"
@@ -309,6 +332,17 @@ def _range(kind: type, path: Path, ctx: Mapping[str, Any]) -> str:
     if high is not None:
         return f"at most {high}"
     return "a number in range: " + ", ".join(f"{k} {v}" for k, v in ctx.items())
+
+
+def _strip_optional_annotated(annotation: Any) -> Any:
+    """``NotRequired[Annotated[T, ...] | None]`` -> ``Annotated[T, ...]``, where a range is declared."""
+    if get_origin(annotation) in (typing.NotRequired, typing.Required):
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (typing.Union, __import__("types").UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation
 
 
 def _problems(kind: Any, value: Any, at: Path, scope: ChainMap[str, Any]) -> Iterator[Problem]:

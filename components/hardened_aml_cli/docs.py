@@ -165,7 +165,6 @@ def _type_text(annotation: Any) -> str:
 
 def _config_rows(kind: Any, prefix: str) -> list[str]:
     import re
-    import typing
 
     from pydantic.alias_generators import to_camel
 

@@ -39,12 +39,11 @@ __all__ = [
     "IDLE_SHUTDOWN_RANGE_TEXT",
     "IMAGE_EPOCH_TAG",
     "INTERRUPTIBLE_TAG",
-    "ZONE_REDUNDANT_SKUS",
-    "parse_duration",
     "KINDS",
     "KIND_TITLES",
     "PILLARS",
     "SEVERITIES",
+    "ZONE_REDUNDANT_SKUS",
     "Catalogue",
     "CatalogueError",
     "Control",
@@ -52,6 +51,7 @@ __all__ = [
     "control",
     "load",
     "parse",
+    "parse_duration",
 ]
 
 Pillar = Literal["reliability", "security", "cost", "operations", "performance"]

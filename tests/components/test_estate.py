@@ -1,33 +1,51 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from component_plan import TAGS, refused
+from component_plan import refused
 
 from hardened_aml.estate import Estate, EstateArgs
 from hardened_aml.naming import Namer
 
 NAMER = Namer("hardened-aml", "test", "haml")
+TAGS = {"team": "ml-platform", "cost_centre": "cc-1"}
+
+
+def _args(**overrides: Any) -> EstateArgs:
+    values: dict[str, Any] = {"environment": "exploration", "workload": "haml", "location": "westeurope", "tags": TAGS}
+    values.update(overrides)
+    return values  # type: ignore[return-value]
 
 
 def test_region_without_zones_is_refused():
-    err = refused(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westus", tags=TAGS)))
+    err = refused(lambda: Estate("haml", _args(location="westus")))
     assert err.key == "haml.location" and err.value == "westus"
+    assert "availability zones" in err.allowed and "westeurope" in err.allowed
 
 
 def test_missing_cost_tag_is_refused():
-    tags = {k: v for k, v in TAGS.items() if k != "costCentre"}
-    err = refused(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=tags)))
-    assert err.key == "haml.tags.costCentre"
+    err = refused(lambda: Estate("haml", _args(tags={"team": "ml-platform"})))
+    assert err.key == "haml.tags.cost_centre" and "required" in err.allowed
 
 
 def test_bad_group_is_refused_before_anything():
-    args = EstateArgs(namer=NAMER, location="westeurope", tags=TAGS, reader_group_ids=("not-a-guid",))
-    assert refused(lambda: Estate("haml", args)).key == "haml.reader_group_ids"
+    args = _args(access={"reader_group_ids": ["not-a-guid"]})
+    assert refused(lambda: Estate("haml", args)).key == "haml.access.reader_group_ids.0"
+
+
+def test_environment_travels_as_the_enum():
+    err = refused(lambda: Estate("haml", _args(environment="prod")))
+    assert err.key == "haml.environment" and err.allowed == "one of exploration, production"
+
+
+def test_production_storage_must_be_geo_zone_redundant():
+    err = refused(lambda: Estate("haml", _args(environment="production", storage_sku="Standard_ZRS")))
+    assert err.key == "haml.storage_sku" and "Standard_GZRS" in err.allowed
 
 
 def test_estate_wires_workspace_to_its_dependencies(plan):
-    p = plan(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS)))
+    p = plan(lambda: Estate("haml", _args()))
     ws = p.one("azure-native:machinelearningservices:Workspace")
     ids = {r.type: r.id for r in p.resources if r.custom}
     assert ws.inputs["storageAccount"] == ids["azure-native:storage:StorageAccount"]
@@ -48,12 +66,29 @@ def test_estate_wires_workspace_to_its_dependencies(plan):
     names = {r.name for r in p.resources}
     assert {"haml-rg", "haml-id", "haml-monitoring", "haml-keyvault", "haml-storage", "haml-registry",
             "haml-workspace", "haml-network", "haml-access"} <= names  # fmt: skip
+    # AML-COST-002: the cost tags and the environment on every resource group.
+    assert p.one("azure-native:resources:ResourceGroup").inputs["tags"] == {
+        "team": "ml-platform", "costCentre": "cc-1", "environment": "exploration"
+    }  # fmt: skip
+
+
+def test_each_dependency_declares_its_own_private_endpoints(plan):
+    p = plan(lambda: Estate("haml", _args()))
+    endpoints = {r.name: r for r in p.of_type("azure-native:network:PrivateEndpoint")}
+    groups = {n: r.inputs["privateLinkServiceConnections"][0]["groupIds"] for n, r in endpoints.items()}
+    assert groups == {
+        "haml-pep-mlw-pe": ["amlworkspace"],
+        "haml-pep-blob-pe": ["blob"],
+        "haml-pep-file-pe": ["file"],
+        "haml-pep-kv-pe": ["vault"],
+        "haml-pep-cr-pe": ["registry"],
+    }
 
 
 def test_workspace_identity_roles_are_scoped_to_dependencies(plan):
     from hardened_aml.identity_roles import CONTRIBUTOR, KEY_VAULT_ADMINISTRATOR, STORAGE_BLOB_DATA_CONTRIBUTOR
 
-    p = plan(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS)))
+    p = plan(lambda: Estate("haml", _args()))
     component = p.named("haml-identity-roles")
     roles = list(p.children_of(component))
     assert len(roles) == 7
@@ -75,10 +110,8 @@ def test_workspace_identity_roles_are_scoped_to_dependencies(plan):
 
 
 def test_budget_with_actual_and_forecast_alerts(plan):
-    from hardened_aml.budget import BudgetOptions
-
-    budget = BudgetOptions(amount=500, contact_emails=["ops@example.com"], start_date="2026-12-01")
-    p = plan(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS, budget=budget)))
+    budget = {"amount": 500, "contact_emails": ["ops@example.com"], "start_date": "2026-12-01"}
+    p = plan(lambda: Estate("haml", _args(budget=budget)))
     b = p.one("azure-native:consumption:Budget")
     assert b.name == "haml-budget-budget"
     assert b.inputs["scope"] == p.one("azure-native:resources:ResourceGroup").id  # AML-COST-001
@@ -87,10 +120,8 @@ def test_budget_with_actual_and_forecast_alerts(plan):
 
 
 def test_bad_budget_is_refused():
-    from hardened_aml.budget import BudgetOptions
-
-    budget = BudgetOptions(amount=500, contact_emails=["ops@example.com"], start_date="2026-12-15")
-    err = refused(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS, budget=budget)))
+    budget = {"amount": 500, "contact_emails": ["ops@example.com"], "start_date": "2026-12-15"}
+    err = refused(lambda: Estate("haml", _args(budget=budget)))
     assert err.key == "haml.budget.start_date"
 
 
@@ -98,55 +129,34 @@ def test_bad_budget_is_refused():
 MODEL = "azureml://registries/azureml/models/distilbert-base-cased/versions/10"
 
 
-def _serving_args(**overrides: object) -> EstateArgs:
-    from hardened_aml.aks import InferenceTls
-    from hardened_aml.batch_endpoint import BatchDeploymentSpec
-    from hardened_aml.compute_cluster import ClusterPurpose, VmTier
-    from hardened_aml.estate import (
-        AksOptions,
-        BatchEndpointOptions,
-        ClusterOptions,
-        ComputeOptions,
-        InstanceOptions,
-        OnlineEndpointOptions,
-    )
-    from hardened_aml.online_endpoint import DeploymentStage, OnlineDeploymentSpec
-
-    values: dict[str, object] = dict(
-        namer=NAMER,
-        location="westeurope",
-        tags=TAGS,
-        compute=ComputeOptions(
-            clusters=(
-                ClusterOptions(name="cpu-train", vm_size="Standard_D4s_v5", max_nodes=2, tier=VmTier.DEDICATED),
-                ClusterOptions(
-                    name="cpu-batch", vm_size="Standard_D4s_v5", max_nodes=2, purpose=ClusterPurpose.BATCH_INFERENCE
-                ),
-            ),
-            instances=(
-                InstanceOptions(
-                    name="ci-test-user1",
-                    vm_size="Standard_DS3_v2",
-                    assigned_user_object_id="5f1c2d3e-4b5a-4697-8a8b-9c0d1e2f3a4b",
-                    image_epoch=dt.datetime.now(dt.UTC).date().isoformat(),
-                ),
-            ),
-        ),
-        aks=AksOptions(tls=InferenceTls(cname="scoring.example.internal", secret_name="azureml-fe-tls")),
-        online_endpoint=OnlineEndpointOptions(
-            deployments=(
-                OnlineDeploymentSpec(name="blue", model=MODEL, stage=DeploymentStage.EXISTING),
-                OnlineDeploymentSpec(name="green", model=MODEL),
-            ),
-            traffic={"blue": 100},
-        ),
-        batch_endpoint=BatchEndpointOptions(
-            cluster="cpu-batch",
-            deployment=BatchDeploymentSpec(name="batch-v1", model=MODEL),
-        ),
-    )
-    values.update(overrides)
-    return EstateArgs(**values)  # type: ignore[arg-type]
+def _serving_args(**overrides: Any) -> EstateArgs:
+    compute = {
+        "clusters": [
+            {"name": "cpu-train", "vm_size": "Standard_D4s_v5", "max_nodes": 2, "tier": "Dedicated"},
+            {"name": "cpu-batch", "vm_size": "Standard_D4s_v5", "max_nodes": 2, "purpose": "BatchInference"},
+        ],
+        "instances": [
+            {
+                "name": "ci-test-user1",
+                "vm_size": "Standard_DS3_v2",
+                "assigned_user_object_id": "5f1c2d3e-4b5a-4697-8a8b-9c0d1e2f3a4b",
+                "image_epoch": dt.datetime.now(dt.UTC).date().isoformat(),
+            }
+        ],
+    }
+    inference: dict[str, Any] = {
+        "aks": {"tls": {"cname": "scoring.example.internal", "secret_name": "azureml-fe-tls"}},
+        "online_endpoint": {
+            "deployments": [
+                {"name": "blue", "model": MODEL, "stage": "Existing"},
+                {"name": "green", "model": MODEL},
+            ],
+            "traffic": {"blue": 100},
+        },
+        "batch_endpoint": {"cluster": "cpu-batch", "deployment": {"name": "batch-v1", "model": MODEL}},
+    }
+    inference.update(overrides.pop("inference", {}))
+    return _args(compute=overrides.pop("compute", compute), inference=inference, **overrides)
 
 
 def test_estate_wires_compute_and_serving(plan):
@@ -191,43 +201,53 @@ def test_estate_wires_compute_and_serving(plan):
 
 
 def test_estate_without_serving_still_assigns_governance(plan):
-    p = plan(lambda: Estate("haml", EstateArgs(namer=NAMER, location="westeurope", tags=TAGS)))
+    p = plan(lambda: Estate("haml", _args()))
     assert p.of_type("azure-native:authorization:PolicyAssignment")
     assert not p.of_type("azure-native:machinelearningservices:Compute")
 
 
 def test_batch_endpoint_on_a_training_cluster_is_refused():
-    from hardened_aml.estate import BatchEndpointOptions
-
-    args = _serving_args(batch_endpoint=BatchEndpointOptions(cluster="cpu-train"))
+    args = _serving_args(inference={"batch_endpoint": {"cluster": "cpu-train"}})
     err = refused(lambda: Estate("haml", args))
-    assert err.key == "haml.batch_endpoint.cluster" and "cpu-batch" in err.allowed
+    assert err.key == "haml.inference.batch_endpoint.cluster" and "cpu-batch" in err.allowed
 
 
 def test_bad_part_is_refused_before_anything():
-    from hardened_aml.estate import ClusterOptions, ComputeOptions
-
-    bad = ComputeOptions(clusters=(ClusterOptions(name="cpu-train", vm_size="Standard_M128s", max_nodes=2),))
-    err = refused(lambda: Estate("haml", _serving_args(compute=bad, batch_endpoint=None)))
-    assert err.key == "haml-cluster-cpu-train.vm_size" and err.value == "Standard_M128s"
+    bad = {"clusters": [{"name": "cpu-train", "vm_size": "Standard_M128s", "max_nodes": 2}]}
+    err = refused(lambda: Estate("haml", _serving_args(compute=bad, inference={"batch_endpoint": None})))
+    assert err.key == "haml.compute.clusters.0.vm_size" and err.value == "Standard_M128s"
 
 
 def test_traffic_to_a_new_deployment_is_refused_before_anything():
-    from hardened_aml.estate import OnlineEndpointOptions
-    from hardened_aml.online_endpoint import OnlineDeploymentSpec
+    online = {"deployments": [{"name": "blue", "model": MODEL}], "traffic": {"blue": 100}}
+    err = refused(lambda: Estate("haml", _serving_args(inference={"online_endpoint": online})))
+    assert err.key == "haml.inference.online_endpoint.traffic.blue"
 
-    online = OnlineEndpointOptions(deployments=(OnlineDeploymentSpec(name="blue", model=MODEL),), traffic={"blue": 100})
-    err = refused(lambda: Estate("haml", _serving_args(online_endpoint=online)))
-    assert err.key == "haml-online.traffic.blue"
+
+def test_production_online_deployments_need_three_instances_before_anything():
+    # The endpoint's rule reads the estate's environment.
+    err = refused(lambda: Estate("haml", _serving_args(environment="production")))
+    assert err.key.startswith("haml.inference.online_endpoint.deployments.0") and "3" in err.allowed
+
+
+def test_models_come_from_the_allowed_registry():
+    online = {
+        "deployments": [{"name": "blue", "model": MODEL.replace("registries/azureml", "registries/other")}],
+    }
+    err = refused(lambda: Estate("haml", _serving_args(inference={"online_endpoint": online})))
+    assert err.key == "haml.inference.online_endpoint.deployments.0.model" and "AML-GOV-006" in err.allowed
 
 
 def test_duplicate_compute_names_are_refused():
-    from hardened_aml.aks import InferenceTls
-    from hardened_aml.estate import AksOptions
+    aks = {"compute_name": "cpu-train", "tls": {"cname": "s.example.internal", "secret_name": "tls"}}
+    err = refused(lambda: Estate("haml", _serving_args(inference={"aks": aks})))
+    assert err.key == "haml.inference.aks.compute_name" and err.value == "cpu-train"
 
-    aks = AksOptions(compute_name="cpu-train", tls=InferenceTls(cname="s.example.internal", secret_name="tls"))
-    err = refused(lambda: Estate("haml", _serving_args(aks=aks)))
-    assert err.key == "haml.compute" and err.value == "cpu-train"
+
+def test_aks_overlay_addresses_stay_outside_the_vnet():
+    aks = {"pod_cidr": "10.40.0.0/16", "tls": {"cname": "s.example.internal", "secret_name": "tls"}}
+    err = refused(lambda: Estate("haml", _serving_args(inference={"aks": aks})))
+    assert err.key == "haml.inference.aks.pod_cidr" and "network.addressSpace" in err.allowed
 
 
 # --- ordering Azure needs (issue 7), through the recorded dependencies ------------------------------------
@@ -294,27 +314,22 @@ def test_image_builds_run_on_the_training_cluster(plan):  # AML-NET-015
 
 
 def test_an_estate_without_clusters_names_no_image_build_compute(plan):
-    from hardened_aml.estate import ClusterOptions, ComputeOptions, image_build_compute
+    from hardened_aml.compute_cluster import ClusterPurpose
+    from hardened_aml.estate import image_build_compute
 
-    assert image_build_compute(ComputeOptions()) is None
-    batch_only = ComputeOptions(
-        clusters=(ClusterOptions(name="b", vm_size="x", max_nodes=1, purpose="BatchInference"),)
-    )
-    assert image_build_compute(batch_only) == "b"
+    assert image_build_compute([]) is None
+    assert image_build_compute([{"name": "b", "purpose": ClusterPurpose.BATCH_INFERENCE}]) == "b"
 
 
 def test_outbound_rules_are_checked_before_anything_is_registered():
-    from hardened_aml.workspace import FqdnRule
-
-    rule = FqdnRule(name="pypi", destination="pypi.org")
-    err = refused(lambda: Estate("haml", _serving_args(isolation_mode="AllowInternetOutbound", outbound_rules=[rule])))
-    assert err.key == "haml-workspace.outbound_rules[0].name"
+    rule = {"type": "FQDN", "name": "pypi", "destination": "pypi.org"}
+    managed = {"isolation_mode": "AllowInternetOutbound", "outbound_rules": [rule]}
+    err = refused(lambda: Estate("haml", _serving_args(managed_network=managed)))
+    assert err.key == "haml.managed_network.outbound_rules.0.type"
     own_vault = f"/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/{NAMER.name('kv')}"
-    from hardened_aml.workspace import PrivateEndpointRule
-
-    pe = PrivateEndpointRule(name="kv", service_resource_id=own_vault, subresource_target="vault")
-    err = refused(lambda: Estate("haml", _serving_args(outbound_rules=[pe])))
-    assert err.key == "haml-workspace.outbound_rules[0].service_resource_id"
+    pe = {"type": "PrivateEndpoint", "name": "kv", "service_resource_id": own_vault, "subresource_target": "vault"}
+    err = refused(lambda: Estate("haml", _serving_args(managed_network={"outbound_rules": [pe]})))
+    assert err.key.startswith("haml-workspace.outbound_rules.0")
 
 
 # --- what an update does ----------------------------------------------------------------------------------
