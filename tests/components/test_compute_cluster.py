@@ -41,7 +41,7 @@ def _args(workspace_name: pulumi.Input[str] = "mlw-test", **overrides: Any) -> C
         resource_group_name="rg-test",
         location="westeurope",
         workspace_name=workspace_name,
-        compute_name="cpu-train",
+        name="cpu-train",
         identity_id=UAI_ID,
         vm_size="Standard_D4s_v5",
         max_nodes=4,
@@ -102,7 +102,7 @@ def test_interruptible_low_priority_is_asked_for_by_name_and_tagged(plan):
 
 
 def test_batch_inference_cluster_is_dedicated(plan):
-    p = plan(lambda: ComputeCluster("batch", _args(compute_name="cpu-batch", purpose="BatchInference")))
+    p = plan(lambda: ComputeCluster("batch", _args(name="cpu-batch", purpose="BatchInference")))
     assert p.one(COMPUTE).inputs["properties"]["properties"]["vmPriority"] == "Dedicated"
     err = refused(lambda: ComputeCluster("batch", _args(purpose="BatchInference", tier="LowPriorityInterruptible")))
     assert (err.key, err.value) == ("batch.tier", "LowPriorityInterruptible")
@@ -114,7 +114,8 @@ def test_customer_vnet_takes_a_subnet_and_waits_for_the_private_endpoint(plan):
         endpoint = pulumi.CustomResource("azure-native:network:PrivateEndpoint", "pep-mlw", {"subnet": None})
         ComputeCluster(
             "train",
-            _args(workspace_managed_network=False, subnet_id=SUBNET_ID, workspace_private_endpoint=endpoint),
+            _args(workspace_managed_network=False, subnet_id=SUBNET_ID),
+            opts=pulumi.ResourceOptions(depends_on=[endpoint]),
         )
 
     p = plan(program)
@@ -160,9 +161,11 @@ def test_default_allow_list_is_the_packs():
         ({"max_idle_before_scale_down": "soon"}, "train.max_idle_before_scale_down", "soon"),
         ({"tier": "LowPriority"}, "train.tier", "LowPriority"),
         ({"purpose": "Inference"}, "train.purpose", "Inference"),
-        ({"compute_name": "1cluster"}, "train.compute_name", "1cluster"),
-        ({"compute_name": "cpu-cluster-1"}, "train.compute_name", "cpu-cluster-1"),
-        ({"compute_name": "a" * 25}, "train.compute_name", "a" * 25),
+        ({"name": "1cluster"}, "train.name", "1cluster"),
+        ({"name": "cpu-cluster-1"}, "train.name", "cpu-cluster-1"),
+        ({"name": "a" * 25}, "train.name", "a" * 25),
+        ({"max_nodes": "four"}, "train.max_nodes", "four"),
+        ({"colour": "blue"}, "train.colour", "blue"),
         ({"tags": {**TAGS, "hardened-aml/interruptible": "true"}}, "train.tags", "hardened-aml/interruptible"),
     ],
 )

@@ -29,13 +29,13 @@ def _args(workspace_name: pulumi.Input[str] = "mlw-test", **overrides: Any) -> C
         resource_group_name="rg-test",
         location="westeurope",
         workspace_name=workspace_name,
-        compute_name="ci-alice",
+        name="ci-alice",
         identity_id=UAI_ID,
         vm_size="Standard_DS3_v2",
         assigned_user_object_id=USER,
         assigned_user_tenant_id=TENANT,
         image_epoch="2026-11-15",
-        today=TODAY,
+        today=TODAY.isoformat(),
         tags=TAGS,
     )
     values.update(overrides)
@@ -128,7 +128,7 @@ def test_start_stop_schedules_by_recurrence_and_cron(plan):
 
 def test_the_instance_is_rebuilt_once_per_image_cycle(plan):
     def cycle_tag(today: dt.date, **overrides: object) -> str:
-        p = plan(lambda: ComputeInstance("alice", _args(today=today, **overrides)))
+        p = plan(lambda: ComputeInstance("alice", _args(today=today.isoformat(), **overrides)))
         return str(p.one(COMPUTE).inputs["tags"]["hardened-aml/image-epoch"])
 
     # within one 30-day cycle every plan is the same; the first plan of the next cycle changes the tag,
@@ -137,7 +137,7 @@ def test_the_instance_is_rebuilt_once_per_image_cycle(plan):
     assert cycle_tag(dt.date(2026, 12, 15)) == "2026-12-15"
     assert cycle_tag(dt.date(2027, 3, 1)) == "2027-02-13"
     assert cycle_tag(dt.date(2026, 12, 16), max_image_age_days=60) == "2026-11-15"
-    err = refused(lambda: ComputeInstance("alice", _args(today=dt.date(2026, 11, 14))))
+    err = refused(lambda: ComputeInstance("alice", _args(today="2026-11-14")))
     assert (err.key, err.value) == ("alice.image_epoch", "2026-11-15")
 
 
@@ -152,7 +152,8 @@ def test_customer_vnet_takes_a_subnet_and_waits_for_the_private_endpoint(plan):
         endpoint = pulumi.CustomResource("azure-native:network:PrivateEndpoint", "pep-mlw", {"subnet": None})
         ComputeInstance(
             "alice",
-            _args(workspace_managed_network=False, subnet_id=SUBNET_ID, workspace_private_endpoint=endpoint),
+            _args(workspace_managed_network=False, subnet_id=SUBNET_ID),
+            opts=pulumi.ResourceOptions(depends_on=[endpoint]),
         )
 
     p = plan(program)
@@ -173,28 +174,28 @@ def test_customer_vnet_takes_a_subnet_and_waits_for_the_private_endpoint(plan):
         ({"assigned_user_object_id": "alice@example.com"}, "alice.assigned_user_object_id", "alice@example.com"),
         ({"assigned_user_tenant_id": ""}, "alice.assigned_user_tenant_id", ""),
         ({"vm_size": "Standard_ND96asr_v4"}, "alice.vm_size", "Standard_ND96asr_v4"),
-        ({"compute_name": "ci"}, "alice.compute_name", "ci"),
+        ({"name": "ci"}, "alice.name", "ci"),
         ({"subnet_id": SUBNET_ID}, "alice.subnet_id", SUBNET_ID),
         ({"workspace_managed_network": False}, "alice.subnet_id", None),
         ({"tags": {**TAGS, "hardened-aml/image-epoch": "2020-01-01"}}, "alice.tags", "hardened-aml/image-epoch"),
         (
             {"schedules": [StartStopSchedule(action=PowerAction.STOP, cron="0 19 * *")]},
-            "alice.schedules[0].cron",
+            "alice.schedules.0.cron",
             "0 19 * *",
         ),
         (
             {"schedules": [StartStopSchedule(action="Restart", cron="0 19 * * *")]},  # type: ignore[arg-type]
-            "alice.schedules[0].action",
+            "alice.schedules.0.action",
             "Restart",
         ),
         (
             {"schedules": [StartStopSchedule(action=PowerAction.STOP, recurrence=Recurrence(hours=[24], minutes=[0]))]},
-            "alice.schedules[0].recurrence.hours",
-            [24],
+            "alice.schedules.0.recurrence.hours.0",
+            24,
         ),
         (
             {"schedules": [StartStopSchedule(action=PowerAction.STOP, recurrence=Recurrence(hours=[8], minutes=[]))]},
-            "alice.schedules[0].recurrence.minutes",
+            "alice.schedules.0.recurrence.minutes",
             [],
         ),
         (
@@ -205,7 +206,7 @@ def test_customer_vnet_takes_a_subnet_and_waits_for_the_private_endpoint(plan):
                     )
                 ]
             },
-            "alice.schedules[0].recurrence.interval",
+            "alice.schedules.0.recurrence.interval",
             0,
         ),
     ],
@@ -218,9 +219,9 @@ def test_bad_input_is_refused_before_any_resource(overrides, key, value):
 def test_a_schedule_has_exactly_one_trigger():
     both = StartStopSchedule(action=PowerAction.STOP, cron="0 19 * * *", recurrence=Recurrence(hours=[19], minutes=[0]))
     err = refused(lambda: ComputeInstance("alice", _args(schedules=[both])))
-    assert err.key == "alice.schedules[0]" and err.allowed == "exactly one of cron and recurrence"
+    assert err.key == "alice.schedules.0.cron" and err.allowed == "exactly one of cron and recurrence"
     neither = StartStopSchedule(action=PowerAction.STOP)
-    assert refused(lambda: ComputeInstance("alice", _args(schedules=[neither]))).key == "alice.schedules[0]"
+    assert refused(lambda: ComputeInstance("alice", _args(schedules=[neither]))).key == "alice.schedules.0.cron"
 
 
 def test_weekend_recurrence(plan):
