@@ -1,11 +1,9 @@
 """One hardened Azure Machine Learning estate: every component of this library, wired together.
 
-:class:`EstateArgs` is also the stack configuration of this repository: each section of a stack file
-(``hardened-aml:network``, ``hardened-aml:compute``, ...) is the settings type of the component it configures,
-so a setting is declared once, in its component, and reaches both. The estate only composes: it creates the
-children in order and wires ids between them. Each child checks its own settings; the rules that relate
-settings of two children (compute names, the batch cluster, the model registry, AKS address space) are the
-estate's own, below. All of them run before anything is registered, so bad input never half-builds an estate.
+Its args, :class:`~hardened_aml.settings.EstateArgs`, are also the stack configuration of this repository (see
+``settings.py``): each section is the settings type of the component it configures. The estate only composes:
+it checks its args once (every child's settings rules and the estate's own rules run before anything is
+registered, so bad input never half-builds an estate), creates the children in order and wires ids between them.
 
 Order of creation (the dependencies the components need): the workspace and its private endpoint first;
 compute clusters and instances after the workspace's private endpoint (no-public-IP compute needs it,
@@ -14,195 +12,32 @@ workspace (they take its name and id); the batch deployment on a ``BatchInferenc
 The governance assignments are always made, at the resource group.
 """
 
-import ipaddress
-from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, NotRequired
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.resources as resources
-from pydantic import Field
-from typing_extensions import TypedDict
 
-from hardened_aml.access import AccessSettings, WorkspaceAccess
-from hardened_aml.aks import InferenceCluster, InferenceClusterSettings
-from hardened_aml.batch_endpoint import BatchEndpoint, BatchEndpointSettings
-from hardened_aml.budget import Budget, BudgetSettings
-from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS
-from hardened_aml.compute_cluster import ClusterPurpose, ComputeCluster, ComputeClusterSettings, ComputeName
-from hardened_aml.compute_instance import ComputeInstance, ComputeInstanceSettings
+from hardened_aml.access import WorkspaceAccess
+from hardened_aml.aks import InferenceCluster
+from hardened_aml.batch_endpoint import BatchEndpoint
+from hardened_aml.budget import Budget
+from hardened_aml.compute_cluster import ClusterPurpose, ComputeCluster
+from hardened_aml.compute_instance import ComputeInstance
 from hardened_aml.container_registry import ContainerRegistry
-from hardened_aml.governance import Governance, GovernanceSettings
+from hardened_aml.governance import Governance
 from hardened_aml.identity_roles import WorkspaceIdentityRoles
-from hardened_aml.inputs import Problem, args, checked, config_key, rule
+from hardened_aml.inputs import checked
 from hardened_aml.key_vault import KeyVault
 from hardened_aml.monitoring import Monitoring
-from hardened_aml.naming import WORKLOAD_PATTERN, Namer
-from hardened_aml.network import Network, NetworkSettings
-from hardened_aml.online_endpoint import OnlineEndpoint, OnlineEndpointSettings
+from hardened_aml.naming import Namer
+from hardened_aml.network import Network
+from hardened_aml.online_endpoint import OnlineEndpoint
 from hardened_aml.private_endpoint import PrivateEndpoint
-from hardened_aml.regions import ZONAL_REGIONS
-from hardened_aml.shared import Environment
+from hardened_aml.settings import EstateArgs
 from hardened_aml.storage import Storage
-from hardened_aml.workspace import ManagedNetworkSettings, Workspace
-
-TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^<>%&\\?/]+$")]
-
-
-@args
-class CostTags(TypedDict):
-    """Cost-allocation tags on every taggable resource, with ``environment`` added (control AML-COST-002)."""
-
-    team: TagValue
-    """The owning team. Required."""
-    cost_centre: TagValue
-    """The cost centre that pays for the estate. Required."""
-    extra: NotRequired[Annotated[dict[str, TagValue], Field(default_factory=dict)]]
-    """Further tags, e.g. ``dataClassification``; the three above win over extras of the same name. Default: none."""
-
-
-@args
-class EstateCompute(TypedDict):
-    """The workspace's training and batch clusters and personal instances."""
-
-    clusters: NotRequired[Annotated[list[ComputeClusterSettings], Field(default_factory=list)]]
-    """AmlCompute clusters. Default: none."""
-    instances: NotRequired[Annotated[list[ComputeInstanceSettings], Field(default_factory=list)]]
-    """Personal compute instances. Default: none."""
-
-
-@args
-class EstateBatchEndpoint(BatchEndpointSettings):
-    """A batch endpoint on one of the estate's ``BatchInference`` clusters (control AML-REL-005)."""
-
-    cluster: ComputeName
-    """Name of a ``compute.clusters`` entry with purpose ``BatchInference``. Required."""
-
-
-@args
-class EstateInference(TypedDict):
-    """Serving: an attached AKS cluster, an online endpoint and a batch endpoint, each optional."""
-
-    aks: NotRequired[InferenceClusterSettings | None]
-    """Zonal private AKS attached as Kubernetes compute. Default: none."""
-    online_endpoint: NotRequired[OnlineEndpointSettings | None]
-    """The managed online endpoint. Default: none."""
-    batch_endpoint: NotRequired[EstateBatchEndpoint | None]
-    """The batch endpoint. Default: none."""
-
-
-def _section(**extra: Any) -> Any:
-    """A config section given as nothing: its own defaults apply."""
-    return Field(default_factory=dict, validate_default=True, **extra)
-
-
-@args
-class EstateArgs(TypedDict):
-    """Everything an estate is made from; also everything a stack file of this repository may set under the
-    ``hardened-aml:`` namespace (camelCase keys)."""
-
-    environment: Environment
-    """``exploration`` or ``production``: production adds protect and delete locks, geo-zone-redundant storage,
-    longer log retention and stricter pack config. Required (controls AML-REL-003, AML-REL-006)."""
-    workload: Annotated[str, Field(pattern=WORKLOAD_PATTERN.pattern)]
-    """Short workload name used in every resource name: 2-8 lowercase letters and digits, a letter first.
-    Required."""
-    location: str
-    """The Azure region; it must have availability zones. Required (controls AML-REL-001, AML-REL-002)."""
-    tags: CostTags
-    """Cost-allocation tags. Required (control AML-COST-002)."""
-    network: NotRequired[Annotated[NetworkSettings, _section()]]
-    """The estate's network. Default: a new VNet 10.40.0.0/22 with all six private DNS zones (controls
-    AML-NET-003, AML-NET-004, AML-NET-008)."""
-    managed_network: NotRequired[Annotated[ManagedNetworkSettings, _section()]]
-    """The workspace's managed VNet and its approved outbound rules. Default: approved outbound only, provisioned
-    with the workspace (controls AML-NET-002, AML-NET-014)."""
-    access: NotRequired[Annotated[AccessSettings, _section()]]
-    """Entra ID groups and their workspace roles. Default: none (control AML-IAM-003)."""
-    budget: NotRequired[BudgetSettings | None]
-    """A monthly budget with alerts on the resource group. Default: none (control AML-COST-001)."""
-    storage_sku: NotRequired[str | None]
-    """Storage redundancy. Default: ``Standard_ZRS``; ``Standard_GZRS`` in production (control AML-REL-001)."""
-    compute: NotRequired[Annotated[EstateCompute, _section()]]
-    """Clusters and compute instances. Default: none."""
-    inference: NotRequired[Annotated[EstateInference, _section()]]
-    """AKS, online and batch endpoints. Default: none."""
-    governance: NotRequired[Annotated[GovernanceSettings, _section()]]
-    """What the Azure Policy assignments allow; they are always made at the resource group (controls
-    AML-GOV-001..008)."""
-
-
-@rule(EstateArgs)
-def _estate_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
-    if e["location"] not in ZONAL_REGIONS:
-        yield ("location",), e["location"], "a region with availability zones: " + ", ".join(sorted(ZONAL_REGIONS))
-    production = e["environment"] is Environment.PRODUCTION
-    if production and e.get("storage_sku") is not None and e["storage_sku"] not in GEO_ZONE_REDUNDANT_SKUS:
-        yield ("storage_sku",), e["storage_sku"], "one of " + ", ".join(GEO_ZONE_REDUNDANT_SKUS) + " in production"
-    compute, inference = e["compute"], e["inference"]
-    named: list[tuple[tuple[str | int, ...], str]] = [
-        *((("compute", "clusters", i, "name"), c["name"]) for i, c in enumerate(compute["clusters"])),
-        *((("compute", "instances", i, "name"), c["name"]) for i, c in enumerate(compute["instances"])),
-    ]
-    if inference.get("aks"):
-        named.append((("inference", "aks", "compute_name"), inference["aks"]["compute_name"]))
-        yield from _aks_address_rules(e["network"], inference["aks"])
-    seen: set[str] = set()
-    for at, name in named:
-        if name.lower() in seen:
-            yield at, name, "a compute name not used by another cluster, instance or the AKS compute"
-        seen.add(name.lower())
-    batch = inference.get("batch_endpoint")
-    if batch:
-        clusters = [c["name"] for c in compute["clusters"] if c["purpose"] is ClusterPurpose.BATCH_INFERENCE]
-        if batch["cluster"] not in clusters:
-            yield (
-                ("inference", "batch_endpoint", "cluster"),
-                batch["cluster"],
-                "the name of a compute.clusters entry with purpose BatchInference: " + (", ".join(clusters) or "none"),
-            )
-    yield from _registry_rules(e)
-
-
-def _registry_rules(e: Any) -> Iterator[Problem]:
-    """Models come from the one registry the governance assignment allows (control AML-GOV-006)."""
-    registry = e["governance"]["allowed_model_registry"]
-    inference = e["inference"]
-    deployments: list[tuple[tuple[str | int, ...], Any]] = []
-    if inference.get("online_endpoint"):
-        for i, d in enumerate(inference["online_endpoint"]["deployments"]):
-            deployments.append((("inference", "online_endpoint", "deployments", i, "model"), d))
-    if inference.get("batch_endpoint") and inference["batch_endpoint"].get("deployment"):
-        deployments.append(
-            (("inference", "batch_endpoint", "deployment", "model"), inference["batch_endpoint"]["deployment"])
-        )
-    for at, d in deployments:
-        model = d["model"]
-        if model.startswith("azureml://registries/") and model.split("/")[3] != registry:
-            yield (
-                at,
-                model,
-                f"a model of registry {registry!r} (governance.allowedModelRegistry; AML-GOV-006 refuses others)",
-            )
-
-
-def _aks_address_rules(network: Any, aks: Any) -> Iterator[Problem]:
-    """AKS overlay addresses stay outside the VNet's."""
-    taken = {
-        key: network[key] for key in ("private_endpoint_subnet_prefix", "aks_subnet_prefix", "compute_subnet_prefix")
-    }
-    if network.get("existing_vnet") is None:
-        taken = {"address_space": network["address_space"], **taken}
-    for key in ("pod_cidr", "service_cidr"):
-        block = ipaddress.IPv4Network(aks[key])
-        for other, prefix in taken.items():
-            if block.overlaps(ipaddress.IPv4Network(prefix)):
-                yield (
-                    ("inference", "aks", key),
-                    str(block),
-                    f"a block that does not overlap network.{config_key((other,))} {prefix} (AKS overlay addresses "
-                    "stay outside the VNet)",
-                )
+from hardened_aml.workspace import Workspace
 
 
 class Estate(pulumi.ComponentResource):
@@ -219,7 +54,7 @@ class Estate(pulumi.ComponentResource):
     """Compute resource ids by compute name: clusters, instances and the attached AKS compute."""
 
     def __init__(self, name: str, args: EstateArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        e = checked(EstateArgs, args, name)
+        e: Any = checked(EstateArgs, args, name)
         super().__init__("hardened-aml:index:Estate", name, None, opts)
         namer = Namer(pulumi.get_project(), pulumi.get_stack(), e["workload"])
         environment, location = e["environment"], e["location"]
@@ -227,7 +62,7 @@ class Estate(pulumi.ComponentResource):
         t = e["tags"]
         tags = {**t["extra"], "team": t["team"], "environment": environment.value, "costCentre": t["cost_centre"]}
         child = pulumi.ResourceOptions(parent=self)
-        placed = {"location": location, "tags": tags}
+        placed: dict[str, Any] = {"location": location, "tags": tags}
 
         self.resource_group = resources.ResourceGroup(
             f"{name}-rg", resource_group_name=namer.name("rg"), location=location, tags=tags, opts=child
@@ -238,90 +73,111 @@ class Estate(pulumi.ComponentResource):
         subscription_id = self.resource_group.id.apply(lambda rg_id: rg_id.split("/")[2])
         # AML-IAM-001: the workspace's only identity, created first so its roles exist before the workspace.
         self.identity = managedidentity.UserAssignedIdentity(
-            f"{name}-id", resource_name_=namer.name("id"), resource_group_name=rg, opts=child, **placed
+            f"{name}-id",
+            resource_name_=namer.name("id"),
+            resource_group_name=rg,
+            location=location,
+            tags=tags,
+            opts=child,
         )
         here = {"resource_group_name": rg, **placed}
         self.monitoring = Monitoring(
             f"{name}-monitoring",
-            {
-                "log_analytics_name": namer.name("log"),
-                "application_insights_name": namer.name("appi"),
-                "environment": environment,
-                **here,
-            },
+            _of(
+                {
+                    "log_analytics_name": namer.name("log"),
+                    "application_insights_name": namer.name("appi"),
+                    "environment": environment,
+                    **here,
+                }
+            ),
             opts=child,
         )
         law = self.monitoring.log_analytics_workspace_id
         logged = {"log_analytics_workspace_id": law, "environment": environment, **here}
         self.key_vault = KeyVault(
             f"{name}-keyvault",
-            {
-                "vault_name": namer.name("kv"),
-                "key_name": namer.name("cmk"),
-                "tenant_id": self.identity.tenant_id,
-                "subscription_id": subscription_id,
-                "cmk_principal_id": self.identity.principal_id,
-                **logged,
-            },
+            _of(
+                {
+                    "vault_name": namer.name("kv"),
+                    "key_name": namer.name("cmk"),
+                    "tenant_id": self.identity.tenant_id,
+                    "subscription_id": subscription_id,
+                    "cmk_principal_id": self.identity.principal_id,
+                    **logged,
+                }
+            ),
             opts=child,
         )
         self.storage = Storage(
-            f"{name}-storage", {"account_name": namer.name("st"), "sku": e.get("storage_sku"), **logged}, opts=child
+            f"{name}-storage",
+            _of({"account_name": namer.name("st"), "sku": e.get("storage_sku"), **logged}),
+            opts=child,
         )
-        self.registry = ContainerRegistry(f"{name}-registry", {"registry_name": namer.name("cr"), **logged}, opts=child)
+        self.registry = ContainerRegistry(
+            f"{name}-registry", _of({"registry_name": namer.name("cr"), **logged}), opts=child
+        )
         # The identity's roles on the workspace's resources exist before the workspace uses them.
         self.identity_roles = WorkspaceIdentityRoles(
             f"{name}-identity-roles",
-            {
-                "principal_id": self.identity.principal_id,
-                "subscription_id": subscription_id,
-                "storage_account_id": self.storage.account_id,
-                "key_vault_id": self.key_vault.vault_id,
-                "container_registry_id": self.registry.registry_id,
-                "application_insights_id": self.monitoring.application_insights_id,
-            },
+            _of(
+                {
+                    "principal_id": self.identity.principal_id,
+                    "subscription_id": subscription_id,
+                    "storage_account_id": self.storage.account_id,
+                    "key_vault_id": self.key_vault.vault_id,
+                    "container_registry_id": self.registry.registry_id,
+                    "application_insights_id": self.monitoring.application_insights_id,
+                }
+            ),
             opts=child,
         )
         self.workspace = Workspace(
             f"{name}-workspace",
-            {
-                **e["managed_network"],
-                "workspace_name": namer.name("mlw"),
-                "identity_id": self.identity.id,
-                "storage_account_id": self.storage.account_id,
-                "key_vault_id": self.key_vault.vault_id,
-                "key_identifier": self.key_vault.key_uri_with_version,
-                "container_registry_id": self.registry.registry_id,
-                "application_insights_id": self.monitoring.application_insights_id,
-                # AML-NET-015: the registry is private, so images build on a cluster of this workspace.
-                "image_build_compute": image_build_compute(e["compute"]["clusters"]),
-                **logged,
-            },
+            _of(
+                {
+                    **e["managed_network"],
+                    "workspace_name": namer.name("mlw"),
+                    "identity_id": self.identity.id,
+                    "storage_account_id": self.storage.account_id,
+                    "key_vault_id": self.key_vault.vault_id,
+                    "key_identifier": self.key_vault.key_uri_with_version,
+                    "container_registry_id": self.registry.registry_id,
+                    "application_insights_id": self.monitoring.application_insights_id,
+                    # AML-NET-015: the registry is private, so images build on a cluster of this workspace.
+                    "image_build_compute": image_build_compute(e["compute"]["clusters"]),
+                    **logged,
+                }
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.key_vault.key_access, self.identity_roles]),
         )
         self.network = Network(
             f"{name}-network",
-            {
-                **e["network"],
-                "name_stem": namer.name("vnet").removeprefix("vnet-"),
-                "subscription_id": subscription_id,
-                "workspace_managed_network": True,  # the workspace always uses its managed VNet (AML-NET-002)
-                **here,
-            },
+            _of(
+                {
+                    **e["network"],
+                    "name_stem": namer.name("vnet").removeprefix("vnet-"),
+                    "subscription_id": subscription_id,
+                    "workspace_managed_network": True,  # the workspace always uses its managed VNet (AML-NET-002)
+                    **here,
+                }
+            ),
             opts=child,
         )
         # AML-NET-003 / AML-NET-008: a private endpoint for the workspace and each dependency, as each declares it.
         self.private_endpoints = [
             PrivateEndpoint(
                 f"{name}-pep-{link.purpose}",
-                {
-                    "private_endpoint_name": namer.name("pep", link.purpose),
-                    "target_resource_id": link.target_resource_id,
-                    "group_id": link.group_id,
-                    "subnet_id": self.network.private_endpoint_subnet_id,
-                    "private_dns_zone_ids": [self.network.private_dns_zone_ids[zone] for zone in link.dns_zones],
-                    **here,
-                },
+                _of(
+                    {
+                        "private_endpoint_name": namer.name("pep", link.purpose),
+                        "target_resource_id": link.target_resource_id,
+                        "group_id": link.group_id,
+                        "subnet_id": self.network.private_endpoint_subnet_id,
+                        "private_dns_zone_ids": [self.network.private_dns_zone_ids[zone] for zone in link.dns_zones],
+                        **here,
+                    }
+                ),
                 opts=child,
             )
             for part in (self.workspace, self.storage, self.key_vault, self.registry)
@@ -329,14 +185,14 @@ class Estate(pulumi.ComponentResource):
         ]
         self.access = WorkspaceAccess(
             f"{name}-access",
-            {**e["access"], "workspace_id": self.workspace.workspace_id, "subscription_id": subscription_id},
+            _of({**e["access"], "workspace_id": self.workspace.workspace_id, "subscription_id": subscription_id}),
             opts=child,
         )
         budget = e.get("budget")
         self.budget = (
             Budget(
                 f"{name}-budget",
-                {**budget, "scope": self.resource_group.id, "budget_name": namer.name("budget")},
+                _of({**budget, "scope": self.resource_group.id, "budget_name": namer.name("budget")}),
                 opts=child,
             )
             if budget is not None
@@ -344,14 +200,16 @@ class Estate(pulumi.ComponentResource):
         )
         self.governance = Governance(
             f"{name}-governance",
-            {
-                **e["governance"],
-                "scope": self.resource_group.id,
-                # A registry's login server is "<name>.azurecr.io" (its name is lowercase alphanumerics); a literal
-                # keeps the plan free of unknowns (AML-GOV-001).
-                "registry_login_server": f"{namer.name('cr')}.azurecr.io",
-                "name_suffix": namer.suffix,
-            },
+            _of(
+                {
+                    **e["governance"],
+                    "scope": self.resource_group.id,
+                    # A registry's login server is "<name>.azurecr.io" (its name is lowercase alphanumerics); a literal
+                    # keeps the plan free of unknowns (AML-GOV-001).
+                    "registry_login_server": f"{namer.name('cr')}.azurecr.io",
+                    "name_suffix": namer.suffix,
+                }
+            ),
             opts=child,
         )
 
@@ -359,13 +217,13 @@ class Estate(pulumi.ComponentResource):
         # No-public-IP compute waits for the workspace's private endpoint (the first one, "mlw").
         after_endpoint = pulumi.ResourceOptions(parent=self, depends_on=[self.private_endpoints[0]])
         self.clusters = {
-            c["name"]: ComputeCluster(f"{name}-cluster-{c['name']}", {**c, **in_workspace}, opts=after_endpoint)
+            c["name"]: ComputeCluster(f"{name}-cluster-{c['name']}", _of({**c, **in_workspace}), opts=after_endpoint)
             for c in e["compute"]["clusters"]
         }
         self.instances = {
             i["name"]: ComputeInstance(
                 f"{name}-ci-{i['name']}",
-                {**i, "assigned_user_tenant_id": self.identity.tenant_id, **in_workspace},
+                _of({**i, "assigned_user_tenant_id": self.identity.tenant_id, **in_workspace}),
                 opts=after_endpoint,
             )
             for i in e["compute"]["instances"]
@@ -377,12 +235,14 @@ class Estate(pulumi.ComponentResource):
         self.online_endpoint = (
             OnlineEndpoint(
                 f"{name}-online",
-                {
-                    **online,
-                    "endpoint_name": _endpoint_name(namer, "oe", online.get("name")),
-                    **in_workspace,
-                    "environment": environment,
-                },
+                _of(
+                    {
+                        **online,
+                        "endpoint_name": _endpoint_name(namer, "oe", online.get("name")),
+                        **in_workspace,
+                        "environment": environment,
+                    }
+                ),
                 opts=after_workspace,
             )
             if online
@@ -395,13 +255,15 @@ class Estate(pulumi.ComponentResource):
             settings = {k: v for k, v in batch.items() if k != "cluster"}
             self.batch_endpoint = BatchEndpoint(
                 f"{name}-batch",
-                {
-                    **settings,
-                    "endpoint_name": _endpoint_name(namer, "be", batch.get("name")),
-                    "compute_id": cluster.compute_id,  # AML-REL-005: a Dedicated batch-inference cluster
-                    "environment": environment,
-                    **in_workspace,
-                },
+                _of(
+                    {
+                        **settings,
+                        "endpoint_name": _endpoint_name(namer, "be", batch.get("name")),
+                        "compute_id": cluster.compute_id,  # AML-REL-005: a Dedicated batch-inference cluster
+                        "environment": environment,
+                        **in_workspace,
+                    }
+                ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace, cluster]),
             )
 
@@ -441,22 +303,29 @@ class Estate(pulumi.ComponentResource):
         )
         return InferenceCluster(
             f"{name}-aks",
-            {
-                **aks,
-                "cluster_name": namer.name("aks"),
-                "subscription_id": subscription_id,
-                "subnet_id": self.network.aks_subnet_id,
-                "control_plane_identity_id": self.aks_identity.id,
-                "control_plane_principal_id": self.aks_identity.principal_id,
-                "workspace_name": self.workspace.workspace_name,
-                "workspace_id": self.workspace.workspace_id,
-                "workspace_identity_id": self.identity.id,
-                "workspace_principal_id": self.identity.principal_id,
-                "log_analytics_workspace_id": self.monitoring.log_analytics_workspace_id,
-                **here,
-            },
+            _of(
+                {
+                    **aks,
+                    "cluster_name": namer.name("aks"),
+                    "subscription_id": subscription_id,
+                    "subnet_id": self.network.aks_subnet_id,
+                    "control_plane_identity_id": self.aks_identity.id,
+                    "control_plane_principal_id": self.aks_identity.principal_id,
+                    "workspace_name": self.workspace.workspace_name,
+                    "workspace_id": self.workspace.workspace_id,
+                    "workspace_identity_id": self.identity.id,
+                    "workspace_principal_id": self.identity.principal_id,
+                    "log_analytics_workspace_id": self.monitoring.log_analytics_workspace_id,
+                    **here,
+                }
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace]),
         )
+
+
+def _of(values: Mapping[str, Any]) -> Any:
+    """A child's args: the user's settings for it spread with the wiring (checked by the child)."""
+    return values
 
 
 def image_build_compute(clusters: list[Any]) -> str | None:

@@ -87,7 +87,7 @@ _WHERE: contextvars.ContextVar[str] = contextvars.ContextVar("where", default=""
 
 def args(cls: type[T]) -> type[T]:
     """Make a ``TypedDict`` an args type: camelCase keys accepted beside Python names, unknown keys refused."""
-    return with_config(_CONFIG)(cls)  # type: ignore[no-any-return]
+    return with_config(_CONFIG)(cls)
 
 
 def rule(owner: type) -> Callable[[Rule], Rule]:
@@ -150,7 +150,7 @@ def checked(kind: type[T], given: Mapping[str, Any], where: str, *, config: bool
     """
     token = _WHERE.set(where)
     try:
-        value = _adapter(kind).validate_python(dict(given))
+        value = _adapter(typing.cast(Any, kind)).validate_python(dict(given))
     except ValidationError as exc:
         # Unknown keys first: a misspelt key also shows up as a missing one, and the spelling is the cause.
         first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]

@@ -7,7 +7,8 @@ and the scaling benchmark call it. Other projects can build :class:`~hardened_am
 import pulumi
 
 from hardened_aml.errors import InvalidInputError
-from hardened_aml.estate import Estate, EstateArgs
+from hardened_aml.estate import Estate
+from hardened_aml.settings import EstateArgs
 
 
 def build(settings: EstateArgs) -> Estate:

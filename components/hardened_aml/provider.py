@@ -69,7 +69,7 @@ class _Analyzer(analyzer.Analyzer):
     def analyze_property(self, arg: Any, typ: type, name: str, **kwargs: Any) -> analyzer.PropertyDefinition:
         while get_origin(arg) is Annotated:
             arg = get_args(arg)[0]
-        return super().analyze_property(arg, typ, name, **kwargs)  # type: ignore[arg-type]
+        return super().analyze_property(arg, typ, name, **kwargs)
 
     def get_docstring(self, typ: type, name: str) -> str | None:
         for owner in _lineage(typ):
@@ -86,7 +86,7 @@ def _lineage(typ: type) -> list[type]:
 
 def component_provider() -> component.ComponentProvider:
     """The provider that hosts :data:`COMPONENTS` (its schema is inferred when it is made)."""
-    component.Analyzer = _Analyzer  # type: ignore[misc]
+    component.Analyzer = _Analyzer  # type: ignore[attr-defined]
     return component.ComponentProvider(list(COMPONENTS), NAME, None, VERSION)
 
 

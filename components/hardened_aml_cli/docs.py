@@ -158,7 +158,7 @@ def _type_text(annotation: Any) -> str:
         return f"map of {_type_text(args[1])}"
     if args and type(None) in args:
         return " or ".join(_type_text(a) for a in args if a is not type(None)) + " (optional)"
-    if args and annotation != Input[args[0]]:
+    if args and annotation != Input[args[0]]:  # type: ignore[misc, valid-type]
         return " or ".join(dict.fromkeys(_type_text(a) for a in args))
     return getattr(annotation, "__name__", str(annotation))
 
@@ -202,12 +202,12 @@ def _args_types(annotation: Any) -> list[Any]:
 
 def render_configuration() -> str:
     """Every key a stack file may set, from the config model's fields and their docstrings."""
-    from hardened_aml.estate import EstateArgs
+    from hardened_aml.settings import EstateArgs
 
     lines = [
         "# Stack configuration reference",
         "",
-        "<!-- Generated from hardened_aml.estate.EstateArgs by `hardened-aml docs`; do not edit. -->",
+        "<!-- Generated from hardened_aml.settings.EstateArgs by `hardened-aml docs`; do not edit. -->",
         "",
         "Keys go under the `hardened-aml:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`); nested keys are",
         "YAML objects. Unknown keys, wrong types and invalid values are refused with one line naming the key, the",

@@ -5,7 +5,8 @@ from typing import Any
 
 from component_plan import refused
 
-from hardened_aml.estate import Estate, EstateArgs
+from hardened_aml.estate import Estate
+from hardened_aml.settings import EstateArgs
 from hardened_aml.naming import Namer
 
 NAMER = Namer("hardened-aml", "test", "haml")

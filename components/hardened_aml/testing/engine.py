@@ -237,5 +237,3 @@ def run(monitor: RecordingMonitor, program: Callable[[], None]) -> list[PlannedR
     if monitor.error_log.errors:
         raise RuntimeError("the program logged errors: " + " | ".join(monitor.error_log.errors))
     return monitor.planned[start:]
-
-
