@@ -40,3 +40,9 @@ def test_the_testing_kit_example_runs_against_a_pack() -> None:
         '"my-no-public-blobs"', '"no-public-blobs"'
     )
     exec(compile(runnable, "README.md", "exec"), {"__name__": "readme"})  # its assert is the check
+
+
+def test_the_engine_example_plans_a_cluster() -> None:
+    example = next(block for block in _python_blocks() if "hardened_aml.testing.engine" in block)
+    done = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -29,12 +29,12 @@ from hardened_aml.compute_instance import ComputeInstanceSettings
 from hardened_aml.errors import InvalidInputError
 from hardened_aml.governance import GovernanceSettings
 from hardened_aml.inputs import Problem, args, checked, config_key, rule
-from hardened_aml.naming import WORKLOAD_PATTERN
+from hardened_aml.naming import WORKLOAD_PATTERN, Namer
 from hardened_aml.network import NetworkSettings
 from hardened_aml.online_endpoint import OnlineEndpointSettings
 from hardened_aml.regions import ZONAL_REGIONS
 from hardened_aml.shared import Environment
-from hardened_aml.workspace import ManagedNetworkSettings
+from hardened_aml.workspace import ManagedNetworkSettings, OutboundRuleType
 
 TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^<>%&\\?/]+$")]
 
@@ -129,6 +129,7 @@ def _estate_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     production = e["environment"] is Environment.PRODUCTION
     if production and e.get("storage_sku") is not None and e["storage_sku"] not in GEO_ZONE_REDUNDANT_SKUS:
         yield ("storage_sku",), e["storage_sku"], "one of " + ", ".join(GEO_ZONE_REDUNDANT_SKUS) + " in production"
+    yield from _own_dependency_rules(e)
     compute, inference = e["compute"], e["inference"]
     named: list[tuple[tuple[str | int, ...], str]] = [
         *((("compute", "clusters", i, "name"), c["name"]) for i, c in enumerate(compute["clusters"])),
@@ -152,6 +153,24 @@ def _estate_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
                 "the name of a compute.clusters entry with purpose BatchInference: " + (", ".join(clusters) or "none"),
             )
     yield from _registry_rules(e)
+
+
+def _own_dependency_rules(e: Any) -> Iterator[Problem]:
+    """No private-endpoint outbound rule to the estate's own storage, key vault or registry: Azure adds those
+    itself, and a second rule for the same destination fails (azure-docs PR #111532). Their names are known
+    before anything exists, so this is checked with the rest of the estate's args."""
+    namer = Namer(pulumi.get_project(), pulumi.get_stack(), e["workload"])
+    own = {namer.name(kind).lower(): kind for kind in ("st", "kv", "cr")}
+    for i, r in enumerate(e["managed_network"]["outbound_rules"]):
+        target = r.get("service_resource_id")
+        if r["type"] is OutboundRuleType.PRIVATE_ENDPOINT and isinstance(target, str):
+            if target.rstrip("/").rsplit("/", 1)[-1].lower() in own:
+                yield (
+                    ("managed_network", "outbound_rules", i, "service_resource_id"),
+                    target,
+                    "a resource other than the workspace's own storage, key vault and registry (Azure adds their "
+                    "rules itself)",
+                )
 
 
 def _registry_rules(e: Any) -> Iterator[Problem]:

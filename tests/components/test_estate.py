@@ -6,8 +6,8 @@ from typing import Any
 from component_plan import refused
 
 from hardened_aml.estate import Estate
-from hardened_aml.settings import EstateArgs
 from hardened_aml.naming import Namer
+from hardened_aml.settings import EstateArgs
 
 NAMER = Namer("hardened-aml", "test", "haml")
 TAGS = {"team": "ml-platform", "cost_centre": "cc-1"}
@@ -227,7 +227,10 @@ def test_traffic_to_a_new_deployment_is_refused_before_anything():
 
 def test_production_online_deployments_need_three_instances_before_anything():
     # The endpoint's rule reads the estate's environment.
-    err = refused(lambda: Estate("haml", _serving_args(environment="production")))
+    online = {"deployments": [{"name": "blue", "model": MODEL, "instance_count": 1}]}
+    err = refused(
+        lambda: Estate("haml", _serving_args(environment="production", inference={"online_endpoint": online}))
+    )
     assert err.key.startswith("haml.inference.online_endpoint.deployments.0") and "3" in err.allowed
 
 
@@ -330,7 +333,7 @@ def test_outbound_rules_are_checked_before_anything_is_registered():
     own_vault = f"/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/{NAMER.name('kv')}"
     pe = {"type": "PrivateEndpoint", "name": "kv", "service_resource_id": own_vault, "subresource_target": "vault"}
     err = refused(lambda: Estate("haml", _serving_args(managed_network={"outbound_rules": [pe]})))
-    assert err.key.startswith("haml-workspace.outbound_rules.0")
+    assert err.key == "haml.managed_network.outbound_rules.0.service_resource_id"
 
 
 # --- what an update does ----------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def test_explicit_registries_and_suffix(plan):
 
 HTTPS = "a string matching ^https://[^\\s/]+(/\\S*)?$"
 LOGIN = "lowercase login servers, e.g. crx.azurecr.io or crx.azurecr.io/repo"
-AT_LEAST_ONE = "List should have at least 1 item after validation, not 0"
+AT_LEAST_ONE = "at least 1 item(s)"
 LOGS_TOGETHER = "log_filters and log_datastore given together, or neither"
 
 

@@ -265,7 +265,7 @@ def test_dev_has_an_idle_shutdown_instance_and_a_cluster_that_scales_to_zero():
          "Standard_D4s_v5"),
         ("        blue: 90\n", "        blue: 85\n", "inference.onlineEndpoint.traffic", "sum to 100"),
         ("    enforcement: Default\n", "    enforcement: Audit\n", "governance.enforcement",
-         "'Default' or 'DoNotEnforce'"),
+         "one of Default, DoNotEnforce"),
     ],
     ids=["compute", "inference", "governance"],
 )  # fmt: skip
@@ -299,7 +299,7 @@ def _refused(stack: str, edit: Any) -> InvalidInputError:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_stack_files_parse(stack):
     settings = parse(_values(stack))
-    assert settings.compute.clusters
+    assert settings["compute"]["clusters"]  # type: ignore[typeddict-item]
 
 
 def _set(path: str, value: Any) -> Any:
@@ -320,8 +320,8 @@ def _set(path: str, value: Any) -> Any:
     ("stack", "path", "value", "key", "allowed"),
     [
         ("dev", "compute.clusters.0.tier", "Spot", "compute.clusters.0.tier",
-         "'Dedicated' or 'LowPriorityInterruptible'"),
-        ("dev", "compute.clusters.0.maxNodes", 50, "compute.clusters.0.maxNodes", "less than or equal to 10"),
+         "one of Dedicated, LowPriorityInterruptible"),
+        ("dev", "compute.clusters.0.maxNodes", 50, "compute.clusters.0.maxNodes", "an integer from 1 to 10"),
         ("dev", "compute.clusters.0.idleBeforeScaleDown", "PT2H", "compute.clusters.0.idleBeforeScaleDown", "PT30M"),
         ("dev", "compute.clusters.0.gpu", True, "compute.clusters.0.gpu", "one of name, vmSize"),
         ("dev", "compute.instances.0.imageEpoch", "2999-01-01", "compute.instances.0.imageEpoch", "AML-GOV-007"),
@@ -331,12 +331,12 @@ def _set(path: str, value: Any) -> Any:
         ("prod", "inference.aks.podCidr", "10.41.0.0/16", "inference.aks.podCidr", "network.addressSpace"),
         ("prod", "inference.aks.serviceCidr", "10.244.0.0/20", "inference.aks.serviceCidr", "podCidr"),
         ("prod", "inference.aks.transport", "http", "inference.aks.transport",
-         "'https' or 'http-insecure-for-testing'"),
+         "one of https, http-insecure-for-testing"),
         ("prod", "inference.aks.tls", None, "inference.aks.tls", "cname and secretName"),
         ("prod", "inference.aks.routerExposure", "public", "inference.aks.routerExposure", "internalLoadBalancer"),
         ("prod", "inference.aks.inferencePool.minCount", 1, "inference.aks.inferencePool.minCount", "3 or more"),
         ("prod", "inference.onlineEndpoint.authMode", "None", "inference.onlineEndpoint.authMode",
-         "'AADToken' or 'Key'"),
+         "one of AADToken, Key"),
         ("prod", "inference.onlineEndpoint.traffic", {"blue": 90, "purple": 10},
          "inference.onlineEndpoint.traffic.purple", "blue, green"),
         ("prod", "inference.onlineEndpoint.deployments.1.stage", "New", "inference.onlineEndpoint.traffic.green",
@@ -348,7 +348,7 @@ def _set(path: str, value: Any) -> Any:
         ("prod", "inference.batchEndpoint.cluster", "cpu-train", "inference.batchEndpoint.cluster", "cpu-batch"),
         ("prod", "governance.allowedPythonIndexes", ["http://pypi.org/simple"], "governance.allowedPythonIndexes.0",
          "https"),
-        ("prod", "governance.enforcement", "Off", "governance.enforcement", "'Default' or 'DoNotEnforce'"),
+        ("prod", "governance.enforcement", "Off", "governance.enforcement", "one of Default, DoNotEnforce"),
     ],
 )  # fmt: skip
 def test_bad_key_is_named_with_what_is_allowed(stack, path, value, key, allowed):
