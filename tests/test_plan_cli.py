@@ -133,7 +133,10 @@ def _project_with(tmp_path: Path, stack_yaml: str) -> Path:
             "hardened-aml:environment: got 'staging'; allowed: one of exploration, production",
         ),
         ("  hardened-aml:colour: blue\n", "hardened-aml:colour: got 'blue'; allowed: one of "),
-        ("  hardened-aml:location: westmars\n", "hardened-aml:location: got 'westmars'; allowed: a region with availability zones: "),
+        (
+            "  hardened-aml:location: westmars\n",
+            "hardened-aml:location: got 'westmars'; allowed: a region with availability zones: ",
+        ),
     ],
 )
 def test_invalid_config_is_bad_input(tmp_path: Path, override: str, expected: str) -> None:

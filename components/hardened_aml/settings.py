@@ -163,14 +163,14 @@ def _own_dependency_rules(e: Any) -> Iterator[Problem]:
     own = {namer.name(kind).lower(): kind for kind in ("st", "kv", "cr")}
     for i, r in enumerate(e["managed_network"]["outbound_rules"]):
         target = r.get("service_resource_id")
-        if r["type"] is OutboundRuleType.PRIVATE_ENDPOINT and isinstance(target, str):
-            if target.rstrip("/").rsplit("/", 1)[-1].lower() in own:
-                yield (
-                    ("managed_network", "outbound_rules", i, "service_resource_id"),
-                    target,
-                    "a resource other than the workspace's own storage, key vault and registry (Azure adds their "
-                    "rules itself)",
-                )
+        private = r["type"] is OutboundRuleType.PRIVATE_ENDPOINT and isinstance(target, str)
+        if private and target.rstrip("/").rsplit("/", 1)[-1].lower() in own:
+            yield (
+                ("managed_network", "outbound_rules", i, "service_resource_id"),
+                target,
+                "a resource other than the workspace's own storage, key vault and registry (Azure adds their "
+                "rules itself)",
+            )
 
 
 def _registry_rules(e: Any) -> Iterator[Problem]:
