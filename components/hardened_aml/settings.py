@@ -118,8 +118,8 @@ class EstateArgs(TypedDict):
     inference: NotRequired[Annotated[EstateInference, _section()]]
     """AKS, online and batch endpoints. Default: none."""
     governance: NotRequired[Annotated[GovernanceSettings, _section()]]
-    """What the Azure Policy assignments allow; they are always made at the resource group (controls
-    AML-GOV-001..008)."""
+    """What the Azure Policy assignments allow; they are always made at the resource group. Default: the
+    ``azureml`` registry only, no Python-index allow-list, enforced (controls AML-GOV-001..008)."""
 
 
 @rule(EstateArgs)
