@@ -70,3 +70,12 @@ def test_every_instance_setting_is_settable_from_stack_config() -> None:
         parse({**base, "compute": {"instances": [{**instance, "gpuCount": 1}]}})
     assert caught.value.key == "hardened-aml:compute.instances.0.gpuCount"
     assert "schedules" in caught.value.allowed
+
+
+def test_args_that_are_not_a_mapping_are_refused_in_one_line() -> None:
+    from hardened_aml.errors import InvalidInputError
+    from hardened_aml.inputs import checked
+
+    with pytest.raises(InvalidInputError) as caught:
+        checked(EstateArgs, ["not", "a", "mapping"], "hardened-aml", config=True)  # type: ignore[arg-type]
+    assert caught.value.key == "hardened-aml" and "workload" in caught.value.allowed

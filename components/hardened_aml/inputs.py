@@ -148,6 +148,9 @@ def checked(kind: type[T], given: Mapping[str, Any], where: str, *, config: bool
     ``<where>.<python_key>`` for a component (``where`` is its name), or ``<where>:<camelCaseKey>`` with
     ``config=True`` (``where`` is the config namespace).
     """
+    if not isinstance(given, Mapping):
+        names = ", ".join(to_camel(n) if config else n for n in fields(kind))
+        raise InvalidInputError(where, given, f"a mapping of {names}")
     token = _WHERE.set(where)
     try:
         value = _adapter(typing.cast(Any, kind)).validate_python(dict(given))
