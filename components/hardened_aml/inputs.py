@@ -86,8 +86,15 @@ _WHERE: contextvars.ContextVar[str] = contextvars.ContextVar("where", default=""
 
 
 def args(cls: type[T]) -> type[T]:
-    """Make a ``TypedDict`` an args type: camelCase keys accepted beside Python names, unknown keys refused."""
-    return with_config(_CONFIG)(cls)
+    """Make a ``TypedDict`` an args type: camelCase keys accepted beside Python names, unknown keys refused.
+
+    Its validator is built here, at import: pydantic reads the field docstrings with ``ast.parse``, which
+    CPython 3.11 can fail with "AST constructor recursion depth mismatch" when it runs deep inside the engine's
+    event loop (where a component is constructed), so no parsing is left for then.
+    """
+    configured = with_config(_CONFIG)(cls)
+    _adapter(typing.cast(Any, configured))
+    return configured
 
 
 def rule(owner: type) -> Callable[[Rule], Rule]:
