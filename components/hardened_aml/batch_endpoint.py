@@ -50,7 +50,7 @@ from hardened_aml.online_endpoint import (
     code_problems,
     duration_problems,
 )
-from hardened_aml.shared import Environment
+from hardened_aml.shared import Environment, InWorkspace
 
 _COMPUTE_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
@@ -142,20 +142,12 @@ class BatchEndpointSettings(TypedDict):
 
 
 @args
-class BatchEndpointArgs(BatchEndpointSettings):
+class BatchEndpointArgs(BatchEndpointSettings, InWorkspace):
     """Inputs of :class:`BatchEndpoint`: the user's settings and where the endpoint goes."""
 
-    resource_group_name: Annotated[Input[str], Wired()]
-    """The workspace's resource group. Required."""
-    workspace_name: Annotated[Input[str], Wired()]
-    """The workspace. Required."""
-    location: str
-    """The workspace's region. Required."""
     endpoint_name: NotRequired[ResourceName | None]
     """The endpoint's name when ``name`` is unset: the estate passes one derived from the workload and stack.
     Default: none (then ``name`` is required)."""
-    identity_id: Annotated[Input[str], Wired()]
-    """User-assigned identity of the endpoint. Required (control AML-IAM-008)."""
     compute_id: Annotated[Input[str], Wired(_compute_id)]
     """ARM id of the Dedicated compute cluster the deployment runs on (``.../computes/<name>``). Required
     (control AML-REL-005)."""

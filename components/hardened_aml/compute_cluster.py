@@ -38,6 +38,7 @@ from typing_extensions import TypedDict
 
 from hardened_aml.catalogue import INTERRUPTIBLE_TAG, control, parse_duration
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.shared import InWorkspace
 
 #: The VM sizes compute may use, the most nodes a cluster may have and the longest idle time before it scales
 #: down, by default: the catalogue's AML-CMP-003 and AML-CMP-001 defaults, which the pack's config reads too.
@@ -124,19 +125,9 @@ class ComputeClusterSettings(TypedDict):
 
 
 @args
-class ComputeClusterArgs(ComputeClusterSettings):
+class ComputeClusterArgs(ComputeClusterSettings, InWorkspace):
     """Inputs of :class:`ComputeCluster`: the user's settings and where the cluster goes."""
 
-    resource_group_name: Annotated[Input[str], Wired()]
-    """The workspace's resource group. Required."""
-    location: str
-    """The Azure region (the workspace's). Required."""
-    workspace_name: Annotated[Input[str], Wired()]
-    """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
-    cluster to its workspace (control AML-NET-011). Required."""
-    identity_id: Annotated[Input[str], Wired()]
-    """The cluster's user-assigned identity, the one jobs use to reach data and registries. Required (control
-    AML-IAM-008)."""
     max_idle_before_scale_down: NotRequired[Annotated[str, Field(default=DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN)]]
     """Upper bound of ``idleBeforeScaleDown``. Default: ``PT30M``, the pack's default (control AML-CMP-001)."""
     allowed_vm_sizes: NotRequired[Annotated[list[str], Field(default=list(DEFAULT_VM_SIZES))]]

@@ -62,6 +62,7 @@ from hardened_aml.compute_cluster import (
     vm_size_problems,
 )
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule, today
+from hardened_aml.shared import InWorkspace
 
 #: Properties Azure ignores or cannot change on an existing instance: a change replaces it (see above).
 REPLACE_ON_CHANGES = (
@@ -196,18 +197,9 @@ class ComputeInstanceSettings(TypedDict):
 
 
 @args
-class ComputeInstanceArgs(ComputeInstanceSettings):
+class ComputeInstanceArgs(ComputeInstanceSettings, InWorkspace):
     """Inputs of :class:`ComputeInstance`: the user's settings and where the instance goes."""
 
-    resource_group_name: Annotated[Input[str], Wired()]
-    """The workspace's resource group. Required."""
-    location: str
-    """The Azure region (the workspace's). Required."""
-    workspace_name: Annotated[Input[str], Wired()]
-    """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
-    instance to its workspace (control AML-NET-011). Required."""
-    identity_id: Annotated[Input[str], Wired()]
-    """The instance's user-assigned identity. Required (control AML-IAM-008)."""
     assigned_user_tenant_id: Annotated[Input[str], Wired(lambda v: None if _is_guid(v) else "a GUID (Entra tenant id)")]
     """Entra tenant id of the assigned user, e.g. the identity's ``tenant_id`` output. Required (control
     AML-IAM-010)."""

@@ -52,8 +52,8 @@ from typing_extensions import TypedDict
 from hardened_aml.catalogue import control, parse_duration
 from hardened_aml.compute_cluster import vm_size_problems
 from hardened_aml.errors import MISSING
-from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
-from hardened_aml.shared import Environment
+from hardened_aml.inputs import Problem, args, checked, rule
+from hardened_aml.shared import Environment, InWorkspace
 
 #: The fewest instances of a production deployment: the catalogue's AML-REL-007 default (the pack's too).
 PRODUCTION_MIN_INSTANCES: int = control("AML-REL-007").defaults["minInstances"]
@@ -296,20 +296,12 @@ def _endpoint_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
 
 
 @args
-class OnlineEndpointArgs(OnlineEndpointSettings):
+class OnlineEndpointArgs(OnlineEndpointSettings, InWorkspace):
     """Inputs of :class:`OnlineEndpoint`: the user's settings and where the endpoint goes."""
 
-    resource_group_name: Annotated[Input[str], Wired()]
-    """The workspace's resource group. Required."""
-    workspace_name: Annotated[Input[str], Wired()]
-    """The workspace. Required."""
-    location: str
-    """The workspace's region. Required."""
     endpoint_name: NotRequired[ResourceName | None]
     """The endpoint's name when ``name`` is unset: the estate passes one derived from the workload and stack.
     Default: none (then ``name`` is required)."""
-    identity_id: Annotated[Input[str], Wired()]
-    """User-assigned identity of the endpoint (pulls images, reads models). Required (control AML-IAM-008)."""
     environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
     """``production``: at least 3 instances per deployment and as autoscale minimum. Also production when
     ``tags`` say ``environment=production`` (the tag the pack's AML-REL-007 rule reads), so the two cannot

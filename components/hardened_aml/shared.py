@@ -7,10 +7,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.monitor as monitor
+from typing_extensions import TypedDict
+
+from hardened_aml.inputs import Input, Wired, args
 
 # Role assignment names are GUIDs; deriving them from the logical name keeps them stable across plans.
 _ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("3f2d0c6e-6a55-4b8e-9c43-6c0f5b1f7a10")
@@ -24,6 +28,22 @@ class Environment(StrEnum):
     PRODUCTION = "production"
     """Production: ``protect`` and ``CanNotDelete`` locks on stateful resources, geo-zone-redundant storage,
     longer log retention, at least three instances per online deployment."""
+
+
+@args
+class InWorkspace(TypedDict):
+    """Where a workload of a workspace goes (compute, endpoints): the args every such component extends."""
+
+    resource_group_name: Annotated[Input[str], Wired()]
+    """The workspace's resource group. Required."""
+    location: str
+    """The workspace's region. Required."""
+    workspace_name: Annotated[Input[str], Wired()]
+    """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
+    workload to its workspace (control AML-NET-011). Required."""
+    identity_id: Annotated[Input[str], Wired()]
+    """The user-assigned identity the workload runs as, the one it uses to reach data, registries and models.
+    Required (control AML-IAM-008)."""
 
 
 def protection(environment: Environment) -> "Protection":
