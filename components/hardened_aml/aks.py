@@ -45,7 +45,9 @@ learn.microsoft.com/azure/aks/enable-host-encryption, linked from the SDK docstr
 (``kube-audit-admin``, ``guard``) go to Log Analytics (control AML-MON-005).
 """
 
+import base64
 import ipaddress
+import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, NotRequired
@@ -58,19 +60,22 @@ import pulumi_azure_native.machinelearningservices as ml
 from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
 
+from aml_catalogue.roles import (
+    AKS_CLUSTER_ADMIN_ROLE,
+    CONTRIBUTOR,
+    KUBERNETES_EXTENSION_CONTRIBUTOR,
+    MANAGED_IDENTITY_OPERATOR,
+    NETWORK_CONTRIBUTOR,
+    READER,
+)
 from hardened_aml import shared
 from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
 from hardened_aml.regions import ZONAL_REGIONS
 
-#: Built-in role GUIDs ("Azure built-in roles", learn.microsoft.com/azure/role-based-access-control/built-in-roles;
-#: the same values in the Azure/bicep-registry-modules role maps).
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-KUBERNETES_EXTENSION_CONTRIBUTOR = "85cb6faf-e071-4c9b-8136-154b5a04f717"
-AKS_CLUSTER_ADMIN_ROLE = "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"
-NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
-
-#: The roles the workspace identity holds on the cluster for the attach, in the order the attach docs list them.
+#: The roles the workspace identity holds on the cluster for the attach: the table "Attach to workspace with
+#: user-assigned managed identity" of how-to-attach-kubernetes-to-workspace (MicrosoftDocs/azure-ai-docs),
+#: in its order. The workspace identity is the workspace's primary identity, not a workload identity: jobs and
+#: endpoints on the cluster run as the compute's and the endpoints' own identities (control AML-IAM-011).
 ATTACH_ROLES: tuple[tuple[str, str], ...] = (
     ("reader", READER),
     ("extension-contributor", KUBERNETES_EXTENSION_CONTRIBUTOR),
@@ -170,9 +175,32 @@ class InferenceTls(TypedDict):
 
     cname: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")]
     """The host name clients call (``sslCname``). Required."""
-    secret_name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
-    """The Kubernetes secret in the ``azureml`` namespace holding ``cert.pem`` and ``key.pem`` (``sslSecret``).
-    Required."""
+    secret_name: NotRequired[Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")] | None]
+    """An existing Kubernetes secret in the ``azureml`` namespace holding ``cert.pem`` and ``key.pem``
+    (``sslSecret``; see the README, "HTTPS on the AKS inference router"). Default: none; give either this or
+    ``certificatePem`` with ``keyPem``."""
+    certificate_pem: NotRequired[str | None]
+    """The router's certificate chain, PEM (``-----BEGIN CERTIFICATE-----``): the estate hands it to the
+    extension as a protected setting, so no secret has to exist first. Keep it in stack config as a secret
+    (``pulumi config set --secret``). Default: none; given with ``keyPem``."""
+    key_pem: NotRequired[str | None]
+    """The certificate's private key, PEM; sent as a protected setting, never in plain configuration.
+    Default: none; given with ``certificatePem``."""
+
+
+@rule(InferenceTls)
+def _tls_rules(t: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    cert, key, secret = t.get("certificate_pem"), t.get("key_pem"), t.get("secret_name")
+    if (cert is None) != (key is None):
+        yield ("key_pem" if key is None else "certificate_pem",), MISSING, "certificatePem and keyPem together"
+    if secret is not None and cert is not None:
+        yield ("secret_name",), secret, "secretName or certificatePem/keyPem, not both"
+    if secret is None and cert is None:
+        yield ("secret_name",), MISSING, "secretName of an existing secret, or certificatePem and keyPem"
+    if cert is not None and "-----BEGIN CERTIFICATE-----" not in cert:
+        yield ("certificate_pem",), cert[:30], "a PEM certificate (-----BEGIN CERTIFICATE-----)"
+    if key is not None and not re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", key):
+        yield ("key_pem",), "[secret]", "a PEM private key (-----BEGIN PRIVATE KEY-----)"
 
 
 @args
@@ -250,10 +278,19 @@ class InferenceClusterArgs(InferenceClusterSettings):
     """The workspace the cluster is attached to. Required."""
     workspace_id: Annotated[Input[str], Wired()]
     """Its resource id: the Trusted Access source. Required (control AML-AKS-003)."""
-    workspace_identity_id: Annotated[Input[str], Wired()]
-    """The workspace's user-assigned identity; also the identity of the attached compute. Required."""
     workspace_principal_id: Annotated[Input[str], Wired()]
-    """Its principal id; it gets the attach roles on the cluster. Required."""
+    """The principal id of the workspace's user-assigned identity; it gets the attach roles on the cluster.
+    Required."""
+    compute_identity_id: Annotated[Input[str], Wired()]
+    """The attached compute's own user-assigned identity (a ``WorkloadIdentity`` with AcrPull and blob read on
+    the default datastore), never the workspace's. Required (control AML-IAM-011)."""
+    kubelet_identity_id: Annotated[Input[str], Wired()]
+    """The kubelet's own user-assigned identity (a ``WorkloadIdentity`` with AcrPull on the registry), used by
+    the nodes to pull images. Required (control AML-IAM-011)."""
+    kubelet_client_id: Annotated[Input[str], Wired()]
+    """Its client id. Required."""
+    kubelet_principal_id: Annotated[Input[str], Wired()]
+    """Its principal (object) id. Required."""
     log_analytics_workspace_id: Annotated[Input[str], Wired()]
     """Where Container insights and the control-plane audit logs go. Required (controls AML-AKS-007,
     AML-MON-005)."""
@@ -324,8 +361,24 @@ def _extension_settings(a: InferenceClusterArgs) -> dict[str, str]:
     tls = a.get("tls")
     if https and tls is not None:
         settings["sslCname"] = tls["cname"]
-        settings["sslSecret"] = tls["secret_name"]
+        if tls.get("secret_name") is not None:
+            settings["sslSecret"] = tls["secret_name"]
     return settings
+
+
+def _extension_protected_settings(a: InferenceClusterArgs) -> dict[str, Input[str]] | None:
+    """The router's certificate and key, base64-encoded, as protected settings (``scoringFe.sslCert``,
+    ``scoringFe.sslKey``: the Azure ML extension's ARM template sample in Azure/AML-Kubernetes, the
+    counterpart of the CLI's ``sslCertPemFile`` / ``sslKeyPemFile``). Azure drops protected settings an update
+    leaves out, so both are sent on every update."""
+    tls = a.get("tls")
+    if a["transport"] != InferenceTransport.HTTPS or tls is None or tls.get("certificate_pem") is None:
+        return None
+    encode = lambda pem: base64.b64encode(pem.encode()).decode()  # noqa: E731
+    return {
+        "scoringFe.sslCert": pulumi.Output.secret(encode(tls["certificate_pem"])),
+        "scoringFe.sslKey": pulumi.Output.secret(encode(tls["key_pem"])),
+    }
 
 
 #: AML-AKS-011: no SSH to nodes (AgentPoolSSHAccess "Disabled"; built-in 28257686 treats unset as LocalUser).
@@ -377,6 +430,18 @@ class InferenceCluster(pulumi.ComponentResource):
             subscription_id=a["subscription_id"],
             parent=self,
         )
+        # A kubelet identity of its own (AcrPull only) rather than one AKS creates: the control plane assigns it
+        # to the nodes, which needs Managed Identity Operator on it ("Use a managed identity in AKS", "Use a
+        # pre-created kubelet managed identity").
+        self.kubelet_role = shared.role_assignment(
+            f"{name}-kubelet-identity-operator",
+            scope=a["kubelet_identity_id"],
+            role_guid=MANAGED_IDENTITY_OPERATOR,
+            principal_id=a["control_plane_principal_id"],
+            principal_type="ServicePrincipal",
+            subscription_id=a["subscription_id"],
+            parent=self,
+        )
         self.cluster = containerservice.ManagedCluster(
             f"{name}-aks",
             resource_name_=a["cluster_name"],
@@ -392,6 +457,13 @@ class InferenceCluster(pulumi.ComponentResource):
                 type=containerservice.ResourceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=[a["control_plane_identity_id"]],
             ),
+            identity_profile={
+                "kubeletidentity": containerservice.UserAssignedIdentityArgs(
+                    resource_id=a["kubelet_identity_id"],
+                    client_id=a["kubelet_client_id"],
+                    object_id=a["kubelet_principal_id"],
+                )
+            },
             # AML-AKS-002: the API server has a private address only, and no public FQDN; command invoke (which
             # runs commands through ARM, around the private API server) is off (built-in 89f2d532).
             api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
@@ -443,7 +515,7 @@ class InferenceCluster(pulumi.ComponentResource):
             # AML-AKS-001, AML-AKS-008: the system pool spans zones 1-3 with the autoscaler on.
             agent_pool_profiles=[_system_pool_profile(a["system_pool"], a["subnet_id"])],
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.subnet_role]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.subnet_role, self.kubelet_role]),
         )
         # AML-AKS-001, AML-AKS-008: inference runs in its own autoscaled User pool across zones 1-3. The label
         # pins the Azure ML extension and its workloads here; the taint keeps other workloads away (see the
@@ -475,6 +547,7 @@ class InferenceCluster(pulumi.ComponentResource):
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-aks",
             resource_id=self.cluster.id,
+            resource_type="Microsoft.ContainerService/managedClusters",
             log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
             categories=AUDIT_LOG_CATEGORIES,
@@ -513,6 +586,9 @@ class InferenceCluster(pulumi.ComponentResource):
                 cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace="azureml")
             ),
             configuration_settings=_extension_settings(a),
+            configuration_protected_settings=_extension_protected_settings(a),
+            # The extension's own identity (system-assigned); it is given no role (control AML-IAM-011).
+            identity=kubernetesconfiguration.IdentityArgs(type=kubernetesconfiguration.ResourceIdentityType.SYSTEM_ASSIGNED),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.inference_pool]),
         )
         # Azure ML reaches the cluster (local accounts disabled) through Trusted Access for this workspace.
@@ -547,7 +623,7 @@ class InferenceCluster(pulumi.ComponentResource):
             location=a["location"],
             identity=ml.ManagedServiceIdentityArgs(
                 type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
-                user_assigned_identities=[a["workspace_identity_id"]],
+                user_assigned_identities=[a["compute_identity_id"]],
             ),
             properties=ml.KubernetesArgs(
                 compute_type="Kubernetes",

@@ -50,7 +50,7 @@ from hardened_aml.online_endpoint import (
     code_problems,
     duration_problems,
 )
-from hardened_aml.shared import Environment, InWorkspace
+from hardened_aml.shared import Environment, InWorkspace, RunsAs
 
 _COMPUTE_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
@@ -142,7 +142,7 @@ class BatchEndpointSettings(TypedDict):
 
 
 @args
-class BatchEndpointArgs(BatchEndpointSettings, InWorkspace):
+class BatchEndpointArgs(BatchEndpointSettings, InWorkspace, RunsAs):
     """Inputs of :class:`BatchEndpoint`: the user's settings and where the endpoint goes."""
 
     endpoint_name: NotRequired[ResourceName | None]

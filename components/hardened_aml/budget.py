@@ -1,10 +1,15 @@
 """A monthly consumption budget with alerts for the estate's resource group (control AML-COST-001).
 
-The budget period starts on ``startDate`` at 00:00 UTC (``<startDate>T00:00:00Z``), a date fixed in the stack
-file so that every plan gives the same input (a start derived from today would change every month). Alerts go
-to ``contactEmails`` when the actual cost passes 80 % and when the forecast passes 100 % of the amount.
+The budget period starts on the first day of the month the budget is created in, at 00:00 UTC, unless
+``startDate`` pins another first of a month. Azure refuses a budget whose start lies in a month that has passed
+("Past start date should be selected within the timegrain period": ``BudgetProperties.timePeriod`` in the
+Microsoft.Consumption 2024-08-01 REST spec, ``consumption.json``), so a date pinned in a stack file stops deploying once its month is over. The
+start date is therefore taken at the first deployment and then left alone: ``ignoreChanges`` on
+``timePeriod.startDate`` keeps later plans, in later months, from replacing or updating it. Alerts go to
+``contactEmails`` when the actual cost passes 80 % and when the forecast passes 100 % of the amount.
 """
 
+from datetime import UTC, datetime
 from typing import Annotated, NotRequired
 
 import pulumi
@@ -14,6 +19,8 @@ from typing_extensions import TypedDict
 
 from hardened_aml.inputs import Input, Wired, args, checked
 
+#: The engine path of the budget's start date, ignored after creation.
+START_DATE_PATH = "timePeriod.startDate"
 #: An e-mail address.
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
@@ -27,9 +34,10 @@ class BudgetSettings(TypedDict):
     """Monthly amount in the billing currency, above zero. Required (control AML-COST-001)."""
     contact_emails: Annotated[list[Email], Field(min_length=1)]
     """Who gets the alerts: at least one e-mail address. Required (control AML-COST-001)."""
-    start_date: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])-01$")]
-    """First day of the first budget month, ``YYYY-MM-01``, fixed in the stack file so that every plan gives
-    the same input. Required (control AML-COST-001)."""
+    start_date: NotRequired[Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])-01$")] | None]
+    """First day of the first budget month, ``YYYY-MM-01``; it must not be a month that has passed when the
+    budget is created. Default: the first day of the current month (UTC) at the first deployment, kept
+    afterwards (control AML-COST-001)."""
 
 
 @args
@@ -55,6 +63,7 @@ class Budget(pulumi.ComponentResource):
         a = checked(BudgetArgs, args, name)
         super().__init__("hardened-aml:index:Budget", name, None, opts)
         emails = list(a["contact_emails"])
+        start = a.get("start_date") or datetime.now(UTC).strftime("%Y-%m-01")
         self.budget = consumption.Budget(
             f"{name}-budget",
             budget_name=a["budget_name"],
@@ -62,7 +71,7 @@ class Budget(pulumi.ComponentResource):
             amount=a["amount"],
             category="Cost",
             time_grain="Monthly",
-            time_period=consumption.BudgetTimePeriodArgs(start_date=f"{a['start_date']}T00:00:00Z"),
+            time_period=consumption.BudgetTimePeriodArgs(start_date=f"{start}T00:00:00Z"),
             notifications={
                 "actual": consumption.NotificationArgs(
                     enabled=True,
@@ -79,7 +88,8 @@ class Budget(pulumi.ComponentResource):
                     contact_emails=emails,
                 ),
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            # Set once, at creation: a later month's plan neither replaces nor updates it.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=[START_DATE_PATH]),
         )
         self.budget_id = self.budget.id
         self.register_outputs({"budget_id": self.budget_id})

@@ -38,7 +38,7 @@ from typing_extensions import TypedDict
 
 from hardened_aml.catalogue import INTERRUPTIBLE_TAG, control, parse_duration
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
-from hardened_aml.shared import InWorkspace
+from hardened_aml.shared import InWorkspace, RunsAs
 
 #: The VM sizes compute may use, the most nodes a cluster may have and the longest idle time before it scales
 #: down, by default: the catalogue's AML-CMP-003 and AML-CMP-001 defaults, which the pack's config reads too.
@@ -125,7 +125,7 @@ class ComputeClusterSettings(TypedDict):
 
 
 @args
-class ComputeClusterArgs(ComputeClusterSettings, InWorkspace):
+class ComputeClusterArgs(ComputeClusterSettings, InWorkspace, RunsAs):
     """Inputs of :class:`ComputeCluster`: the user's settings and where the cluster goes."""
 
     max_idle_before_scale_down: NotRequired[Annotated[str, Field(default=DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN)]]

@@ -205,6 +205,13 @@ class ComputeInstanceArgs(ComputeInstanceSettings, InWorkspace):
     AML-IAM-010)."""
     today: NotRequired[Annotated[str | None, Field(pattern=_DATE)]]
     """The date (``YYYY-MM-DD``) the rebuild cycle is computed for. Default: today's UTC date (for tests)."""
+    identity_id: NotRequired[Annotated[Input[str] | None, Wired()]]
+    """A user-assigned identity of the instance's own (a ``WorkloadIdentity`` holding data-plane roles only).
+    Default: none: the instance has no managed identity and its assigned user's own Entra identity reaches data,
+    so the user's group roles are all it can use. Azure ML docs ("Create a compute instance", "Assign managed
+    identity") warn that an instance with a managed identity does not shut down when idle unless that identity
+    holds Contributor on the workspace, a role no workload identity is given (controls AML-IAM-011,
+    AML-CMP-002)."""
     allowed_vm_sizes: NotRequired[Annotated[list[str], Field(default=list(DEFAULT_VM_SIZES))]]
     """The VM sizes allowed. Default: the pack's default allow-list (control AML-CMP-003)."""
     workspace_managed_network: NotRequired[Annotated[bool, Field(default=True)]]
@@ -318,7 +325,11 @@ class ComputeInstance(pulumi.ComponentResource):
             workspace_name=a["workspace_name"],
             resource_group_name=a["resource_group_name"],
             location=a["location"],
-            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]]),
+            identity=(
+                ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]])
+                if a.get("identity_id") is not None
+                else None
+            ),
             properties=ml.ComputeInstanceArgs(
                 compute_type="ComputeInstance",
                 description=a.get("description"),

@@ -86,6 +86,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-cr",
             resource_id=self.registry.id,
+            resource_type="Microsoft.ContainerRegistry/registries",
             log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
         )  # AML-MON-002

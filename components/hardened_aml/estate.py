@@ -27,7 +27,7 @@ from hardened_aml.compute_cluster import ClusterPurpose, ComputeCluster
 from hardened_aml.compute_instance import ComputeInstance
 from hardened_aml.container_registry import ContainerRegistry
 from hardened_aml.governance import Governance
-from hardened_aml.identity_roles import WorkspaceIdentityRoles
+from hardened_aml.identity_roles import RoleGrant, WorkloadIdentity, WorkspaceIdentityRoles
 from hardened_aml.inputs import checked
 from hardened_aml.key_vault import KeyVault
 from hardened_aml.monitoring import Monitoring
@@ -62,6 +62,8 @@ class Estate(pulumi.ComponentResource):
         t = e["tags"]
         tags = {**t["extra"], "team": t["team"], "environment": environment.value, "costCentre": t["cost_centre"]}
         child = pulumi.ResourceOptions(parent=self)
+        self._tags, self._location = tags, location
+        self.workload_identities: dict[str, WorkloadIdentity] = {}
         placed: dict[str, Any] = {"location": location, "tags": tags}
 
         self.resource_group = resources.ResourceGroup(
@@ -151,6 +153,38 @@ class Estate(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.key_vault.key_access, self.identity_roles]),
         )
+        self.workspace_contributor = self.identity_roles.on_workspace(self.workspace.workspace_id, parent=self)
+        # AML-IAM-011: what workload identities are given, each at its narrowest scope.
+        containers = pulumi.Output.concat(self.storage.account_id, "/blobServices/default/containers/")
+        default_container = pulumi.Output.concat(containers, self.workspace.default_container_name)
+        pull = RoleGrant(label="acr-pull", role="AcrPull", scope=self.registry.registry_id)
+        self._grants = {
+            # Clusters pull images and read and write the default datastore ("Set up authentication", compute
+            # cluster: AcrPull, Storage Blob Data Reader at least; Blob Data Contributor with identity-based
+            # system datastores for MLflow and outputs: how-to-disable-local-auth-storage, role table).
+            "cluster": [
+                pull,
+                RoleGrant(label="default-blob", role="Storage Blob Data Contributor", scope=default_container),
+            ],
+            # Training clusters also write checkpoints (AML-REL-102), to their own container.
+            "training": [
+                RoleGrant(label="checkpoints", role="Storage Blob Data Contributor", scope=self.storage.checkpoints_id)
+            ],
+            # Endpoints pull images and read the default datastore ("Access Azure resources from an online
+            # endpoint with a managed identity": AcrPull and Storage Blob Data Reader), and write metrics
+            # (concept-endpoints-online-auth, "Automatic role assignment for endpoint identity").
+            "endpoint": [
+                pull,
+                RoleGrant(label="default-blob-read", role="Storage Blob Data Reader", scope=default_container),
+            ],
+            "metrics": [
+                RoleGrant(
+                    label="metrics-writer", role="AzureML Metrics Writer (preview)", scope=self.workspace.workspace_id
+                )
+            ],
+            "pull": [pull],
+        }
+        self._subscription_id = subscription_id
         self.network = Network(
             f"{name}-network",
             _of(
@@ -213,46 +247,59 @@ class Estate(pulumi.ComponentResource):
             opts=child,
         )
 
-        in_workspace = {"workspace_name": self.workspace.workspace_name, "identity_id": self.identity.id, **here}
-        # No-public-IP compute waits for the workspace's private endpoint (the first one, "mlw").
-        after_endpoint = pulumi.ResourceOptions(parent=self, depends_on=[self.private_endpoints[0]])
-        self.clusters = {
-            c["name"]: ComputeCluster(f"{name}-cluster-{c['name']}", _of({**c, **in_workspace}), opts=after_endpoint)
-            for c in e["compute"]["clusters"]
-        }
+        in_workspace = {"workspace_name": self.workspace.workspace_name, **here}
+        # AML-IAM-011: every cluster runs as an identity of its own, with data-plane roles only.
+        self.clusters = {}
+        for c in e["compute"]["clusters"]:
+            training = c["purpose"] is ClusterPurpose.TRAINING
+            identity = self._workload_identity(
+                name, namer, f"cl-{c['name']}", self._grants["cluster"] + (self._grants["training"] if training else [])
+            )
+            # No-public-IP compute waits for the workspace's private endpoint (the first one, "mlw"), and for
+            # its identity's roles, so that the first job can pull and write.
+            self.clusters[c["name"]] = ComputeCluster(
+                f"{name}-cluster-{c['name']}",
+                _of({**c, **in_workspace, "identity_id": identity.identity_id}),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.private_endpoints[0], identity]),
+            )
+        # An instance has no managed identity: its assigned user's own identity and group roles reach data.
         self.instances = {
             i["name"]: ComputeInstance(
                 f"{name}-ci-{i['name']}",
                 _of({**i, "assigned_user_tenant_id": self.identity.tenant_id, **in_workspace}),
-                opts=after_endpoint,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.private_endpoints[0]]),
             )
             for i in e["compute"]["instances"]
         }
         inference = e["inference"]
         self.inference_cluster = self._inference_cluster(name, namer, inference.get("aks"), here, subscription_id)
-        after_workspace = pulumi.ResourceOptions(parent=self, depends_on=[self.workspace])
         online = inference.get("online_endpoint")
-        self.online_endpoint = (
-            OnlineEndpoint(
+        self.online_endpoint = None
+        if online:
+            identity = self._workload_identity(
+                name, namer, "oe", self._grants["endpoint"] + self._grants["metrics"]
+            )
+            self.online_endpoint = OnlineEndpoint(
                 f"{name}-online",
                 _of(
                     {
                         **online,
                         "endpoint_name": _endpoint_name(namer, "oe", online.get("name")),
                         **in_workspace,
+                        "identity_id": identity.identity_id,
                         "environment": environment,
                     }
                 ),
-                opts=after_workspace,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace, identity]),
             )
-            if online
-            else None
-        )
         batch = inference.get("batch_endpoint")
         self.batch_endpoint = None
         if batch:
             cluster = self.clusters[batch["cluster"]]
             settings = {k: v for k, v in batch.items() if k != "cluster"}
+            # Batch jobs run as their invoker and mount data as the cluster's identity (how-to-authenticate-
+            # batch-endpoint); the endpoint's own identity needs no role.
+            identity = self._workload_identity(name, namer, "be", [])
             self.batch_endpoint = BatchEndpoint(
                 f"{name}-batch",
                 _of(
@@ -261,6 +308,7 @@ class Estate(pulumi.ComponentResource):
                         "endpoint_name": _endpoint_name(namer, "be", batch.get("name")),
                         "compute_id": cluster.compute_id,  # AML-REL-005: a Dedicated batch-inference cluster
                         "environment": environment,
+                        "identity_id": identity.identity_id,
                         **in_workspace,
                     }
                 ),
@@ -286,6 +334,26 @@ class Estate(pulumi.ComponentResource):
             }
         )
 
+    def _workload_identity(self, name: str, namer: Namer, purpose: str, grants: list[RoleGrant]) -> WorkloadIdentity:
+        """A user-assigned identity for one workload, with the data-plane roles it needs (AML-IAM-011)."""
+        rg = self.resource_group
+        identity = WorkloadIdentity(
+            f"{name}-wid-{purpose}",
+            _of(
+                {
+                    "identity_name": namer.name("id", purpose),
+                    "resource_group_name": rg.name,
+                    "location": self._location,
+                    "tags": self._tags,
+                    "subscription_id": self._subscription_id,
+                    "grants": grants,
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.workload_identities[purpose] = identity
+        return identity
+
     def _inference_cluster(
         self, name: str, namer: Namer, aks: Any, here: Mapping[str, Any], subscription_id: pulumi.Input[str]
     ) -> InferenceCluster | None:
@@ -301,6 +369,10 @@ class Estate(pulumi.ComponentResource):
             tags=here["tags"],
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # AML-IAM-011: the nodes pull images as a kubelet identity of their own (AcrPull, "Authenticate with ACR
+        # from AKS"); the attached compute runs as its own identity (AcrPull and blob read, as an endpoint).
+        kubelet = self._workload_identity(name, namer, "aks-kubelet", self._grants["pull"])
+        compute = self._workload_identity(name, namer, "aks-compute", self._grants["endpoint"])
         return InferenceCluster(
             f"{name}-aks",
             _of(
@@ -313,13 +385,16 @@ class Estate(pulumi.ComponentResource):
                     "control_plane_principal_id": self.aks_identity.principal_id,
                     "workspace_name": self.workspace.workspace_name,
                     "workspace_id": self.workspace.workspace_id,
-                    "workspace_identity_id": self.identity.id,
                     "workspace_principal_id": self.identity.principal_id,
+                    "compute_identity_id": compute.identity_id,
+                    "kubelet_identity_id": kubelet.identity_id,
+                    "kubelet_client_id": kubelet.client_id,
+                    "kubelet_principal_id": kubelet.principal_id,
                     "log_analytics_workspace_id": self.monitoring.log_analytics_workspace_id,
                     **here,
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace, kubelet, compute]),
         )
 
 

@@ -44,6 +44,8 @@ CONTROL_METADATA_KEY = "hardened-aml/control"
 #: (learn.microsoft.com/azure/templates/microsoft.authorization/policyassignments, "name" row; the same
 #: limits are in learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules).
 ASSIGNMENT_NAME_LIMIT = 64
+#: Public PyPI's simple index: a production estate allows it only when its allow-list names it (AML-GOV-002).
+PUBLIC_PYPI = "https://pypi.org/simple"
 #: Microsoft's container registry of curated environments and base images (control AML-OPS-005).
 MCR = "mcr.microsoft.com"
 
@@ -95,7 +97,8 @@ class GovernanceSettings(TypedDict):
     allowed_python_indexes: NotRequired[Annotated[list[HttpsUrl], Field(min_length=1)] | None]
     """Python package indexes jobs may install from (``https://`` URLs, at least one), the built-in's
     ``allowedPythonPackageChannels``; the built-in takes indexes, not package names. Default: none, and the
-    AML-GOV-002 assignment is skipped (control AML-GOV-002)."""
+    AML-GOV-002 assignment is skipped; an estate in production requires it (name ``https://pypi.org/simple``
+    to allow public PyPI) (control AML-GOV-002)."""
     allowed_model_registry: NotRequired[Annotated[str, Field(default="azureml", pattern=_MODEL_REGISTRY)]]
     """The one Azure ML registry (``azureml://registries/<name>``) models may be deployed from, the
     built-in's ``allowedRegistryName``: the definition takes a single name (letters, digits, ``-`` and ``_``;
@@ -105,6 +108,21 @@ class GovernanceSettings(TypedDict):
     ]
     """Model asset ids (``azureml://registries/...``) refused even from the allowed registry, the built-in's
     ``restrictedModels``. Default: none (control AML-GOV-006)."""
+    code_signing_public_key: NotRequired[str | None]
+    """The PGP public key (ASCII-armoured) training code must be signed with, the built-in's ``signingKey``.
+    Line breaks are sent as the literal ``\\r\\n`` the built-in asks for. Default: none, and the AML-GOV-003
+    assignment is skipped (control AML-GOV-003)."""
+    approval_endpoint: NotRequired[HttpsUrl | None]
+    """An ``https://`` endpoint called to approve each job before it runs, the built-in's
+    ``approvalEndpoint``. Default: none, and the AML-GOV-004 assignment is skipped (control AML-GOV-004)."""
+    log_filters: NotRequired[Annotated[list[str], Field(min_length=1)] | None]
+    """Log filter expressions (regular expressions, e.g. ``^prefix1.*$``; at least one), the built-in's
+    ``logFilters``; given together with ``log_datastore``. Default: none, and the AML-GOV-005 assignment is
+    skipped (control AML-GOV-005)."""
+    log_datastore: NotRequired[Annotated[str, Field(pattern=_DATASTORE)] | None]
+    """The workspace datastore that receives the full logs (letters, digits and ``_``), the built-in's
+    ``datastore``; given together with ``log_filters``. Default: none, and the AML-GOV-005 assignment is
+    skipped (control AML-GOV-005)."""
     enforcement: NotRequired[Annotated[AssignmentEnforcement, Field(default=AssignmentEnforcement.DEFAULT)]]
     """Every assignment's ``enforcementMode``: ``Default`` (enforced) or ``DoNotEnforce`` (compliance
     reporting only). Default: ``Default`` (controls AML-GOV-001..008). The audit-only built-ins (AML-GOV-007,
@@ -128,35 +146,14 @@ class GovernanceArgs(GovernanceSettings):
     path: ``amlrepo.azurecr.io/foo``; at least one), the built-in's ``allowedACRs``. Default:
     ``registry_login_server`` and ``mcr.microsoft.com`` (curated environments, AML-OPS-005); a list given
     replaces that default whole (``registry_login_server`` is then not added) (control AML-GOV-001)."""
-    code_signing_public_key: NotRequired[str | None]
-    """The PGP public key (ASCII-armoured) training code must be signed with, the built-in's ``signingKey``.
-    Line breaks are sent as the literal ``\\r\\n`` the built-in asks for. Default: none, and the AML-GOV-003
-    assignment is skipped (control AML-GOV-003)."""
-    approval_endpoint: NotRequired[HttpsUrl | None]
-    """An ``https://`` endpoint called to approve each job before it runs, the built-in's
-    ``approvalEndpoint``. Default: none, and the AML-GOV-004 assignment is skipped (control AML-GOV-004)."""
-    log_filters: NotRequired[Annotated[list[str], Field(min_length=1)] | None]
-    """Log filter expressions (regular expressions, e.g. ``^prefix1.*$``; at least one), the built-in's
-    ``logFilters``; given together with ``log_datastore``. Default: none, and the AML-GOV-005 assignment is
-    skipped (control AML-GOV-005)."""
-    log_datastore: NotRequired[Annotated[str, Field(pattern=_DATASTORE)] | None]
-    """The workspace datastore that receives the full logs (letters, digits and ``_``), the built-in's
-    ``datastore``; given together with ``log_filters``. Default: none, and the AML-GOV-005 assignment is
-    skipped (control AML-GOV-005)."""
     name_suffix: NotRequired[Annotated[str, Field(pattern=_SUFFIX)] | None]
     """Suffix of the assignment names (``aml-gov-001-<suffix>``): lowercase letters, digits, hyphens, at most
     40. Default: the first 4 hex digits of SHA-256 of ``<project>/<stack>``, as ``Namer.suffix`` (controls
     AML-GOV-001..008)."""
 
 
-@rule(GovernanceArgs)
-def _governance_rules(g: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
-    if g.get("allowed_registries") is None and g.get("registry_login_server") is None:
-        yield (
-            ("registry_login_server",),
-            None,
-            "the estate registry's login server when allowed_registries is not given",
-        )
+@rule(GovernanceSettings)
+def _settings_rules(g: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     key = g.get("code_signing_public_key")
     if key is not None and _PGP_BEGIN not in key:
         yield ("code_signing_public_key",), key[:40], f"an ASCII-armoured key ({_PGP_BEGIN})"
@@ -169,6 +166,16 @@ def _governance_rules(g: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
             re.compile(expression)
         except re.error:
             yield ("log_filters",), expression, "regular expressions"
+
+
+@rule(GovernanceArgs)
+def _registry_rule(g: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if g.get("allowed_registries") is None and g.get("registry_login_server") is None:
+        yield (
+            ("registry_login_server",),
+            None,
+            "the estate registry's login server when allowed_registries is not given",
+        )
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,7 @@ class KeyVault(pulumi.ComponentResource):
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-kv",
             resource_id=self.vault.id,
+            resource_type="Microsoft.KeyVault/vaults",
             log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
         )  # AML-MON-002

@@ -216,6 +216,13 @@ class Network(pulumi.ComponentResource):
                 default_outbound_access=False,
                 private_endpoint_network_policies="Enabled" if purpose == "pe" else "Disabled",
                 private_link_service_network_policies="Enabled",
+                # AML-NET-101: compute in a customer VNet reaches storage over a service endpoint, to which an
+                # operator can attach a service endpoint policy naming the approved accounts.
+                service_endpoints=(
+                    [network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.Storage")]
+                    if purpose == "compute"
+                    else None
+                ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
             )
             previous = [subnet]

@@ -53,7 +53,7 @@ from hardened_aml.catalogue import control, parse_duration
 from hardened_aml.compute_cluster import vm_size_problems
 from hardened_aml.errors import MISSING
 from hardened_aml.inputs import Problem, args, checked, rule
-from hardened_aml.shared import Environment, InWorkspace
+from hardened_aml.shared import Environment, InWorkspace, RunsAs
 
 #: The fewest instances of a production deployment: the catalogue's AML-REL-007 default (the pack's too).
 PRODUCTION_MIN_INSTANCES: int = control("AML-REL-007").defaults["minInstances"]
@@ -296,7 +296,7 @@ def _endpoint_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
 
 
 @args
-class OnlineEndpointArgs(OnlineEndpointSettings, InWorkspace):
+class OnlineEndpointArgs(OnlineEndpointSettings, InWorkspace, RunsAs):
     """Inputs of :class:`OnlineEndpoint`: the user's settings and where the endpoint goes."""
 
     endpoint_name: NotRequired[ResourceName | None]

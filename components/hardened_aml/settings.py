@@ -26,8 +26,8 @@ from hardened_aml.budget import BudgetSettings
 from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS
 from hardened_aml.compute_cluster import ClusterPurpose, ComputeClusterSettings, ComputeName
 from hardened_aml.compute_instance import ComputeInstanceSettings
-from hardened_aml.errors import InvalidInputError
-from hardened_aml.governance import GovernanceSettings
+from hardened_aml.errors import MISSING, InvalidInputError
+from hardened_aml.governance import PUBLIC_PYPI, GovernanceSettings
 from hardened_aml.inputs import Problem, args, checked, config_key, rule
 from hardened_aml.naming import WORKLOAD_PATTERN, Namer
 from hardened_aml.network import NetworkSettings
@@ -119,7 +119,8 @@ class EstateArgs(TypedDict):
     """AKS, online and batch endpoints. Default: none."""
     governance: NotRequired[Annotated[GovernanceSettings, _section()]]
     """What the Azure Policy assignments allow; they are always made at the resource group. Default: the
-    ``azureml`` registry only, no Python-index allow-list, enforced (controls AML-GOV-001..008)."""
+    ``azureml`` registry only, enforced; no Python-index allow-list outside production, and in production
+    ``allowedPythonIndexes`` is required (controls AML-GOV-001..008)."""
 
 
 @rule(EstateArgs)
@@ -129,6 +130,13 @@ def _estate_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     production = e["environment"] is Environment.PRODUCTION
     if production and e.get("storage_sku") is not None and e["storage_sku"] not in GEO_ZONE_REDUNDANT_SKUS:
         yield ("storage_sku",), e["storage_sku"], "one of " + ", ".join(GEO_ZONE_REDUNDANT_SKUS) + " in production"
+    if production and e["governance"].get("allowed_python_indexes") is None:
+        # AML-GOV-002: production names its package feed; public PyPI only when asked for by its address.
+        yield (
+            ("governance", "allowed_python_indexes"),
+            MISSING,
+            f"in production, the organisation's package index(es), or {PUBLIC_PYPI} to allow public PyPI by name",
+        )
     yield from _own_dependency_rules(e)
     compute, inference = e["compute"], e["inference"]
     named: list[tuple[tuple[str | int, ...], str]] = [

@@ -14,6 +14,7 @@ import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.monitor as monitor
 from typing_extensions import TypedDict
 
+from aml_catalogue.diagnostics import DIAGNOSTIC_CATEGORIES
 from hardened_aml.inputs import Input, Wired, args
 
 # Role assignment names are GUIDs; deriving them from the logical name keeps them stable across plans.
@@ -41,9 +42,16 @@ class InWorkspace(TypedDict):
     workspace_name: Annotated[Input[str], Wired()]
     """The workspace: pass the ``Workspace`` component's ``workspace_name`` output so the pack can relate the
     workload to its workspace (control AML-NET-011). Required."""
+
+
+@args
+class RunsAs(TypedDict):
+    """The identity a workload runs as: the args of every workload that needs one of its own."""
+
     identity_id: Annotated[Input[str], Wired()]
-    """The user-assigned identity the workload runs as, the one it uses to reach data, registries and models.
-    Required (control AML-IAM-008)."""
+    """The user-assigned identity the workload runs as, the one it uses to reach data, registries and models:
+    one of its own (a ``WorkloadIdentity``), never the workspace's, so that it holds only the data-plane roles
+    its job needs. Required (controls AML-IAM-008, AML-IAM-011)."""
 
 
 def protection(environment: Environment) -> "Protection":
@@ -105,23 +113,30 @@ def diagnostics(
     name: str,
     *,
     resource_id: pulumi.Input[str],
+    resource_type: str,
     log_analytics_workspace_id: pulumi.Input[str],
     parent: pulumi.Resource,
-    logs: bool = True,
     categories: Sequence[str] = (),
 ) -> monitor.DiagnosticSetting:
-    """Send every log category (the ``allLogs`` group) and all metrics to Log Analytics (control AML-MON-001).
+    """Send a resource's logs and metrics to Log Analytics (controls AML-MON-001, AML-MON-002).
 
-    ``logs=False`` is for resources that emit metrics only (a storage account; its logs are per service).
-    ``categories`` names the log categories to send instead of ``allLogs`` (an AKS cluster: its audit
-    categories only, control AML-MON-005).
+    What may be named comes from the one table of categories per resource type
+    (:data:`aml_catalogue.diagnostics.DIAGNOSTIC_CATEGORIES`, with its sources): every log through the
+    ``allLogs`` group where the type supports it, else each log category by name (none for a type that emits
+    metrics only, such as a storage account); the type's own metric categories (``Transaction`` and
+    ``Capacity`` for storage, ``AllMetrics`` elsewhere). ``categories`` names a subset of the log categories
+    instead (an AKS cluster: its audit categories only, control AML-MON-005).
     """
-    if not logs:
-        log_settings: list[monitor.DiagnosticsLogSettingsArgs] = []
-    elif categories:
+    known = DIAGNOSTIC_CATEGORIES[resource_type]
+    unknown = [c for c in categories if c not in known.logs]
+    if unknown:
+        raise ValueError(f"{resource_type} has no log categories {unknown}; it has {list(known.logs)}")
+    if categories:
         log_settings = [monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in categories]
-    else:
+    elif "allLogs" in known.groups:
         log_settings = [monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)]
+    else:
+        log_settings = [monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in known.logs]
     return monitor.DiagnosticSetting(
         name,
         name=f"diag-{name.rsplit('-', 1)[-1]}",
@@ -129,7 +144,7 @@ def diagnostics(
         workspace_id=log_analytics_workspace_id,
         log_analytics_destination_type="Dedicated",
         logs=log_settings,
-        metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)],
+        metrics=[monitor.DiagnosticsMetricSettingsArgs(category=c, enabled=True) for c in known.metrics],
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

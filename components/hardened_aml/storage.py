@@ -15,6 +15,12 @@ from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.shared import Environment
 
+#: The storage services whose resource logs are sent (control AML-MON-002): the blob service (datastores,
+#: checkpoints) and the file service (notebooks, code snapshots).
+LOGGED_SERVICES = ("blob", "file")
+#: The blob container for training checkpoints (control AML-REL-102).
+CHECKPOINT_CONTAINER = "checkpoints"
+
 __all__ = [
     "GEO_ZONE_REDUNDANT_SKUS",
     "ZONE_REDUNDANT_SKUS",
@@ -139,20 +145,36 @@ class Storage(pulumi.ComponentResource):
             container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=soft_delete_days),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # AML-MON-002: the account emits metrics only; its logs are per service (blob), so both get one.
+        # AML-REL-102: training checkpoints go to a container of their own, versioned and soft-deleted with the
+        # rest of the account; training identities are given write access to this container alone.
+        self.checkpoints = storage.BlobContainer(
+            f"{name}-checkpoints",
+            container_name=CHECKPOINT_CONTAINER,
+            account_name=self.account.name,
+            resource_group_name=a["resource_group_name"],
+            public_access=storage.PublicAccess.NONE,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.blob_service]),
+        )
+        self.checkpoints_id = self.checkpoints.id
+        # AML-MON-002: the account emits metrics only; its logs are per service. The blob service holds the
+        # datastores and checkpoints, the file service the notebooks and code snapshots, so both are logged.
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-st",
             resource_id=self.account.id,
-            log_analytics_workspace_id=a["log_analytics_workspace_id"],
-            parent=self,
-            logs=False,
-        )
-        self.blob_diagnostics = shared.diagnostics(
-            f"{name}-diag-blob",
-            resource_id=pulumi.Output.concat(self.account.id, "/blobServices/default"),
+            resource_type="Microsoft.Storage/storageAccounts",
             log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
         )
+        self.service_diagnostics = [
+            shared.diagnostics(
+                f"{name}-diag-{service}",
+                resource_id=pulumi.Output.concat(self.account.id, f"/{service}Services/default"),
+                resource_type=f"Microsoft.Storage/storageAccounts/{service}Services",
+                log_analytics_workspace_id=a["log_analytics_workspace_id"],
+                parent=self,
+            )
+            for service in LOGGED_SERVICES
+        ]
         self.locks = (
             [shared.delete_lock(f"{name}-st-lock", resource=self.account, resource_id=self.account.id, parent=self)]
             if protection.lock  # AML-REL-006
@@ -164,4 +186,4 @@ class Storage(pulumi.ComponentResource):
             PrivateLink(purpose=group, target_resource_id=self.account_id, group_id=group, dns_zones=zones)
             for group, zones in PRIVATE_LINK_GROUPS.items()
         ]
-        self.register_outputs({"account_id": self.account_id})
+        self.register_outputs({"account_id": self.account_id, "checkpoints_id": self.checkpoints_id})

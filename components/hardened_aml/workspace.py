@@ -124,6 +124,10 @@ class OutboundProtocol(StrEnum):
 
 #: Ports an FQDN rule allows ("FQDN outbound rules only support ports 80 and 443", how-to-managed-network).
 FQDN_PORTS = (80, 443)
+#: The default datastore ("workspaceblobstore") is the blob container ``azureml-blobstore-<workspaceId>`` of the
+#: workspace storage, created with the workspace (Azure ML docs, batch-inference tutorial: outputs land under
+#: ``azureml-blobstore-<GUID>/azureml/<RunId>``). Workload identities get their blob roles on it, not on the account.
+DEFAULT_CONTAINER_PREFIX = "azureml-blobstore-"
 #: Services whose private-endpoint rules Azure adds itself: the workspace's storage, key vault and registry.
 _AZURE_ADDED = ("storage_account_id", "key_vault_id", "container_registry_id")
 _RULE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -453,6 +457,7 @@ class Workspace(pulumi.ComponentResource):
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-mlw",
             resource_id=self.workspace.id,
+            resource_type="Microsoft.MachineLearningServices/workspaces",
             log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
         )  # AML-MON-001: allLogs and AllMetrics to Log Analytics
@@ -467,6 +472,8 @@ class Workspace(pulumi.ComponentResource):
         )
         self.workspace_id = self.workspace.id
         self.workspace_name = self.workspace.name
+        # The default datastore's blob container: "azureml-blobstore-<workspaceId>" in the workspace storage.
+        self.default_container_name = pulumi.Output.concat(DEFAULT_CONTAINER_PREFIX, self.workspace.workspace_id)
         # AML-NET-003 / AML-NET-004: the private endpoint the workspace needs, made by whoever owns the subnet
         # (the estate): ``mlw``, group id ``amlworkspace``, in its two zones. Annotated here, not on the class:
         # Pulumi's schema inference reads class annotations as the component's outputs, and a PrivateLink is not
@@ -479,4 +486,10 @@ class Workspace(pulumi.ComponentResource):
                 dns_zones=WORKSPACE_ZONES,
             )
         ]
-        self.register_outputs({"workspace_id": self.workspace_id, "workspace_name": self.workspace_name})
+        self.register_outputs(
+            {
+                "workspace_id": self.workspace_id,
+                "workspace_name": self.workspace_name,
+                "default_container_name": self.default_container_name,
+            }
+        )

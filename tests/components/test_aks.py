@@ -11,6 +11,7 @@ from hardened_aml.aks import (
     AKS_CLUSTER_ADMIN_ROLE,
     CONTRIBUTOR,
     KUBERNETES_EXTENSION_CONTRIBUTOR,
+    MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
     READER,
     InferenceCluster,
@@ -28,6 +29,8 @@ from tests.pack_check import mandatory, violations
 
 SUBNET_ID = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-test/subnets/snet-aks"
 AKS_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks"
+COMPUTE_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks-compute"
+KUBELET_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks-kubelet"
 WS_ID = RG_ID + "/providers/Microsoft.MachineLearningServices/workspaces/mlw-test"
 AKS_PRINCIPAL = "11111111-1111-1111-1111-111111111111"
 WS_PRINCIPAL = "22222222-2222-2222-2222-222222222222"
@@ -56,8 +59,11 @@ def _args(**overrides: Any) -> InferenceClusterArgs:
         control_plane_principal_id=AKS_PRINCIPAL,
         workspace_name="mlw-test",
         workspace_id=WS_ID,
-        workspace_identity_id=UAI_ID,
         workspace_principal_id=WS_PRINCIPAL,
+        compute_identity_id=COMPUTE_UAI_ID,
+        kubelet_identity_id=KUBELET_UAI_ID,
+        kubelet_client_id="client-of-kubelet",
+        kubelet_principal_id="principal-of-kubelet",
         log_analytics_workspace_id=LAW_ID,
         tls=TLS,
         tags=TAGS,
@@ -71,7 +77,7 @@ def test_children_names_and_parents(plan):
     component = p.one("hardened-aml:index:InferenceCluster")
     assert p.types() == sorted(
         ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE, DIAGNOSTICS]
-        + [ROLE] * 5
+        + [ROLE] * 6
     )
     assert {r.name for r in p.resources if r.type != "hardened-aml:index:InferenceCluster"} == {
         "inf-aks",
@@ -82,6 +88,7 @@ def test_children_names_and_parents(plan):
         "inf-compute",
         "inf-diag-aks",
         "inf-subnet-network-contributor",
+        "inf-kubelet-identity-operator",
         "inf-ws-reader",
         "inf-ws-extension-contributor",
         "inf-ws-cluster-admin",
@@ -234,6 +241,20 @@ def test_roles_trusted_access_and_namespace(plan):
     assert subnet["scope"] == SUBNET_ID
     assert subnet["principalId"] == AKS_PRINCIPAL
     assert subnet["roleDefinitionId"] == ROLE_PREFIX + NETWORK_CONTRIBUTOR
+    # The control plane assigns the pre-created kubelet identity to the nodes: Managed Identity Operator on it.
+    kubelet = roles.pop("inf-kubelet-identity-operator")
+    assert (kubelet["scope"], kubelet["principalId"]) == (KUBELET_UAI_ID, AKS_PRINCIPAL)
+    assert kubelet["roleDefinitionId"] == ROLE_PREFIX + MANAGED_IDENTITY_OPERATOR
+    assert p.one(CLUSTER).inputs["identityProfile"] == {
+        "kubeletidentity": {
+            "resourceId": KUBELET_UAI_ID,
+            "clientId": "client-of-kubelet",
+            "objectId": "principal-of-kubelet",
+        }
+    }
+    assert p.named("inf-kubelet-identity-operator").urn in p.one(CLUSTER).dependencies
+    # The extension has an identity of its own, and no role.
+    assert p.one(EXTENSION).inputs["identity"] == {"type": "SystemAssigned"}
     assert {n: r["roleDefinitionId"].removeprefix(ROLE_PREFIX) for n, r in roles.items()} == {
         "inf-ws-reader": READER,
         "inf-ws-extension-contributor": KUBERNETES_EXTENSION_CONTRIBUTOR,
@@ -261,7 +282,8 @@ def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespac
     i = compute.inputs
     assert i["computeName"] == "aks-inference"
     assert i["workspaceName"] == "mlw-test"
-    assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [UAI_ID]}
+    # AML-IAM-011: the attached compute runs as its own identity, not the workspace's.
+    assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [COMPUTE_UAI_ID]}
     assert i["tags"] == TAGS
     props = i["properties"]
     assert props["computeType"] == "Kubernetes"
@@ -271,7 +293,7 @@ def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespac
     assert props["properties"] == {"namespace": "inference"}
     # PITFALLS "Attaching AKS fails on identity": everything the attach needs comes first.
     needed = [p.one(EXTENSION), p.one(BINDING), p.one(NAMESPACE), *p.of_type(ROLE)]
-    needed = [r for r in needed if r.name != "inf-subnet-network-contributor"]
+    needed = [r for r in needed if r.name not in ("inf-subnet-network-contributor", "inf-kubelet-identity-operator")]
     assert len(needed) == 7
     for r in needed:
         assert r.urn in compute.dependencies, r.name
@@ -279,7 +301,12 @@ def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespac
 
 def test_passes_the_pack(plan):
     p = plan(lambda: InferenceCluster("inf", _args()))
-    assert mandatory(p.resources) == []
+    # The workspace is outside this program, so the pack cannot see that WS_PRINCIPAL is its primary identity
+    # (the attach roles are the workspace identity's): the policy config names it (control AML-IAM-011).
+    flagged = {d.policy for d in violations(p.resources)}
+    assert "aml-iam-011-no-privileged-workload-identity" in flagged
+    config = {"aml-iam-011-no-privileged-workload-identity": {"breakGlassPrincipalIds": [WS_PRINCIPAL]}}
+    assert [d for d in violations(p.resources, config) if d.enforcement == "mandatory"] == []
     aks_rules = [d for d in violations(p.resources) if d.policy.startswith(("aml-aks-", "aml-mon-005"))]
     assert aks_rules == []
 

@@ -25,7 +25,8 @@ def test_monthly_budget_with_two_alerts(plan):
     i = budget.inputs
     assert (i["budgetName"], i["scope"], i["amount"]) == ("budget-test", RG_ID, 500)
     assert (i["category"], i["timeGrain"]) == ("Cost", "Monthly")  # AML-COST-001
-    assert i["timePeriod"] == {"startDate": "2026-12-01T00:00:00Z"}  # fixed in the stack file, not today
+    assert i["timePeriod"] == {"startDate": "2026-12-01T00:00:00Z"}  # pinned by the user
+    assert budget.ignore_changes == ["timePeriod.startDate"]  # a later month's plan does not churn it
     emails = ["ops@example.com", "finance@example.com"]
     assert i["notifications"] == {
         "actual": {
@@ -43,6 +44,19 @@ def test_monthly_budget_with_two_alerts(plan):
             "contactEmails": emails,
         },
     }
+
+
+def test_start_date_defaults_to_this_month_and_is_kept(plan):
+    """With no start date the budget starts this month (a stack shipped today still deploys next year); the
+    date is ignored after creation, so a plan in a later month does not update the budget."""
+    from datetime import UTC, datetime
+
+    args = _args()
+    del args["start_date"]
+    budget = plan(lambda: Budget("bud", args)).one("azure-native:consumption:Budget")
+    today = datetime.now(UTC)
+    assert budget.inputs["timePeriod"] == {"startDate": f"{today:%Y-%m}-01T00:00:00Z"}
+    assert budget.ignore_changes == ["timePeriod.startDate"]
 
 
 def test_start_date_is_a_first_of_month():

@@ -5,6 +5,7 @@ from typing import Any
 
 from component_plan import refused
 
+from hardened_aml.errors import MISSING
 from hardened_aml.estate import Estate
 from hardened_aml.naming import Namer
 from hardened_aml.settings import EstateArgs
@@ -87,12 +88,17 @@ def test_each_dependency_declares_its_own_private_endpoints(plan):
 
 
 def test_workspace_identity_roles_are_scoped_to_dependencies(plan):
-    from hardened_aml.identity_roles import CONTRIBUTOR, KEY_VAULT_ADMINISTRATOR, STORAGE_BLOB_DATA_CONTRIBUTOR
+    from aml_catalogue.roles import CONTRIBUTOR, KEY_VAULT_ADMINISTRATOR, STORAGE_BLOB_DATA_CONTRIBUTOR
 
     p = plan(lambda: Estate("haml", _args()))
     component = p.named("haml-identity-roles")
     roles = list(p.children_of(component))
-    assert len(roles) == 7
+    assert len(roles) == 6  # the dependencies' rows of the documented table
+    # ... and Contributor on the workspace itself, once it exists (parented to the estate: the workspace waits for
+    # the component's assignments, so this one cannot be among them).
+    on_workspace = p.named("haml-identity-roles-mlw-contributor")
+    assert on_workspace.inputs["scope"] == p.one("azure-native:machinelearningservices:Workspace").id
+    assert on_workspace.inputs["roleDefinitionId"].endswith(CONTRIBUTOR)
     uai = p.one("azure-native:managedidentity:UserAssignedIdentity")
     by_target = {(r.inputs["scope"].split("/providers/")[-1].split("/")[1], r.inputs["roleDefinitionId"][-36:])
                  for r in roles}  # fmt: skip
@@ -103,9 +109,10 @@ def test_workspace_identity_roles_are_scoped_to_dependencies(plan):
     assert all(r.inputs["principalId"] == f"principal-of-{uai.inputs['resourceName']}" for r in roles)
     ws = p.one("azure-native:machinelearningservices:Workspace")
     assert set(r.urn for r in roles) <= set(ws.dependencies) or component.urn in ws.dependencies
-    # AML-IAM-003: nothing privileged at the workspace scope.
+    # AML-IAM-003: at the workspace scope, groups hold job-function roles and only the workspace's own identity
+    # holds Contributor (the documented row).
     for r in p.of_type("azure-native:authorization:RoleAssignment"):
-        if "/workspaces/" in r.inputs["scope"]:
+        if r.inputs["scope"] == ws.id and r is not on_workspace:
             assert r.inputs["principalType"] == "Group"
             assert r.inputs["roleDefinitionId"][-36:] != CONTRIBUTOR
 
@@ -176,13 +183,27 @@ def test_estate_wires_compute_and_serving(plan):
     for component in ("haml-cluster-cpu-train", "haml-ci-ci-test-user1", "haml-aks", "haml-online", "haml-batch",
                       "haml-governance"):  # fmt: skip
         assert p.named(component).parent == estate.urn, component
-    # AKS: its own control-plane identity; attached to the workspace with the workspace's identity.
+    # AKS: its own control-plane identity; the attached compute and the kubelet run as identities of their own.
     aks_compute = computes["aks-inference"]
     assert aks_compute.inputs["properties"]["computeType"] == "Kubernetes"
     assert aks_compute.inputs["properties"]["resourceId"] == p.one("azure-native:containerservice:ManagedCluster").id
     identities = {r.name: r.id for r in p.of_type("azure-native:managedidentity:UserAssignedIdentity")}
-    assert set(identities) == {"haml-id", "haml-aks-id"}
-    assert aks_compute.inputs["identity"]["userAssignedIdentities"] == [identities["haml-id"]]
+    assert set(identities) == {
+        "haml-id",
+        "haml-aks-id",
+        "haml-wid-cl-cpu-train-id",
+        "haml-wid-cl-cpu-batch-id",
+        "haml-wid-aks-kubelet-id",
+        "haml-wid-aks-compute-id",
+        "haml-wid-oe-id",
+        "haml-wid-be-id",
+    }
+    assert aks_compute.inputs["identity"]["userAssignedIdentities"] == [identities["haml-wid-aks-compute-id"]]
+    for cluster in ("cpu-train", "cpu-batch"):
+        assert computes[cluster].inputs["identity"]["userAssignedIdentities"] == [
+            identities[f"haml-wid-cl-{cluster}-id"]
+        ]
+    assert "identity" not in computes["ci-test-user1"].inputs  # the assigned user's own identity
     assert p.one("azure-native:containerservice:ManagedCluster").inputs["identity"]["userAssignedIdentities"] == [
         identities["haml-aks-id"]
     ]
@@ -228,10 +249,21 @@ def test_traffic_to_a_new_deployment_is_refused_before_anything():
 def test_production_online_deployments_need_three_instances_before_anything():
     # The endpoint's rule reads the estate's environment.
     online = {"deployments": [{"name": "blue", "model": MODEL, "instance_count": 1}]}
+    feed = {"allowed_python_indexes": ["https://pkgs.example.com/pypi/simple/"]}
     err = refused(
-        lambda: Estate("haml", _serving_args(environment="production", inference={"online_endpoint": online}))
+        lambda: Estate(
+            "haml",
+            _serving_args(environment="production", governance=feed, inference={"online_endpoint": online}),
+        )
     )
     assert err.key.startswith("haml.inference.online_endpoint.deployments.0") and "3" in err.allowed
+
+
+def test_production_names_its_python_package_index():
+    """AML-GOV-002: production does not default to all of public PyPI; public PyPI is allowed by its address."""
+    err = refused(lambda: Estate("haml", _args(environment="production")))
+    assert (err.key, err.value) == ("haml.governance.allowed_python_indexes", MISSING)
+    assert "https://pypi.org/simple" in err.allowed
 
 
 def test_models_come_from_the_allowed_registry():

@@ -66,6 +66,13 @@ def test_compute_subnet_only_without_managed_vnet(plan):
         "net-snet-pe",
     ]
     assert len(p.of_type("azure-native:network:NetworkSecurityGroup")) == 3
+    # AML-NET-101: only the compute subnet has the storage service endpoint a service endpoint policy needs.
+    endpoints = {s.name: s.inputs.get("serviceEndpoints") for s in p.of_type("azure-native:network:Subnet")}
+    assert endpoints == {
+        "net-snet-aks": None,
+        "net-snet-compute": [{"service": "Microsoft.Storage"}],
+        "net-snet-pe": None,
+    }
 
 
 def test_existing_vnet_and_hub_zones(plan):

@@ -5,7 +5,7 @@ user-assigned identity is a *list* of ids as input and a *map* from id to ``{pri
 and ids, principal ids, tenant ids and key URIs are outputs Azure computes. :class:`AzureMocks` returns
 output-shaped state with ARM-style ids (so resources relate by id as Azure relates them), and
 :class:`RecordingMonitor` keeps every ``RegisterResourceRequest`` the program sends: the camelCase inputs as
-the engine receives them, the parent, dependencies, ``protect`` and ``replaceOnChanges``::
+the engine receives them, the parent, dependencies, ``protect``, ``replaceOnChanges`` and ``ignoreChanges``::
 
     from hardened_aml.testing.engine import install, run
 
@@ -18,6 +18,7 @@ The runtime is process-global: one :func:`install` per process, as the Pulumi CL
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,6 +125,9 @@ def _output_state(args: MockResourceArgs, resource_id: str) -> dict[str, Any]:
             keyUri=f"https://{vault}.vault.azure.net/keys/{name}",
             keyUriWithVersion=f"https://{vault}.vault.azure.net/keys/{name}/0123456789abcdef",
         )
+    elif args.typ == "azure-native:machinelearningservices:Workspace":
+        # The workspace's immutable GUID, which names its default containers (azureml-blobstore-<workspaceId>).
+        state.update(workspaceId=str(uuid.uuid5(uuid.NAMESPACE_URL, resource_id)))
     elif args.typ == "azure-native:operationalinsights:Workspace":
         state.update(customerId=f"customer-of-{name}")
     elif args.typ == "azure-native:applicationinsights:Component":
@@ -165,6 +169,7 @@ class PlannedResource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     protect: bool = False
     replace_on_changes: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
     id: str = ""
 
 
@@ -212,6 +217,7 @@ class RecordingMonitor(MockMonitor):
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 protect=request.protect,
                 replace_on_changes=list(request.replaceOnChanges),
+                ignore_changes=list(request.ignoreChanges),
                 id=response.id,
             )
         )
