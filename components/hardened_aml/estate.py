@@ -237,6 +237,7 @@ class Estate(pulumi.ComponentResource):
             _of(
                 {
                     **e["governance"],
+                    "environment": environment,
                     "scope": self.resource_group.id,
                     # A registry's login server is "<name>.azurecr.io" (its name is lowercase alphanumerics); a literal
                     # keeps the plan free of unknowns (AML-GOV-001).

@@ -15,7 +15,10 @@ Optional assignments are skipped, not assigned with empty values, when their inp
 * AML-GOV-005 (log filters and datastore) when ``log_filters`` / ``log_datastore`` are not given.
 
 AML-GOV-001 (allowed registries), AML-GOV-006 (model deployments from one registry), AML-GOV-007 and the
-AML-GOV-008 baseline (audit only) are always assigned. Built-in f110a506 is listed by both AML-GOV-007 and
+AML-GOV-008 baseline are always assigned, and so are the runtime counterparts of three pack controls
+(AML-NET-002 approved outbound, AML-CMP-002 idle shutdown, AML-MON-001 resource logs): the pack judges what this
+stack plans, and these judge what is created outside it, such as a compute made in the studio by a Compute
+Operator. In production every built-in that offers the ``Deny`` effect is assigned with it. Built-in f110a506 is listed by both AML-GOV-007 and
 AML-GOV-008: it is assigned once, under AML-GOV-007.
 """
 
@@ -34,6 +37,7 @@ from typing_extensions import TypedDict
 from hardened_aml.catalogue import control
 from hardened_aml.errors import MISSING
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.shared import Environment
 
 #: Built-in definitions live at tenant level, under this prefix.
 DEFINITION_PREFIX = "/providers/Microsoft.Authorization/policyDefinitions/"
@@ -146,6 +150,9 @@ class GovernanceArgs(GovernanceSettings):
     path: ``amlrepo.azurecr.io/foo``; at least one), the built-in's ``allowedACRs``. Default:
     ``registry_login_server`` and ``mcr.microsoft.com`` (curated environments, AML-OPS-005); a list given
     replaces that default whole (``registry_login_server`` is then not added) (control AML-GOV-001)."""
+    environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
+    """The estate's environment: in production every built-in that offers the ``Deny`` effect is assigned with it
+    (the rest audit). Default: ``exploration`` (controls AML-GOV-008, AML-NET-002, AML-CMP-002)."""
     name_suffix: NotRequired[Annotated[str, Field(pattern=_SUFFIX)] | None]
     """Suffix of the assignment names (``aml-gov-001-<suffix>``): lowercase letters, digits, hyphens, at most
     40. Default: the first 4 hex digits of SHA-256 of ``<project>/<stack>``, as ``Namer.suffix`` (controls
@@ -244,9 +251,20 @@ def _pgp_parameter(key: str) -> str:
     return "\\r\\n".join(line.rstrip() for line in lines)
 
 
+#: Baseline built-ins whose definition offers the Deny effect (the allowed values noted in ``_BASELINE``).
+_DENY_CAPABLE = {
+    "438c38d2-3772-465a-a9cc-7a6666a275ce",
+    "ba769a63-b8cc-4b2d-abf6-ac33c7204be8",
+    "5f0c7d88-c7de-45b8-ac49-db49e72eaa78",
+    "e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f",
+}
+
+
 def _builtins(a: Mapping[str, Any], allowed_registries: Sequence[Input[str]]) -> list[_Builtin]:
     """The built-ins to assign, with their parameters; optional ones only when their input is given."""
     enforce = "enforceSetting"  # the AML "Data" built-ins' effect: enforceSetting | disabled
+    production = a["environment"] is Environment.PRODUCTION
+    audit_or_deny = "Deny" if production else "Audit"  # for built-ins whose effect is Audit | Deny | Disabled
     found: list[_Builtin] = [
         # AML-GOV-001. Parameters: computeNames (Array, []), computeType (String, MachineLearningCompute|Any,
         # "Any"), isIsolatedNetwork (String, Yes|No|Any, "Any"), trustIPProtectedComponent (String,
@@ -349,9 +367,54 @@ def _builtins(a: Mapping[str, Any], allowed_registries: Sequence[Input[str]]) ->
             {},
         )
     )
-    # AML-GOV-008: the baseline built-ins, always effect "Audit" (sources and allowed effects in _BASELINE).
+    # AML-GOV-008: the baseline built-ins (sources and allowed effects in _BASELINE): Deny in production where the
+    # definition offers it, Audit otherwise.
     found.extend(
-        _Builtin("AML-GOV-008", guid, _ML_DIR + file, title, {"effect": "Audit"}) for guid, file, title in _BASELINE
+        _Builtin(
+            "AML-GOV-008",
+            guid,
+            _ML_DIR + file,
+            title,
+            {"effect": audit_or_deny if guid in _DENY_CAPABLE else "Audit"},
+        )
+        for guid, file, title in _BASELINE
+    )
+    # Runtime counterparts of three pack controls, so that what is created outside this stack (a compute made in
+    # the studio by a Compute Operator, a workspace made by hand) is judged too. Read from Azure/azure-policy:
+    # - AML-NET-002: ManagedNetworkIsolationMode_Audit.json (1.0.0). Parameters isolationMode (String,
+    #   AllowInternetOutbound | AllowOnlyApprovedOutbound | Disabled, default "Disabled": unset, it would flag
+    #   every workspace that is NOT Disabled) and effect (Audit | Deny | Disabled, default Audit).
+    found.append(
+        _Builtin(
+            "AML-NET-002",
+            "6ddb1705-c8cf-450e-aa4b-19ad6703c440",
+            _ML_DIR + "ManagedNetworkIsolationMode_Audit.json",
+            "Workspaces use the Allow Only Approved Outbound managed VNet mode",
+            {"isolationMode": "AllowOnlyApprovedOutbound", "effect": audit_or_deny},
+        )
+    )
+    # - AML-CMP-002: IdleShutdown_Audit.json (1.0.0). One parameter, effect (Audit | Deny | Disabled, default
+    #   Audit); the rule flags a compute instance with no idleTimeBeforeShutdown.
+    found.append(
+        _Builtin(
+            "AML-CMP-002",
+            "679ddf89-ab8f-48a5-9029-e76054077449",
+            _ML_DIR + "IdleShutdown_Audit.json",
+            "Compute instances have idle shutdown",
+            {"effect": audit_or_deny},
+        )
+    )
+    # - AML-MON-001: AuditDiagnosticLog_Audit.json (1.0.1). Parameters effect (AuditIfNotExists | Disabled,
+    #   default AuditIfNotExists; no Deny) and requiredRetentionDays (String, default "365": only read for
+    #   settings that archive to a storage account with a retention policy; the estate's go to Log Analytics).
+    found.append(
+        _Builtin(
+            "AML-MON-001",
+            "afe0c3be-ba3b-4544-ba52-0c99672a8ad6",
+            _ML_DIR + "AuditDiagnosticLog_Audit.json",
+            "Resource logs of workspaces are enabled",
+            {"effect": "AuditIfNotExists"},
+        )
     )
     return found
 

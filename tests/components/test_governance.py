@@ -63,8 +63,16 @@ def test_defaults_assign_the_mandatory_and_audit_builtins(plan):
     assert all(r.parent == component.urn for r in assignments)
     by_control = _by_control(p)
     # Optional assignments are skipped when their input is absent.
-    assert sorted(by_control) == ["AML-GOV-001", "AML-GOV-006", "AML-GOV-007", "AML-GOV-008"]
-    assert len(assignments) == 3 + len(BASELINE)
+    assert sorted(by_control) == [
+        "AML-CMP-002",
+        "AML-GOV-001",
+        "AML-GOV-006",
+        "AML-GOV-007",
+        "AML-GOV-008",
+        "AML-MON-001",
+        "AML-NET-002",
+    ]
+    assert len(assignments) == 6 + len(BASELINE)
     for r in assignments:
         assert r.inputs["scope"] == RG_ID
         assert r.inputs["enforcementMode"] == "Default"
@@ -98,7 +106,7 @@ def test_defaults_assign_the_mandatory_and_audit_builtins(plan):
 def test_every_input_given_assigns_every_builtin(plan):
     p = plan(lambda: Governance("gov", _full()))
     by_control = _by_control(p)
-    assert sorted(by_control) == [f"AML-GOV-00{i}" for i in range(1, 9)]
+    assert sorted(c for c in by_control if c.startswith("AML-GOV")) == [f"AML-GOV-00{i}" for i in range(1, 9)]
     assert {r.inputs["enforcementMode"] for r in p.of_type(ASSIGNMENT)} == {"DoNotEnforce"}
 
     (python,) = by_control["AML-GOV-002"]
@@ -243,11 +251,41 @@ def test_settings_are_the_stack_configs_governance_section():
     assert caught.value.key == "hardened-aml:scope"  # wiring is not settable from config
 
 
+#: The runtime counterparts of pack controls (the policy controls' own built-ins), with the parameters read from
+#: their definitions in Azure/azure-policy.
+RUNTIME = {
+    "6ddb1705-c8cf-450e-aa4b-19ad6703c440": {"isolationMode": "AllowOnlyApprovedOutbound", "effect": "Audit"},
+    "679ddf89-ab8f-48a5-9029-e76054077449": {"effect": "Audit"},
+    "afe0c3be-ba3b-4544-ba52-0c99672a8ad6": {"effect": "AuditIfNotExists"},
+}
+
+
+def test_runtime_builtins_judge_what_is_made_outside_the_stack(plan):
+    """Computes made in the studio by a Compute Operator, or workspaces made by hand, escape the pack: these
+    assignments judge them at deploy time. isolationMode must be passed: its default, Disabled, would flag every
+    workspace that is not Disabled."""
+    p = plan(lambda: Governance("gov", _args()))
+    found = {r.inputs["policyDefinitionId"].removeprefix(DEFS): _params(r) for r in p.of_type(ASSIGNMENT)}
+    for guid, params in RUNTIME.items():
+        assert found[guid] == params, guid
+
+
+def test_production_denies_where_the_builtin_offers_deny(plan):
+    p = plan(lambda: Governance("gov", _args(environment="production")))
+    effects = {r.inputs["policyDefinitionId"].removeprefix(DEFS): _params(r).get("effect") for r in p.of_type(ASSIGNMENT)}
+    assert effects["6ddb1705-c8cf-450e-aa4b-19ad6703c440"] == "Deny"
+    assert effects["679ddf89-ab8f-48a5-9029-e76054077449"] == "Deny"
+    assert effects["afe0c3be-ba3b-4544-ba52-0c99672a8ad6"] == "AuditIfNotExists"  # no Deny in the definition
+    assert effects["438c38d2-3772-465a-a9cc-7a6666a275ce"] == "Deny"  # Audit | Deny | Disabled
+    assert effects["45e05259-1eb5-4f70-9574-baf73e9d219b"] == "Audit"  # Audit | Disabled
+    assert effects["7804b5c7-01dc-4723-969b-ae300cc07ff1"] == "Audit"  # Audit | Disabled
+
+
 def test_assigned_definitions_are_the_catalogues_builtins(plan):
     """Every built-in of every kind="assignment" control is assigned once (f110a506 serves two controls)."""
     p = plan(lambda: Governance("gov", _full()))
     assigned = [r.inputs["policyDefinitionId"].removeprefix(DEFS) for r in p.of_type(ASSIGNMENT)]
-    listed = {guid for c in load().of_kind("assignment") for guid in c.builtin}
+    listed = {guid for c in load().of_kind("assignment") for guid in c.builtin} | set(RUNTIME)
     assert sorted(assigned) == sorted(listed)
     for r in p.of_type(ASSIGNMENT):
         guid = r.inputs["policyDefinitionId"].removeprefix(DEFS)
