@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,21 @@ def plans() -> dict[str, tuple[int, dict[str, Any]]]:
         assert done.returncode in (0, 1), done.stderr
         results[stack] = (done.returncode, json.loads(done.stdout))
     return results
+
+
+def plan_stack(stack: str, project_dir: Path = ROOT, main: str = ".") -> subprocess.CompletedProcess[str]:
+    """Plan one stack with the engine command in a fresh process (the runtime is process-global)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hardened_aml_cli.engine", "--project-dir", str(project_dir),
+         "--project", "hardened-aml", "--stack", stack, "--main", main, "--config-dir", "stacks"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+@cache
+def planned(stack: str) -> list[dict[str, Any]]:
+    """Every registration of one of this repository's stacks, planned once per test session."""
+    result = plan_stack(stack)
+    assert result.returncode == 0, result.stderr
+    resources: list[dict[str, Any]] = json.loads(result.stdout)["resources"]
+    return resources

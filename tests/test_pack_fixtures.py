@@ -100,7 +100,7 @@ INSECURE: dict[str, set[str]] = {
     "pe-blob": {TAGS},
     "pe-blob-dns": set(),
     "diag-workspace": set(),
-    "ws-contributor": {"aml-iam-003-workspace-least-privilege"},
+    "ws-contributor": {"aml-iam-003-workspace-least-privilege", "aml-iam-011-no-privileged-workload-identity"},
     "cluster": {
         TAGS,
         "aml-cmp-001-cluster-scale-to-zero",
@@ -243,8 +243,8 @@ def test_versioned_type_tokens_are_judged(insecure: dict[str, list[Diagnostic]])
             [
                 "[AML-IAM-003] role assignment 'ws-contributor' grants Contributor on a workspace; use AzureML Data "
                 "Scientist, AzureML Compute Operator or Reader",
-                "[AML-IAM-003] role assignment 'ws-contributor' grants a workspace role to a single user; assign "
-                "roles to Entra ID groups (principalType 'Group')",
+                "[AML-IAM-003] role assignment 'ws-contributor' grants a role to a single user (principalType "
+                "'User'); assign roles to Entra ID groups (principalType 'Group')",
             ],
         ),
         (

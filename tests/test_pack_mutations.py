@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from aml_catalogue import load
+from aml_catalogue import load, roles
 from hardened_aml.testing import Diagnostic, PolicyPack
 from tests.conftest import ROOT
 from tests.fixtures.sdk_plan import planned, resources
@@ -25,6 +25,10 @@ Entries = dict[str, dict[str, Any]]
 """The compliant registrations by resource name (``urn, type, name, inputs, property_dependencies, ...``)."""
 Mutation = Callable[[Entries], None]
 
+SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
+ROLE_DEFINITIONS = SUBSCRIPTION + "/providers/Microsoft.Authorization/roleDefinitions/"
+STORAGE_ID = SUBSCRIPTION + "/resourceGroups/rg-sdk/providers/Microsoft.Storage/storageAccounts/stsdk"
+WORKLOAD_PRINCIPAL = "55555555-5555-5555-5555-555555555555"  # a workload identity's service principal
 SUBNET_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sdk/providers/Microsoft.Network/"
     "virtualNetworks/vnet-sdk/subnets/compute"
@@ -236,14 +240,15 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-IAM-003", "a workspace role for a single user", set_("ws-data-scientists", "principalType", "User")),
     (
         "AML-IAM-003",
-        "Owner on the workspace",
-        set_(
-            "ws-data-scientists",
-            "roleDefinitionId",
-            "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/"
-            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        "Owner on the workspace, even for its own identity",
+        both(
+            set_("ws-data-scientists", "roleDefinitionId", ROLE_DEFINITIONS + roles.OWNER),
+            set_("ws-data-scientists", "principalId", WORKLOAD_PRINCIPAL, deps=["identity"]),
+            set_("ws-data-scientists", "principalType", "ServicePrincipal"),
         ),
     ),
+    ("AML-IAM-003", "principalType left unset", delete("ws-data-scientists", "principalType")),
+    ("AML-IAM-003", "a single user, in lowercase", set_("ws-data-scientists", "principalType", "user")),
     ("AML-IAM-004", "key vault access policies", set_("vault", "properties.enableRbacAuthorization", False)),
     ("AML-IAM-005", "registry admin user", set_("registry", "adminUserEnabled", True)),
     ("AML-IAM-005", "registry anonymous pull", set_("registry", "anonymousPullEnabled", True)),
@@ -256,6 +261,26 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "AML-IAM-010",
         "a shared compute instance",
         delete("instance", "properties.properties.personalComputeInstanceSettings"),
+    ),
+    (
+        "AML-IAM-011",
+        "Contributor on the storage account for a workload identity",
+        both(
+            set_("ws-data-scientists", "scope", STORAGE_ID, deps=["storage"]),
+            set_("ws-data-scientists", "roleDefinitionId", ROLE_DEFINITIONS + roles.CONTRIBUTOR),
+            set_("ws-data-scientists", "principalId", WORKLOAD_PRINCIPAL),
+            set_("ws-data-scientists", "principalType", "ServicePrincipal"),
+        ),
+    ),
+    (
+        "AML-IAM-011",
+        "AKS cluster admin at the subscription for a service principal",
+        both(
+            set_("ws-data-scientists", "scope", SUBSCRIPTION, deps=[]),
+            set_("ws-data-scientists", "roleDefinitionId", ROLE_DEFINITIONS + roles.AKS_CLUSTER_ADMIN_ROLE),
+            set_("ws-data-scientists", "principalId", WORKLOAD_PRINCIPAL),
+            set_("ws-data-scientists", "principalType", "ServicePrincipal"),
+        ),
     ),
     # --- encryption and data -------------------------------------------------------------------------
     ("AML-ENC-001", "no customer-managed key", delete("workspace", "encryption")),
@@ -411,6 +436,15 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         both(
             set_("aks", "agentPoolProfiles.0.enableAutoScaling", False),
             delete("aks-inference", "nodeTaints"),
+        ),
+    ),
+    (
+        "AML-AKS-008",
+        "user pools tainted PreferNoSchedule only",
+        both(
+            set_("aks", "agentPoolProfiles.0.mode", "User"),
+            set_("aks", "agentPoolProfiles.0.nodeTaints", ["workload=inference:PreferNoSchedule"]),
+            set_("aks-inference", "nodeTaints", ["workload=inference:PreferNoSchedule"]),
         ),
     ),
     (

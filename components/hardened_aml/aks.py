@@ -361,8 +361,9 @@ def _extension_settings(a: InferenceClusterArgs) -> dict[str, str]:
     tls = a.get("tls")
     if https and tls is not None:
         settings["sslCname"] = tls["cname"]
-        if tls.get("secret_name") is not None:
-            settings["sslSecret"] = tls["secret_name"]
+        secret = tls.get("secret_name")
+        if secret is not None:
+            settings["sslSecret"] = secret
     return settings
 
 
@@ -374,10 +375,10 @@ def _extension_protected_settings(a: InferenceClusterArgs) -> dict[str, Input[st
     tls = a.get("tls")
     if a["transport"] != InferenceTransport.HTTPS or tls is None or tls.get("certificate_pem") is None:
         return None
-    encode = lambda pem: base64.b64encode(pem.encode()).decode()  # noqa: E731
+    cert, key = tls.get("certificate_pem") or "", tls.get("key_pem") or ""
     return {
-        "scoringFe.sslCert": pulumi.Output.secret(encode(tls["certificate_pem"])),
-        "scoringFe.sslKey": pulumi.Output.secret(encode(tls["key_pem"])),
+        "scoringFe.sslCert": pulumi.Output.secret(base64.b64encode(cert.encode()).decode()),
+        "scoringFe.sslKey": pulumi.Output.secret(base64.b64encode(key.encode()).decode()),
     }
 
 
@@ -588,7 +589,9 @@ class InferenceCluster(pulumi.ComponentResource):
             configuration_settings=_extension_settings(a),
             configuration_protected_settings=_extension_protected_settings(a),
             # The extension's own identity (system-assigned); it is given no role (control AML-IAM-011).
-            identity=kubernetesconfiguration.IdentityArgs(type=kubernetesconfiguration.ResourceIdentityType.SYSTEM_ASSIGNED),
+            identity=kubernetesconfiguration.IdentityArgs(
+                type=kubernetesconfiguration.ResourceIdentityType.SYSTEM_ASSIGNED
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.inference_pool]),
         )
         # Azure ML reaches the cluster (local accounts disabled) through Trusted Access for this workspace.

@@ -3,9 +3,11 @@
 The budget period starts on the first day of the month the budget is created in, at 00:00 UTC, unless
 ``startDate`` pins another first of a month. Azure refuses a budget whose start lies in a month that has passed
 ("Past start date should be selected within the timegrain period": ``BudgetProperties.timePeriod`` in the
-Microsoft.Consumption 2024-08-01 REST spec, ``consumption.json``), so a date pinned in a stack file stops deploying once its month is over. The
-start date is therefore taken at the first deployment and then left alone: ``ignoreChanges`` on
-``timePeriod.startDate`` keeps later plans, in later months, from replacing or updating it. Alerts go to
+Microsoft.Consumption 2024-08-01 REST spec, ``consumption.json``), so a date pinned in a stack file stops
+deploying once its month is over; and it refuses to change the start date of an existing budget ("Start date of
+budgets cannot be updated", Azure/azure-quickstart-templates #7095). The start date is therefore taken at the
+first deployment and then left alone: ``ignoreChanges`` on ``timePeriod.startDate`` keeps later plans, in later
+months, from updating it (an update sends the date the budget was created with). Alerts go to
 ``contactEmails`` when the actual cost passes 80 % and when the forecast passes 100 % of the amount.
 """
 

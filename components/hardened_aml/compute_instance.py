@@ -319,6 +319,7 @@ class ComputeInstance(pulumi.ComponentResource):
         schedules = [_schedule(s) for s in a["schedules"]]
         cycle_start = image_cycle_start(a["image_epoch"], a["max_image_age_days"], _date(a.get("today")) or today())
         subnet = a.get("subnet_id")
+        identity = a.get("identity_id")
         self.compute = ml.Compute(
             f"{name}-ci",
             compute_name=a["name"],
@@ -326,8 +327,8 @@ class ComputeInstance(pulumi.ComponentResource):
             resource_group_name=a["resource_group_name"],
             location=a["location"],
             identity=(
-                ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[a["identity_id"]])
-                if a.get("identity_id") is not None
+                ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[identity])
+                if identity is not None
                 else None
             ),
             properties=ml.ComputeInstanceArgs(

@@ -277,9 +277,7 @@ class Estate(pulumi.ComponentResource):
         online = inference.get("online_endpoint")
         self.online_endpoint = None
         if online:
-            identity = self._workload_identity(
-                name, namer, "oe", self._grants["endpoint"] + self._grants["metrics"]
-            )
+            identity = self._workload_identity(name, namer, "oe", self._grants["endpoint"] + self._grants["metrics"])
             self.online_endpoint = OnlineEndpoint(
                 f"{name}-online",
                 _of(

@@ -18,8 +18,8 @@ AML-GOV-001 (allowed registries), AML-GOV-006 (model deployments from one regist
 AML-GOV-008 baseline are always assigned, and so are the runtime counterparts of three pack controls
 (AML-NET-002 approved outbound, AML-CMP-002 idle shutdown, AML-MON-001 resource logs): the pack judges what this
 stack plans, and these judge what is created outside it, such as a compute made in the studio by a Compute
-Operator. In production every built-in that offers the ``Deny`` effect is assigned with it. Built-in f110a506 is listed by both AML-GOV-007 and
-AML-GOV-008: it is assigned once, under AML-GOV-007.
+Operator. In production every built-in that offers the ``Deny`` effect is assigned with it. Built-in f110a506 is
+listed by both AML-GOV-007 and AML-GOV-008: it is assigned once, under AML-GOV-007.
 """
 
 import hashlib

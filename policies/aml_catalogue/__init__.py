@@ -47,6 +47,7 @@ __all__ = [
     "Catalogue",
     "CatalogueError",
     "Control",
+    "Evidence",
     "Source",
     "control",
     "load",
@@ -91,6 +92,30 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What shows a control is implemented, in a form a test checks against the plans and the pack.
+
+    Exactly one of: ``resource`` (a type token's ``module:Type``, e.g. ``storage:BlobContainer``; with ``path``,
+    a dotted camelCase input path that must be set, lists searched element by element; with ``equals``, the
+    value it must have), ``policy`` (a policy name of the pack), ``builtin`` (a built-in definition GUID that a
+    plan assigns) or ``control`` (another control whose own evidence carries this claim).
+    """
+
+    resource: str = ""
+    path: str = ""
+    equals: Any = None
+    policy: str = ""
+    builtin: str = ""
+    control: str = ""
+
+    def describe(self) -> str:
+        if self.resource:
+            at = f".{self.path}" if self.path else ""
+            return f"{self.resource}{at}" + (f" = {self.equals!r}" if self.equals is not None else "")
+        return self.policy or self.builtin or self.control
+
+
+@dataclass(frozen=True)
 class Control:
     """One recommendation of the catalogue."""
 
@@ -106,6 +131,8 @@ class Control:
     builtin: tuple[str, ...] = ()
     advisor: str = ""
     reason: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    """What in the plans or the pack shows the implementation (checked by ``tests/test_evidence.py``)."""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     """The control's thresholds and allow-lists (e.g. ``allowedVmSizes``): the pack's config defaults and the
     components' defaults both read them here, so the two never disagree."""
@@ -159,7 +186,35 @@ _FIELDS = {
     "advisor",
     "reason",
     "defaults",
+    "evidence",
 }
+_EVIDENCE_FIELDS = {"resource", "path", "equals", "policy", "builtin", "control"}
+_MODULE_TYPE = re.compile(r"^[a-z0-9]+:[A-Z][A-Za-z0-9]+$")
+
+
+def _evidence(where: str, value: object) -> tuple[Evidence, ...]:
+    if not isinstance(value, list) or not value:
+        raise CatalogueError(f"{where}: evidence must be a non-empty list of {{resource|policy|builtin|control}}")
+    found = []
+    for i, e in enumerate(value):
+        at = f"{where}: evidence[{i}]"
+        if not isinstance(e, dict) or set(e) - _EVIDENCE_FIELDS:
+            raise CatalogueError(f"{at} must be a table with fields among {', '.join(sorted(_EVIDENCE_FIELDS))}")
+        kinds = [k for k in ("resource", "policy", "builtin", "control") if k in e]
+        if len(kinds) != 1:
+            raise CatalogueError(f"{at} names exactly one of resource, policy, builtin, control; got {kinds}")
+        if ("path" in e or "equals" in e) and "resource" not in e:
+            raise CatalogueError(f"{at}: path and equals go with resource")
+        if "equals" in e and "path" not in e:
+            raise CatalogueError(f"{at}: equals needs a path")
+        if "resource" in e and not (isinstance(e["resource"], str) and _MODULE_TYPE.match(e["resource"])):
+            raise CatalogueError(f"{at}: resource must be module:Type, e.g. storage:BlobContainer")
+        if "builtin" in e and not (isinstance(e["builtin"], str) and GUID_PATTERN.match(e["builtin"])):
+            raise CatalogueError(f"{at}: builtin must be a definition GUID")
+        if "control" in e and not (isinstance(e["control"], str) and ID_PATTERN.match(e["control"])):
+            raise CatalogueError(f"{at}: control must be a control id")
+        found.append(Evidence(**e))
+    return tuple(found)
 
 
 def _choice(where: str, key: str, value: object, allowed: tuple[str, ...]) -> str:
@@ -230,6 +285,7 @@ def _parse(raw: Mapping[str, Any], position: int) -> Control:
         advisor=_text(where, "advisor", raw.get("advisor", ""), required=False),
         reason=reason,
         defaults=_defaults(where, raw.get("defaults", {})),
+        evidence=_evidence(where, raw["evidence"]) if "evidence" in raw else (),
     )
 
 

@@ -25,7 +25,7 @@ unset (the built-in 28257686 treats that as ``LocalUser``; enum ``AgentPoolSSHAc
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from aml_policies.core import (
@@ -123,9 +123,83 @@ def _zones(pool: Any, _config: Config) -> Iterator[str]:
 
 
 # --- AML-AKS-008 ------------------------------------------------------------------------------------
+#: Taint effects that keep other pods off a node (Kubernetes ``TaintEffect``; case-sensitive, as Kubernetes reads
+#: them). ``PreferNoSchedule`` only asks the scheduler to avoid the node, so it does not count.
+HARD_TAINT_EFFECTS = ("NoSchedule", "NoExecute")
+#: The one soft taint accepted: ``key=value:PreferNoSchedule`` on a pool that also carries the node label
+#: ``key=value``. The Azure ML extension and its inference pods cannot be given tolerations: its only placement
+#: setting is ``nodeSelector.<key>=<value>`` (Azure/AML-Kubernetes #210, maintainer answer; the InstanceType
+#: resource holds nodeSelector and resources only, docs/instance-type.md), so a NoSchedule taint would leave them
+#: Pending. Such a pool is dedicated by its label (the extension's nodeSelector) and the soft taint keeps other
+#: pods away unless no other node fits.
+PINNED_POOL = "key=value:PreferNoSchedule with nodeLabels key=value"
+_TAINT_EXAMPLE = "'workload=inference:NoSchedule'"
+
+
+def _effect(taint: str) -> str:
+    """The effect of a taint written ``key=value:Effect`` or ``key:Effect`` ("" when it has no key or effect)."""
+    key, sep, effect = taint.strip().rpartition(":")
+    return effect.strip() if sep and key.strip() else ""
+
+
+def _hard_taint(pool: Any) -> Iterator[str]:
+    """A User pool (mode compared ignoring case) carries a taint with effect NoSchedule or NoExecute."""
+    mode = get(pool, "mode")
+    if mode is MISSING:
+        return
+    if not isinstance(mode, str):
+        yield f"mode is {mode!r}, which is unreadable; it must be 'System' or 'User'"
+        return
+    if mode.strip().lower() != "user":
+        return
+    taints = get(pool, "nodeTaints")
+    if taints is MISSING or (isinstance(taints, Sequence) and not isinstance(taints, str) and not taints):
+        yield (
+            f"nodeTaints is not set; a User pool must carry a NoSchedule or NoExecute taint (e.g. {_TAINT_EXAMPLE}) "
+            "so that only inference workloads that tolerate it run there"
+        )
+        return
+    if not isinstance(taints, Sequence) or isinstance(taints, str):
+        yield f"nodeTaints is {taints!r}, which is unreadable; it must be a list of 'key=value:Effect' strings"
+        return
+    entries = list(taints)
+    unreadable = [i for i, t in enumerate(entries) if not isinstance(t, str)]
+    for i in unreadable:
+        yield f"nodeTaints[{i}] is {entries[i]!r}, which is unreadable; a taint is a 'key=value:Effect' string"
+    if unreadable:
+        return
+    if any(_effect(t) in HARD_TAINT_EFFECTS for t in entries):
+        return
+    if any(_effect(t) == "PreferNoSchedule" and _label_of(t) in _labels(pool) for t in entries):
+        return  # a pool dedicated by label: see PINNED_POOL
+    yield (
+        f"nodeTaints is {entries!r}; none has effect NoSchedule or NoExecute (PreferNoSchedule only asks the "
+        f"scheduler to avoid the pool, so other pods still land on it): add e.g. {_TAINT_EXAMPLE}, or, for "
+        "workloads that cannot tolerate a taint (the Azure ML extension), a PreferNoSchedule taint whose key=value "
+        "is also a nodeLabel of the pool, which their nodeSelector pins them to"
+    )
+
+
+def _label_of(taint: str) -> tuple[str, str] | None:
+    """The ``key=value`` of a taint written ``key=value:Effect`` (None without a value)."""
+    head = taint.strip().rpartition(":")[0]
+    key, sep, value = head.partition("=")
+    return (key.strip(), value.strip()) if sep and key.strip() else None
+
+
+def _labels(pool: Any) -> set[tuple[str, str]]:
+    labels = get(pool, "nodeLabels")
+    if not isinstance(labels, Mapping):
+        return set()
+    return {(str(k), v) for k, v in labels.items() if isinstance(v, str)}
+
+
 @described(
-    "enableAutoScaling is true with minCount and maxCount; a pool whose mode is 'User' carries at least one "
-    "nodeTaint (without a mode, an agentPoolProfiles[] entry is a System pool and a separate AgentPool a User pool)"
+    "enableAutoScaling is true with minCount and maxCount; a pool whose mode is 'User' (compared ignoring case) "
+    "carries at least one nodeTaint with effect NoSchedule or NoExecute ('key=value:Effect' or 'key:Effect'), or "
+    "a 'key=value:PreferNoSchedule' taint together with the nodeLabel key=value (a pool dedicated by label, for the "
+    "Azure ML extension, which cannot tolerate taints); any other PreferNoSchedule-only pool fails; without a mode, "
+    "an agentPoolProfiles[] entry is a System pool and a separate AgentPool a User pool"
 )
 def _autoscaled(pool: Any, _config: Config) -> Iterator[str]:
     enabled = get(pool, "enableAutoScaling")
@@ -136,13 +210,13 @@ def _autoscaled(pool: Any, _config: Config) -> Iterator[str]:
     if low is MISSING or high is MISSING:
         missing = " and ".join(k for k, v in (("minCount", low), ("maxCount", high)) if v is MISSING)
         yield f"{missing} not set; the autoscaler needs both minCount and maxCount"
+    elif not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
+        yield (
+            f"minCount is {number(low)!r} and maxCount is {number(high)!r}, which are unreadable; both must be numbers"
+        )
     elif low > high:
         yield f"minCount is {number(low)}; it must not exceed maxCount ({number(high)})"
-    if get(pool, "mode") == "User" and not items(pool, "nodeTaints"):
-        yield (
-            "nodeTaints is not set; a User pool must carry a taint (e.g. "
-            "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
-        )
+    yield from _hard_taint(pool)
 
 
 # --- AML-AKS-007 ------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ a registry or key vault that no workspace names is not judged as a workspace's (
 
 - AML-NET-015: a workspace whose container registry is private names an image-build compute cluster of its
   own (``imageBuildCompute``; PITFALLS "Private container registry breaks image builds").
+- AML-REL-003: exploration and production never share a stack: every workspace's environment tag is the one
+  every other tagged resource of the stack carries.
 - AML-DAT-003: the key vault that holds a workspace's CMK (``encryption.keyVaultProperties.keyVaultArmId``)
   has purge protection and soft delete ("the key vault must enable soft delete and purge protection":
   azure-docs ``concept-customer-managed-keys``, requirements).
@@ -21,6 +23,29 @@ COMPUTE = "machinelearningservices:Compute"
 REGISTRY = ("containerregistry:Registry",)
 VAULT = ("keyvault:Vault",)
 CMK_VAULT = "encryption.keyVaultProperties.keyVaultArmId"
+
+
+def _environment(resource: object) -> str | None:
+    """A resource's ``tags.environment`` as Azure reads tag values for this purpose (case-insensitive), or None."""
+    tags = get(getattr(resource, "props", {}), "tags")
+    value = tags.get("environment") if hasattr(tags, "get") else None
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def _one_environment(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """AML-REL-003: exploration and production never share a stack, so never a workspace or its dependencies.
+    Every workspace's environment tag is the one every other tagged resource of the stack carries."""
+    tagged = [(r, env) for r in stack.resources if (env := _environment(r)) is not None]
+    for workspace in stack.of_type(WORKSPACE):
+        mine = _environment(workspace)
+        others = sorted({env for r, env in tagged if env != mine and r is not workspace})
+        if mine is not None and others:
+            yield (
+                f"workspace {workspace.name!r} is tagged environment {mine!r} but the stack also holds resources "
+                f"tagged {', '.join(repr(o) for o in others)}; exploration and production never share a stack "
+                "(nor, therefore, a workspace, its storage, Key Vault or registry)",
+                workspace.urn,
+            )
 
 
 def _image_build_compute(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
@@ -78,6 +103,13 @@ def _cmk_vault(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
 
 
 RULES = (
+    StackRule(
+        control="AML-REL-003",
+        name="one-environment-per-stack",
+        description="every workspace's tags.environment (compared ignoring case) is the one every other tagged "
+        "resource of the stack carries.",
+        check=_one_environment,
+    ),
     StackRule(
         control="AML-NET-015",
         name="private-registry-image-build-compute",

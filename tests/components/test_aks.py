@@ -5,7 +5,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.resources as resources
 import pytest
-from component_plan import LAW_ID, RG_ID, SUB, TAGS, UAI_ID, refused
+from component_plan import LAW_ID, RG_ID, SUB, TAGS, refused
 
 from hardened_aml.aks import (
     AKS_CLUSTER_ADMIN_ROLE,
@@ -25,7 +25,7 @@ from hardened_aml.aks import (
 )
 from hardened_aml.errors import MISSING, InvalidInputError
 from hardened_aml.inputs import checked
-from tests.pack_check import mandatory, violations
+from tests.pack_check import violations
 
 SUBNET_ID = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-test/subnets/snet-aks"
 AKS_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks"
@@ -443,3 +443,36 @@ def test_depends_on_of_the_component_stays_on_the_component(plan):
     p = plan(program)
     rg_urn = p.one("azure-native:resources:ResourceGroup").urn
     assert rg_urn in p.one("hardened-aml:index:InferenceCluster").dependencies
+
+
+CERT = "-----BEGIN CERTIFICATE-----\nMIIBexample\n-----END CERTIFICATE-----\n"
+KEY = "-----BEGIN PRIVATE KEY-----\nMIIEexample\n-----END PRIVATE KEY-----\n"
+
+
+def test_router_certificate_given_inline_goes_to_protected_settings(plan):
+    """The estate provides the router's certificate itself: no Kubernetes secret has to exist first."""
+    tls = InferenceTls(cname="scoring.example.internal", certificate_pem=CERT, key_pem=KEY)
+    p = plan(lambda: InferenceCluster("inf", _args(tls=tls)))
+    ext = p.one(EXTENSION).inputs
+    assert ext["configurationSettings"]["sslCname"] == "scoring.example.internal"
+    assert "sslSecret" not in ext["configurationSettings"]
+    # Both values are secrets: never in plain state or logs.
+    assert ext["configurationProtectedSettings"] == {"scoringFe.sslCert": "[secret]", "scoringFe.sslKey": "[secret]"}
+
+
+@pytest.mark.parametrize(
+    ("tls", "key", "allowed"),
+    [
+        ({"cname": "a.example", "certificate_pem": CERT}, "inf.tls.key_pem", "certificatePem and keyPem together"),
+        ({"cname": "a.example"}, "inf.tls.secret_name", "secretName of an existing secret"),
+        (
+            {"cname": "a.example", "secret_name": "s", "certificate_pem": CERT, "key_pem": KEY},
+            "inf.tls.secret_name",
+            "not both",
+        ),
+        ({"cname": "a.example", "certificate_pem": "x", "key_pem": KEY}, "inf.tls.certificate_pem", "PEM"),
+    ],
+)
+def test_router_certificate_is_given_one_way(tls: dict[str, Any], key: str, allowed: str) -> None:
+    err = refused(lambda: InferenceCluster("inf", _args(tls=tls)))
+    assert err.key == key and allowed in err.allowed

@@ -272,7 +272,9 @@ def test_runtime_builtins_judge_what_is_made_outside_the_stack(plan):
 
 def test_production_denies_where_the_builtin_offers_deny(plan):
     p = plan(lambda: Governance("gov", _args(environment="production")))
-    effects = {r.inputs["policyDefinitionId"].removeprefix(DEFS): _params(r).get("effect") for r in p.of_type(ASSIGNMENT)}
+    effects = {
+        r.inputs["policyDefinitionId"].removeprefix(DEFS): _params(r).get("effect") for r in p.of_type(ASSIGNMENT)
+    }
     assert effects["6ddb1705-c8cf-450e-aa4b-19ad6703c440"] == "Deny"
     assert effects["679ddf89-ab8f-48a5-9029-e76054077449"] == "Deny"
     assert effects["afe0c3be-ba3b-4544-ba52-0c99672a8ad6"] == "AuditIfNotExists"  # no Deny in the definition

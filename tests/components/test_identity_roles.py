@@ -94,7 +94,9 @@ def test_workload_roles_exclude_every_privileged_role():
 
 
 def test_a_privileged_role_is_refused_by_name():
-    err = refused(lambda: WorkloadIdentity("wid", _workload(grants=[{"label": "x", "role": "Contributor", "scope": CR}])))
+    err = refused(
+        lambda: WorkloadIdentity("wid", _workload(grants=[{"label": "x", "role": "Contributor", "scope": CR}]))
+    )
     assert (err.key, err.value) == ("wid.grants.0.role", "Contributor")
     assert "Contributor" not in err.allowed.removeprefix("one of ").split(", ") and "AcrPull" in err.allowed
 
@@ -106,5 +108,9 @@ def test_grant_labels_are_unique():
 
 
 def test_grant_scope_may_be_an_output(plan):
-    p = plan(lambda: WorkloadIdentity("wid", _workload(grants=[RoleGrant(label="st", role="AcrPull", scope=pulumi.Output.from_input(ST))])))
+    p = plan(
+        lambda: WorkloadIdentity(
+            "wid", _workload(grants=[RoleGrant(label="st", role="AcrPull", scope=pulumi.Output.from_input(ST))])
+        )
+    )
     assert p.one("azure-native:authorization:RoleAssignment").inputs["scope"] == ST

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import yaml
 
 from hardened_aml.errors import InvalidInputError
 from hardened_aml.settings import parse
+from tests.conftest import plan_stack, planned
 
 ROOT = Path(__file__).resolve().parents[2]
 UNTAGGABLE = {
@@ -40,19 +39,7 @@ STATEFUL = {
 
 
 def _plan(stack: str, project_dir: Path = ROOT, main: str = ".") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hardened_aml_cli.engine", "--project-dir", str(project_dir),
-         "--project", "hardened-aml", "--stack", stack, "--main", main, "--config-dir", "stacks"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-
-
-@cache
-def planned(stack: str) -> list[dict[str, Any]]:
-    result = _plan(stack)
-    assert result.returncode == 0, result.stderr
-    resources: list[dict[str, Any]] = json.loads(result.stdout)["resources"]
-    return resources
+    return plan_stack(stack, project_dir, main)
 
 
 def _custom(stack: str) -> list[dict[str, Any]]:

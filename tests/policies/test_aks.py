@@ -108,6 +108,36 @@ AT_HOST_WHY = (
     "feature)"
 )
 NODE_OS_WHY = "(as built-in 04408ca5 and PSRule's NodeAutoUpgrade require)"
+SOFT = "workload=inference:PreferNoSchedule"
+TAINT_UNSET = (
+    "nodeTaints is not set; a User pool must carry a NoSchedule or NoExecute taint (e.g. "
+    "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
+)
+
+
+def _soft_only(taints: list[str]) -> str:
+    return (
+        f"nodeTaints is {taints!r}; none has effect NoSchedule or NoExecute (PreferNoSchedule only asks the scheduler "
+        "to avoid the pool, so other pods still land on it): add e.g. 'workload=inference:NoSchedule', or, for "
+        "workloads that cannot tolerate a taint (the Azure ML extension), a PreferNoSchedule taint whose key=value "
+        "is also a nodeLabel of the pool, which their nodeSelector pins them to"
+    )
+
+
+def test_a_soft_taint_passes_only_on_a_pool_dedicated_by_its_label() -> None:
+    """The Azure ML extension cannot tolerate taints (AML-Kubernetes #210): its pool is pinned by label."""
+    rule = RULES["aml-aks-008-agent-pool-autoscaling"]
+    soft = changed(POOL, "nodeTaints", [SOFT])
+    assert violations(rule, POOL_TOKEN, changed(soft, "nodeLabels", {"workload": "inference"})) == []
+    assert violations(rule, POOL_TOKEN, changed(soft, "nodeLabels", {"workload": "other"})) == [
+        f"[AML-AKS-008] {_soft_only([SOFT])}"
+    ]
+    assert violations(rule, POOL_TOKEN, changed(soft, "nodeLabels", ["workload=inference"])) == [
+        f"[AML-AKS-008] {_soft_only([SOFT])}"
+    ]
+    keyless = changed(changed(POOL, "nodeTaints", ["workload:PreferNoSchedule"]), "nodeLabels", {"workload": ""})
+    assert violations(rule, POOL_TOKEN, keyless) == [f"[AML-AKS-008] {_soft_only(['workload:PreferNoSchedule'])}"]
+
 
 CASES = [
     # AML-AKS-001
@@ -463,12 +493,33 @@ CASES = [
         CLUSTER,
         "agentPoolProfiles.1.nodeTaints",
         [],
-        [
-            f"[AML-AKS-008] {INFER}nodeTaints is not set; a User pool must carry a taint (e.g. "
-            "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
-        ],
+        [f"[AML-AKS-008] {INFER}{TAINT_UNSET}"],
     ),
     ("aml-aks-008-cluster-pool-autoscaling", CLUSTER_TOKEN, CLUSTER, "agentPoolProfiles.0.nodeTaints", [], []),
+    (
+        "aml-aks-008-cluster-pool-autoscaling",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.nodeTaints",
+        [SOFT],
+        [f"[AML-AKS-008] {INFER}{_soft_only([SOFT])}"],
+    ),
+    (
+        "aml-aks-008-cluster-pool-autoscaling",
+        CLUSTER_TOKEN,
+        changed(CLUSTER, "agentPoolProfiles.1.mode", "user"),
+        "agentPoolProfiles.1.nodeTaints",
+        DELETE,
+        [f"[AML-AKS-008] {INFER}{TAINT_UNSET}"],
+    ),
+    (
+        "aml-aks-008-cluster-pool-autoscaling",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.nodeTaints",
+        ["gpu=true:PreferNoSchedule", "dedicated:NoExecute"],
+        [],
+    ),
     (
         "aml-aks-008-agent-pool-autoscaling",
         POOL_TOKEN,
@@ -492,12 +543,62 @@ CASES = [
         changed(POOL, "mode", DELETE),
         "nodeTaints",
         DELETE,
-        [
-            "[AML-AKS-008] nodeTaints is not set; a User pool must carry a taint (e.g. "
-            "'workload=inference:NoSchedule') so that only inference workloads that tolerate it run there"
-        ],
+        [f"[AML-AKS-008] {TAINT_UNSET}"],
     ),
     ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, changed(POOL, "mode", "System"), "nodeTaints", DELETE, []),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        POOL,
+        "nodeTaints",
+        [SOFT],
+        [f"[AML-AKS-008] {_soft_only([SOFT])}"],
+    ),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        changed(POOL, "mode", "USER"),
+        "nodeTaints",
+        ["workload=inference"],
+        [f"[AML-AKS-008] {_soft_only(['workload=inference'])}"],
+    ),
+    ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, POOL, "nodeTaints", ["sku=gpu:NoExecute"], []),
+    ("aml-aks-008-agent-pool-autoscaling", POOL_TOKEN, POOL, "nodeTaints", ["dedicated:NoSchedule"], []),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        POOL,
+        "nodeTaints",
+        [TAINT, 3],
+        ["[AML-AKS-008] nodeTaints[1] is 3, which is unreadable; a taint is a 'key=value:Effect' string"],
+    ),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        POOL,
+        "nodeTaints",
+        TAINT,
+        [
+            f"[AML-AKS-008] nodeTaints is {TAINT!r}, which is unreadable; it must be a list of 'key=value:Effect' "
+            "strings"
+        ],
+    ),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        POOL,
+        "mode",
+        7,
+        ["[AML-AKS-008] mode is 7, which is unreadable; it must be 'System' or 'User'"],
+    ),
+    (
+        "aml-aks-008-agent-pool-autoscaling",
+        POOL_TOKEN,
+        POOL,
+        "maxCount",
+        "3",
+        ["[AML-AKS-008] minCount is 0 and maxCount is '3', which are unreadable; both must be numbers"],
+    ),
     # AML-AKS-010
     (
         "aml-aks-010-cluster-pool-encryption-at-host",
