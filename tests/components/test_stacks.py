@@ -20,6 +20,7 @@ UNTAGGABLE = {
     "azure-native:network:Subnet",
     "azure-native:network:PrivateDnsZoneGroup",
     "azure-native:storage:BlobServiceProperties",
+    "azure-native:storage:BlobContainer",  # a proxy resource: no tags in its ARM schema
     "azure-native:monitor:DiagnosticSetting",
     "azure-native:authorization:RoleAssignment",
     "azure-native:authorization:ManagementLockByScope",
