@@ -168,6 +168,11 @@ class OutboundRule(TypedDict):
     """``FQDN`` only: the ports the rule is for, 80 and/or 443 (Azure opens exactly these for FQDN rules; the
     rule itself has no port field). Default: ``[443]`` for an ``FQDN`` rule (controls AML-NET-014,
     AML-COST-003)."""
+    unsafe_broad_egress: NotRequired[Annotated[bool, Field(default=False)]]
+    """Accept a rule that opens broad egress: a service tag ``Internet`` or ``AzureCloud``, any tag with protocol
+    ``*`` on all ports, or an FQDN wildcard over a top-level domain (``*.com``). Such a rule undoes approved
+    outbound, so it is refused unless asked for by this name, and never in production. Default: ``false``
+    (control AML-NET-014)."""
 
 
 #: The fields each type of rule takes (beside ``type`` and ``name``), and the ones it requires.
@@ -219,6 +224,44 @@ def _outbound_rule_fields(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]
         ports = rule_with_defaults(r)["ports"]
         if not ports or any(p not in FQDN_PORTS for p in ports):
             yield ("ports",), ports, "ports 80 and/or 443 (FQDN rules allow no others)"
+    broad = broad_egress(rule_with_defaults(r))
+    if broad is not None:
+        production = str(scope.get("environment", "")).lower() == Environment.PRODUCTION.value
+        if production or not r.get("unsafe_broad_egress"):
+            field, value = broad
+            yield (
+                (field,),
+                value,
+                (
+                    "a narrower destination (in production a rule this broad is refused even with "
+                    "unsafeBroadEgress)"
+                    if production
+                    else "a narrower destination, or unsafeBroadEgress: true to accept it by name (exploration only)"
+                ),
+            )
+
+
+#: Service tags that stand for the whole internet or every Azure service: a rule to them undoes approved
+#: outbound (regional forms such as ``AzureCloud.westeurope`` included).
+BROAD_SERVICE_TAGS = ("internet", "azurecloud")
+_ALL_PORTS = ("*", "0-65535", "1-65535")
+
+
+def broad_egress(r: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The field and value that make a rule (defaults filled) open broad egress, or None (control AML-NET-014)."""
+    if r["type"] is OutboundRuleType.SERVICE_TAG:
+        tag = str(r.get("service_tag") or "")
+        if tag.lower().split(".")[0] in BROAD_SERVICE_TAGS:
+            return "service_tag", tag
+        ports = str(r.get("port_ranges") or "").replace(" ", "")
+        if r.get("protocol") is OutboundProtocol.ANY and ports in _ALL_PORTS:
+            return "port_ranges", ports
+    if r["type"] is OutboundRuleType.FQDN:
+        destination = str(r.get("destination") or "")
+        labels = destination.removeprefix("*.").split(".")
+        if destination.startswith("*.") and len(labels) < 2:
+            return "destination", destination
+    return None
 
 
 @args

@@ -52,12 +52,19 @@ def test_rules_are_parsed_into_the_workspaces_typed_rules() -> None:
     assert settings["firewall_sku"] is FirewallSku.BASIC
     assert settings["provisioning"] is NetworkProvisioning.ON_FIRST_COMPUTE
     fqdn, tag, pe = settings["outbound_rules"]
-    assert fqdn == {"type": OutboundRuleType.FQDN, "name": "pypi", "destination": "pypi.org", "ports": [443]}
+    assert fqdn == {
+        "type": OutboundRuleType.FQDN,
+        "name": "pypi",
+        "destination": "pypi.org",
+        "ports": [443],
+        "unsafe_broad_egress": False,
+    }
     assert pe == {
         "type": OutboundRuleType.PRIVATE_ENDPOINT,
         "name": "data",
         "service_resource_id": ST_ID,
         "subresource_target": "blob",
+        "unsafe_broad_egress": False,
     }
     # Defaults that depend on the type are the component's: TCP and 443 for a service tag, [443] for an FQDN.
     assert rule_with_defaults(tag) == {
@@ -66,6 +73,7 @@ def test_rules_are_parsed_into_the_workspaces_typed_rules() -> None:
         "service_tag": "AzureMonitor",
         "protocol": OutboundProtocol.TCP,
         "port_ranges": "443",
+        "unsafe_broad_egress": False,
     }
     assert rule_with_defaults({"type": OutboundRuleType.FQDN, "name": "f", "destination": "a.org"})["ports"] == [443]
 
@@ -90,7 +98,7 @@ def test_rules_are_parsed_into_the_workspaces_typed_rules() -> None:
             "hardened-aml:outboundRules.0.port",
             1,
             "one of type, name, serviceResourceId, subresourceTarget, serviceTag, protocol, portRanges, "
-            "destination, ports",
+            "destination, ports, unsafeBroadEgress",
         ),
         (
             {"outboundRules": [{"type": "ServiceTag", "name": "m", "serviceTag": "AzureMonitor", "ports": [443]}]},
@@ -140,3 +148,66 @@ def test_bad_managed_network_config_names_the_key(
     with pytest.raises(InvalidInputError) as caught:
         _config(**managed_network)
     assert (caught.value.key, caught.value.value, caught.value.allowed) == (key, value, allowed)
+
+
+@pytest.mark.parametrize(
+    ("rule", "key", "value"),
+    [
+        ({"type": "ServiceTag", "name": "r", "serviceTag": "Internet"}, "serviceTag", "Internet"),
+        ({"type": "ServiceTag", "name": "r", "serviceTag": "azurecloud"}, "serviceTag", "azurecloud"),
+        (
+            {"type": "ServiceTag", "name": "r", "serviceTag": "AzureCloud.westeurope"},
+            "serviceTag",
+            "AzureCloud.westeurope",
+        ),
+        (
+            {"type": "ServiceTag", "name": "r", "serviceTag": "AzureMonitor", "protocol": "*", "portRanges": "0-65535"},
+            "portRanges",
+            "0-65535",
+        ),
+        (
+            {"type": "ServiceTag", "name": "r", "serviceTag": "Storage", "protocol": "*", "portRanges": "*"},
+            "portRanges",
+            "*",
+        ),
+    ],
+)
+def test_broad_egress_is_refused_unless_asked_for_by_name(rule: dict[str, Any], key: str, value: str) -> None:
+    """AML-NET-014: a rule to the whole internet or every Azure service undoes approved outbound."""
+    with pytest.raises(InvalidInputError) as caught:
+        _config(outboundRules=[rule])
+    assert (caught.value.key, caught.value.value) == (f"hardened-aml:outboundRules.0.{key}", value)
+    assert "unsafeBroadEgress" in caught.value.allowed
+    accepted = _config(outboundRules=[{**rule, "unsafeBroadEgress": True}])
+    assert accepted["outbound_rules"][0]["unsafe_broad_egress"] is True
+
+
+def test_narrow_rules_need_no_acknowledgement() -> None:
+    rules = [
+        {"type": "ServiceTag", "name": "mon", "serviceTag": "AzureMonitor"},
+        {"type": "ServiceTag", "name": "any", "serviceTag": "Storage", "protocol": "*", "portRanges": "443"},
+        {"type": "FQDN", "name": "pypi", "destination": "*.pypi.org"},
+    ]
+    assert len(_config(outboundRules=rules)["outbound_rules"]) == 3
+
+
+def test_broad_egress_is_refused_in_production_even_by_name() -> None:
+    from hardened_aml.settings import parse
+
+    with pytest.raises(InvalidInputError) as caught:
+        parse(
+            {
+                "environment": "production",
+                "workload": "haml",
+                "location": "westeurope",
+                "tags": {"team": "t", "costCentre": "c"},
+                "governance": {"allowedPythonIndexes": ["https://pypi.org/simple"]},
+                "managedNetwork": {
+                    "outboundRules": [
+                        {"type": "ServiceTag", "name": "r", "serviceTag": "Internet", "unsafeBroadEgress": True}
+                    ]
+                },
+            }
+        )
+    assert caught.value.key == "hardened-aml:managedNetwork.outboundRules.0.serviceTag"
+    assert "in production" in caught.value.allowed
