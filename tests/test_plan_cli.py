@@ -194,3 +194,166 @@ def test_shipped_policy_configs_are_valid_and_mandatory_where_it_matters(stack: 
     soft = {r.policy_name for r in rules() if catalogue[r.control].pillar in ("cost", "operations", "performance")}
     expected = {name: "advisory" for name in soft} if stack == "dev" else {}
     assert {k: v for k, v in config.items() if k != "all"} == expected
+
+
+# --- stack files read as the Pulumi CLI reads them (go-yaml v3: see hardened_aml_cli/yamlfile.py) --------------
+
+
+def test_stack_files_resolve_scalars_as_go_yaml_v3(tmp_path: Path) -> None:
+    from hardened_aml_cli.yamlfile import load
+
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(
+        "config:\n  a: yes\n  b: on\n  c: no\n  d: off\n  e: true\n  f: False\n  g: ~\n  h: 0o17\n  i: 1_000\n"
+        "  j: 2026-11-27\n  k: 1.5\n  l: Y\n"
+    )
+    assert load(path)["config"] == {
+        "a": "yes", "b": "on", "c": "no", "d": "off", "e": True, "f": False, "g": None, "h": 15, "i": 1000,
+        "j": "2026-11-27", "k": 1.5, "l": "Y",
+    }  # fmt: skip
+
+
+def _engine_error(tmp_path: Path, text: str) -> str:
+    from tests.conftest import plan_stack
+
+    (tmp_path / "stacks").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "stacks" / "Pulumi.x.yaml").write_text(text)
+    done = plan_stack("x", tmp_path, str(ROOT))
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    return lines[0]
+
+
+def test_workload_yes_is_the_string_yes(tmp_path: Path) -> None:
+    from tests.conftest import plan_stack
+
+    (tmp_path / "stacks").mkdir()
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text().replace("workload: haml", "workload: yes")
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(text)
+    done = plan_stack("dev", tmp_path, str(ROOT))
+    assert done.returncode == 0, done.stderr
+    names = [r["name"] for r in json.loads(done.stdout)["resources"]]
+    assert "yes-rg" in names and not any("true" in n for n in names)
+
+
+def test_a_duplicated_section_is_refused(tmp_path: Path) -> None:
+    base = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    line = _engine_error(tmp_path, base + "  hardened-aml:network:\n    addressSpace: 10.50.0.0/22\n")
+    first = base.splitlines().index("  hardened-aml:network:") + 1
+    assert line.startswith(f"error: stacks/Pulumi.x.yaml, line {len(base.splitlines()) + 1}: hardened-aml:network: ")
+    assert f"first at line {first}" in line
+
+
+def test_a_duplicated_nested_key_is_refused(tmp_path: Path) -> None:
+    base = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    text = base.replace(
+        "    aksSubnetPrefix: 10.40.1.0/24\n", "    aksSubnetPrefix: 10.40.1.0/24\n    addressSpace: 10.9.0.0/22\n"
+    )
+    line = _engine_error(tmp_path, text)
+    assert "stacks/Pulumi.x.yaml, line " in line and "hardened-aml:network.addressSpace: written twice" in line
+
+
+def test_a_namespace_typo_names_the_file_and_the_right_key(tmp_path: Path) -> None:
+    text = (
+        (ROOT / "stacks" / "Pulumi.dev.yaml").read_text().replace("hardened-aml:governance:", "hardned-aml:governance:")
+    )
+    line = _engine_error(tmp_path, text)
+    assert line.startswith("error: stacks/Pulumi.x.yaml: hardned-aml:governance: got ")
+    assert "did you mean hardened-aml:governance" in line
+
+
+def test_an_invalid_value_names_file_key_value_and_words(tmp_path: Path) -> None:
+    text = (
+        (ROOT / "stacks" / "Pulumi.dev.yaml")
+        .read_text()
+        .replace("aksSubnetPrefix: 10.40.1.0/24", "aksSubnetPrefix: ten")
+    )
+    line = _engine_error(tmp_path, text)
+    assert line == (
+        "error: stacks/Pulumi.x.yaml: hardened-aml:network.aksSubnetPrefix: got 'ten'; "
+        "allowed: an IPv4 address block in CIDR form, e.g. 10.40.0.0/24"
+    )
+
+
+# --- every BadInput path of the command: exit 2, one line, no traceback -----------------------------------------
+
+
+def _no_pack_project(tmp_path: Path) -> list[str]:
+    project = tmp_path / "nopack"
+    (project / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", project / "stacks" / "Pulumi.dev.yaml")
+    return ["--project-dir", str(project)]
+
+
+def _stack_text(tmp_path: Path, text: str) -> list[str]:
+    project = _project_with(tmp_path, text)
+    return ["--project-dir", str(project), "--stack", "bad"]
+
+
+def _policy_config(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "policy-config.json"
+    path.write_text(text)
+    return ["--policy-config", str(path)]
+
+
+def _unwritable_out(tmp_path: Path) -> list[str]:
+    """A file no one can create, root included: /proc takes no new files."""
+    return ["--out", "/proc/hardened-aml-report.json", "--format", "json"]
+
+
+_DEV = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+BAD_INPUTS: dict[str, tuple[Any, str]] = {
+    "unknown stack": (lambda t: ["--stack", "staging"], "--stack: got 'staging'"),
+    "bad flag": (lambda t: ["--format", "xml"], "--format"),
+    "unknown flag": (lambda t: ["--colour"], "unrecognized arguments"),
+    "missing project dir": (lambda t: ["--project-dir", str(t / "nowhere")], "--project-dir: got "),
+    "out folder missing": (lambda t: ["--out", str(t / "nowhere" / "r.json")], "--out: got "),
+    "out is a folder": (lambda t: ["--out", str(t)], "which is a folder"),
+    "out not writable": (_unwritable_out, "--out: cannot write"),
+    "missing pack folder": (_no_pack_project, "policy pack: got "),
+    "missing --policy-pack": (lambda t: ["--policy-pack", str(t / "nowhere")], "--policy-pack: got "),
+    "not a pack": (lambda t: ["--policy-pack", str(t)], "not a policy pack folder"),
+    "policy config missing": (lambda t: ["--policy-config", str(t / "nowhere.json")], "--policy-config: "),
+    "policy config not JSON": (lambda t: _policy_config(t, "{"), "--policy-config: "),
+    "policy config bad level": (lambda t: _policy_config(t, '{"all": "strict"}'), "--policy-config: all."),
+    "policy config bad value": (
+        lambda t: _policy_config(t, '{"aml-dat-003-key-vault-purge-protection": {"minSoftDeleteDays": 3}}'),
+        "--policy-config: aml-dat-003",
+    ),
+    "yaml syntax error": (
+        lambda t: _stack_text(t, "config:\n  a: [1\n"),
+        "stacks/Pulumi.bad.yaml, line 3: invalid YAML",
+    ),
+    "yaml tab indent": (lambda t: _stack_text(t, "config:\n\ta: 1\n"), "stacks/Pulumi.bad.yaml, line 2: invalid YAML"),
+    "stack file not a mapping": (lambda t: _stack_text(t, "- 1\n"), "stacks/Pulumi.bad.yaml: got a YAML list"),
+    "duplicate key": (lambda t: _stack_text(t, _DEV + "  hardened-aml:workload: other\n"), "written twice"),
+    "namespace typo": (
+        lambda t: _stack_text(t, _DEV.replace("hardened-aml:budget:", "hardend-aml:budget:")),
+        "did you mean hardened-aml:budget",
+    ),
+    "invalid config value": (
+        lambda t: _stack_text(t, _DEV.replace("workload: haml", "workload: HAML")),
+        "stacks/Pulumi.bad.yaml: hardened-aml:workload: got 'HAML'; allowed: 2 to 8 lowercase",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_every_bad_input_exits_2_with_one_line(tmp_path: Path, case: str) -> None:
+    make, expected = BAD_INPUTS[case]
+    args = make(tmp_path)
+    done = run_cli("plan", "--quiet", *args)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("hardened-aml: error: ") and expected in lines[0], lines[0]
+
+
+def test_version() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0 and done.stdout.startswith("hardened-aml ")

@@ -285,6 +285,99 @@ def _type_at(kind: type, path: Path) -> Any:
     return current
 
 
+#: Each string pattern a field declares (``Field(pattern=...)``), in words: what a refusal says is allowed.
+#: A refusal never shows a regex; tests/test_args_types.py checks that every declared pattern is listed here.
+PATTERN_WORDS: Mapping[str, str] = {
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$": (
+        "a GUID, e.g. 3b0e6a4c-2f7d-4c1a-9b8e-1d2c3e4f5a60"
+    ),
+    r"^Standard_[A-Za-z0-9_]+$": "an Azure VM size, e.g. Standard_D4s_v5",
+    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$": (
+        "a DNS label: 1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit"
+    ),
+    r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$": "an IPv4 address block in CIDR form, e.g. 10.40.0.0/24",
+    r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$": (
+        "a host name: up to 253 letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    ),
+    r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$": (
+        "a Kubernetes secret name: up to 253 lowercase letters, digits, dots and hyphens, starting and ending "
+        "with a letter or digit"
+    ),
+    r"^[a-zA-Z][a-zA-Z0-9-]{1,15}$": "2 to 16 letters, digits and hyphens, starting with a letter",
+    r"^\d{1,3}(\.\d{1,3}){3}$": "an IPv4 address, e.g. 10.0.0.10",
+    r"^\d+\.\d+(\.\d+)?$": "a Kubernetes version, e.g. 1.30 or 1.30.4",
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an email address, e.g. ml-platform@example.com",
+    r"^\d{4}-(0[1-9]|1[0-2])-01$": "the first day of a month, written YYYY-MM-01",
+    r"^[A-Za-z][A-Za-z0-9-]{2,23}$": "3 to 24 letters, digits and hyphens, starting with a letter",
+    r"\S": "a non-blank text",
+    r"^\d{4}-\d{2}-\d{2}$": "a date written YYYY-MM-DD",
+    r"^[A-Za-z0-9]{5,50}$": "5 to 50 letters and digits",
+    r"^https://[^\s/]+(/\S*)?$": "an https:// address, e.g. https://pypi.org/simple",
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$": (
+        "2 to 33 letters, digits, underscores and hyphens, starting with a letter or digit"
+    ),
+    r"^azureml://registries/\S+$": "an asset of a registry, written azureml://registries/<registry>/...",
+    r"^[A-Za-z0-9_]{1,255}$": "1 to 255 letters, digits and underscores",
+    r"^[a-z0-9][a-z0-9-]{0,39}$": "1 to 40 lowercase letters, digits and hyphens, starting with a letter or digit",
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$": (
+        "3 to 128 letters, digits, underscores and hyphens, starting with a letter or digit"
+    ),
+    r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$": (
+        "3 to 24 letters, digits and hyphens, starting with a letter and ending with a letter or digit"
+    ),
+    r"^[A-Za-z0-9-]{1,127}$": "1 to 127 letters, digits and hyphens",
+    r"^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$": (
+        "4 to 63 letters, digits and hyphens, starting and ending with a letter or digit"
+    ),
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$": (
+        "an Azure resource id: /subscriptions/<id>/resourceGroups/<group>/providers/..."
+    ),
+    r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,52}[A-Za-z0-9_])?$": (
+        "1 to 54 letters, digits, underscores, dots and hyphens, starting with a letter or digit and ending "
+        "with a letter, digit or underscore"
+    ),
+    r"^[A-Za-z][A-Za-z0-9-]{2,31}$": "3 to 32 letters, digits and hyphens, starting with a letter",
+    r"^(azureml://\S+|/subscriptions/\S+/models/\S+)$": (
+        "a model id: azureml://registries/<registry>/models/<name>/versions/<version>, or the Azure resource id "
+        "of a workspace model"
+    ),
+    r"^(azureml:\S+|/subscriptions/\S+)$": "an asset id: azureml:<name>:<version>, or an Azure resource id",
+    r"^[^<>%&\\?/]+$": r"text without any of < > % & \ ? /",
+    r"^[a-z][a-z0-9]{1,7}$": "2 to 8 lowercase letters and digits, starting with a letter",
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$": (
+        "1 to 64 letters, digits, underscores and hyphens, starting with a letter or digit"
+    ),
+    r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$": (
+        "a fully qualified domain name, e.g. pypi.org, optionally starting with *. for its subdomains"
+    ),
+    r"^[a-z0-9]{3,24}$": "3 to 24 lowercase letters and digits",
+}
+
+#: pydantic's type errors, in words (its own messages name Python types).
+TYPE_WORDS: Mapping[str, str] = {
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "typed_dict_type": "a mapping of keys to values",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "set_type": "a list",
+    "string_type": "a text value",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "none_required": "nothing (null)",
+}
+
+
+def pattern_words(pattern: object) -> str:
+    """What a declared pattern allows, in words (never the regex)."""
+    return PATTERN_WORDS.get(str(pattern), "a value of the form this key documents (see docs/configuration.md)")
+
+
 def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> str:
     """What is allowed at ``path``, in words."""
     reason = error["type"]
@@ -301,9 +394,11 @@ def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> 
             return "one of " + ", ".join(str(m.value) for m in target)
         return str(ctx.get("expected", ""))
     if reason == "string_pattern_mismatch":
-        return f"a string matching {ctx.get('pattern')}"
+        return pattern_words(ctx.get("pattern"))
     if reason == "missing":
         return "a value (this key is required)"
+    if reason in TYPE_WORDS:
+        return TYPE_WORDS[reason]
     if reason == "too_short":
         return (
             f"at least {ctx.get('min_length')} item(s)"

@@ -10,6 +10,7 @@ key of the project's namespace and checks them with :func:`parse`, which refuses
 invalid values with one line naming the key as the stack file writes it, the value given and what is allowed.
 """
 
+import difflib
 import ipaddress
 import json
 from collections.abc import Iterator, Mapping
@@ -231,13 +232,33 @@ def parse(values: Mapping[str, Any], namespace: str = "hardened-aml") -> EstateA
     return checked(EstateArgs, values, namespace, config=True)
 
 
+#: Namespaces of the providers and tools a stack of this library configures; never taken for a typo.
+KNOWN_NAMESPACES = frozenset({"pulumi", "azure-native", "azure", "azuread", "random", "tls", "command", "kubernetes"})
+
+
+def check_namespace(full_key: str, value: Any, namespace: str) -> None:
+    """Refuse a key whose namespace is not the project's but close to it (``hardned-aml:governance``): the
+    program reads only its own namespace, so the whole section would be dropped without a word."""
+    ns, sep, key = full_key.partition(":")
+    if not sep or ns == namespace or ns in KNOWN_NAMESPACES:
+        return
+    if ns.lower() == namespace.lower() or difflib.get_close_matches(ns.lower(), [namespace.lower()], cutoff=0.75):
+        shown = value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
+        raise InvalidInputError(
+            full_key, shown, f"a key of the {namespace} namespace: did you mean {namespace}:{key}? ({ns}:* is not read)"
+        )
+
+
 def from_pulumi_config(namespace: str | None = None) -> EstateArgs:
-    """Read every ``namespace:*`` config key of the running stack and check it (see :func:`parse`)."""
+    """Read every ``namespace:*`` config key of the running stack and check it (see :func:`parse`).
+
+    A key in a namespace close to ``namespace`` is refused as a typo (:func:`check_namespace`)."""
     namespace = namespace or pulumi.get_project()
     raw = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     values: dict[str, Any] = {}
     for full_key, value in raw.items():
         ns, _, key = full_key.partition(":")
+        check_namespace(full_key, value, namespace)
         if ns != namespace:
             continue
         if isinstance(value, str) and value[:1] in "{[":

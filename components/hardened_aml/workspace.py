@@ -233,8 +233,7 @@ def _outbound_rule_fields(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]
                 (field,),
                 value,
                 (
-                    "a narrower destination (in production a rule this broad is refused even with "
-                    "unsafeBroadEgress)"
+                    "a narrower destination (in production a rule this broad is refused even with unsafeBroadEgress)"
                     if production
                     else "a narrower destination, or unsafeBroadEgress: true to accept it by name (exploration only)"
                 ),

@@ -1,12 +1,14 @@
 """``hardened-aml``: the offline plan of a stack, judged by the policy pack.
 
-``hardened-aml plan [--stack NAME] [--format table|json|markdown|html|sarif] [--out FILE]`` runs the very
+``hardened-aml plan [--stack NAME] [--format table|json|markdown|html|sarif] [--out FILE] [--policy-config FILE]
+[--policy-pack DIR]... [--project-dir DIR] [--quiet]`` runs the very
 program ``pulumi up`` runs, with that stack's config from ``stacks/``, under Pulumi's own test engine (no
 credentials, no network), then evaluates the policy pack over every planned resource through the pack's
 real plugin protocol (``Analyze`` / ``AnalyzeStack`` over gRPC, as the Pulumi CLI calls it).
 
 Exit codes: 0 no mandatory violation; 1 at least one mandatory violation; 2 bad input (unknown stack,
-invalid config, bad flag), with one line naming what is wrong and what is allowed; 3 the program failed.
+invalid config or stack file, bad flag, bad policy config, missing pack folder, unwritable ``--out``), with one
+line naming what is wrong and what is allowed, checked before planning where it can be; 3 the program failed.
 
 Heavy modules (grpc, jinja2, pulumi) are imported only when a command needs them, so ``--help`` is quick.
 """
@@ -55,12 +57,19 @@ class Project:
 
 
 def find_project(start: Path) -> Project:
-    import yaml
+    from hardened_aml_cli.yamlfile import YamlFileError, load
 
+    if not start.is_dir():
+        raise BadInput(f"--project-dir: got {str(start)!r}; allowed: an existing folder")
     for directory in (start, *start.parents):
         path = directory / "Pulumi.yaml"
         if path.is_file():
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            try:
+                document = load(path) or {}
+            except YamlFileError as exc:
+                raise BadInput(str(exc)) from None
+            if not isinstance(document, dict):
+                raise BadInput(f"{path}: got a YAML {type(document).__name__}; allowed: a Pulumi project mapping")
             return Project(
                 directory=directory,
                 name=str(document.get("name", "")),
@@ -117,10 +126,18 @@ def load_policy_config(path: Path | None) -> dict[str, dict[str, Any]]:
 
 
 def evaluate(
-    project: Project, stack: str, planned: list[dict[str, Any]], policy_config: dict[str, dict[str, Any]]
+    project: Project,
+    stack: str,
+    planned: list[dict[str, Any]],
+    policy_config: dict[str, dict[str, Any]],
+    packs: Sequence[Path],
 ) -> Any:
-    """Start the pack as the CLI does, then Configure, Analyze each resource and AnalyzeStack once."""
-    from hardened_aml.testing.pack import PackClient, Resource
+    """Start each pack as the CLI does, then Configure, Analyze each resource and AnalyzeStack once per pack;
+    one report over all of them (as ``pulumi preview --policy-pack A --policy-pack B``)."""
+    from contextlib import ExitStack
+    from types import SimpleNamespace
+
+    from hardened_aml.testing.pack import Analysis, PackClient, PackError, Resource
     from hardened_aml_cli import policyconfig
     from hardened_aml_cli.report import build_report
 
@@ -137,40 +154,62 @@ def evaluate(
         )
         for p in planned
     ]
-    custom = {p["urn"] for p in planned if p["custom"]}
+    custom = [r for r in resources if r.urn in {p["urn"] for p in planned if p["custom"]}]
     started = time.perf_counter()
-    with PackClient(project.directory / "policies") as pack:
+    with ExitStack() as running:
+        clients = []
+        for folder in packs:
+            try:
+                clients.append(running.enter_context(PackClient(folder)))
+            except PackError as exc:
+                last = [line.strip() for line in str(exc).splitlines() if line.strip()][-1:]
+                raise BadInput(f"--policy-pack: the policy pack in {folder} did not start: {' '.join(last)}") from None
         TIMINGS["pack_start_s"] = time.perf_counter() - started
-        info = pack.info()
+        infos = [pack.info() for pack in clients]
+        policies = [p for info in infos for p in info.policies]
         try:
-            policyconfig.validate(policy_config, _schemas(info))
+            policyconfig.validate(policy_config, {p.name: _config_schema(p) for p in policies})
         except policyconfig.PolicyConfigError as exc:
             raise BadInput(f"--policy-config: {exc}") from None
-        configured = _expand_all(policy_config, [p.name for p in info.policies])
-        pack.configure(configured)
-        pack.configure_stack(project=project.name, stack=stack)
+        configured = _expand_all(policy_config, [p.name for p in policies])
         analysing = time.perf_counter()
-        analyses = [(r.urn, pack.analyze(r)) for r in resources if r.urn in custom]
+        answers: dict[str, list[Analysis]] = {r.urn: [] for r in custom}
+        stack_answers: list[Analysis] = []
+        for pack, info in zip(clients, infos, strict=True):
+            names = {p.name for p in info.policies}
+            pack.configure({name: value for name, value in configured.items() if name in names})
+            pack.configure_stack(project=project.name, stack=stack)
+            for r in custom:
+                answers[r.urn].append(pack.analyze(r))
+            stack_answers.append(pack.analyze_stack(resources))
+        analyses = [(urn, _merged(found)) for urn, found in answers.items()]
+        stack_analysis = _merged(stack_answers)
         TIMINGS["analyze_s"], TIMINGS["analyzed"] = time.perf_counter() - analysing, len(analyses)
-        stack_analysis = pack.analyze_stack(resources)
         TIMINGS["pack_s"] = time.perf_counter() - started
     return build_report(
         stack=stack,
         project=project.name,
         config_file=f"{project.config_dir}/Pulumi.{stack}.yaml".removeprefix("./"),
         planned=planned,
-        info=info,
+        info=SimpleNamespace(policies=policies),
         levels={name: value.get("enforcementLevel") for name, value in configured.items()},
         analyses=analyses,
         stack_analysis=stack_analysis,
     )
 
 
-def _schemas(info: Any) -> dict[str, dict[str, Any]]:
-    """Each policy's config schema properties, as ``GetAnalyzerInfo`` declares them."""
+def _merged(answers: Sequence[Any]) -> Any:
+    """One analysis from each pack's answers for the same resource (or the stack)."""
+    from hardened_aml.testing.pack import Analysis
+
+    return Analysis([d for a in answers for d in a.diagnostics], set().union(*(a.not_applicable for a in answers)))
+
+
+def _config_schema(policy: Any) -> dict[str, Any]:
+    """A policy's config schema properties, as ``GetAnalyzerInfo`` declares them."""
     from hardened_aml.testing.pack import config_schema
 
-    return {p.name: config_schema(p) for p in info.policies}
+    return config_schema(policy)
 
 
 def _expand_all(config: dict[str, dict[str, Any]], names: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -192,6 +231,37 @@ def _version() -> str:
         return "0.0.0"
 
 
+def _pack_folders(project: Project, given: Sequence[str] | None) -> list[Path]:
+    """The pack folders to judge with: each ``--policy-pack``, else the project's ``policies/``."""
+    folders = [Path(g).resolve() for g in given] if given else [project.directory / "policies"]
+    for folder in folders:
+        if not (folder / "PulumiPolicy.yaml").is_file():
+            flag = "--policy-pack" if given else "policy pack"
+            raise BadInput(
+                f"{flag}: got {str(folder)!r}, which is not a policy pack folder; allowed: a folder "
+                "with PulumiPolicy.yaml and its program" + ("" if given else ", or --policy-pack DIR")
+            )
+    return folders
+
+
+def _writable(out: Path) -> Path:
+    """``--out``, checked before the plan runs: its folder exists and can be written, and it is not a folder."""
+    parent = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise BadInput(f"--out: got {str(out)!r}, which is a folder; allowed: a file path")
+    if not parent.is_dir():
+        raise BadInput(f"--out: got {str(out)!r}, whose folder does not exist; allowed: a file in an existing folder")
+    existed = out.exists()
+    try:
+        with out.open("a", encoding="utf-8"):
+            pass
+        if not existed:
+            out.unlink()
+    except OSError as exc:
+        raise BadInput(f"--out: cannot write {str(out)!r} ({exc.strerror or exc}); allowed: a writable file") from None
+    return out
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     project = find_project(Path(args.project_dir).resolve() if args.project_dir else Path.cwd())
     stacks = project.stack_files
@@ -202,17 +272,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
         default = project.directory / project.config_dir / f"policy-config.{args.stack}.json"
         policy_config_path = default if default.is_file() else None
     policy_config = load_policy_config(policy_config_path)
+    packs = _pack_folders(project, args.policy_pack)
+    out = _writable(Path(args.out)) if args.out else None
     _progress(args.quiet, f"planning stack {args.stack!r} under Pulumi's test engine (no credentials, no network)")
     started = time.perf_counter()
     planned = plan_resources(project, args.stack)
     TIMINGS["engine_s"] = time.perf_counter() - started
     _progress(args.quiet, f"{len(planned)} resources registered; evaluating them with the policy pack over gRPC")
-    report = evaluate(project, args.stack, planned, policy_config)
+    report = evaluate(project, args.stack, planned, policy_config, packs)
     from hardened_aml_cli.report import render
 
     text = render(report, args.format, _version())
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+    if out is not None:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(
+                f"--out: cannot write {args.out!r} ({exc.strerror or exc}); allowed: a writable file"
+            ) from None
         _progress(args.quiet, f"wrote {args.format} report to {args.out}")
     else:
         sys.stdout.write(text)
@@ -241,6 +318,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hardened-aml", description="Hardened Azure Machine Learning estates with Pulumi.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = commands.add_parser(
         "plan",
@@ -255,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="policy-pack config JSON, as for `pulumi preview --policy-pack-config` "
         "(default: stacks/policy-config.<stack>.json when present)",
+    )
+    plan.add_argument(
+        "--policy-pack",
+        action="append",
+        metavar="DIR",
+        help="judge with the policy pack in DIR; repeat to judge with several (default: the project's policies/)",
     )
     plan.add_argument("--project-dir", help="the Pulumi project folder (default: found from the current folder)")
     plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

@@ -36,15 +36,19 @@ from aml_policies.core import (
     ResourceRule,
     Stack,
     StackRule,
+    Unreadable,
     all_of,
     describe,
     described,
     equals,
     get,
+    is_true,
     items,
     not_equal,
     number,
     one_of,
+    same,
+    same_any,
     type_key,
 )
 
@@ -90,6 +94,8 @@ def _pool_rules(control: str, name: str, check: DescribedCheck) -> tuple[Resourc
 
     def each_pool(props: Props, config: Config) -> Iterator[str]:
         for i, pool in enumerate(items(props, "agentPoolProfiles")):
+            if not isinstance(pool, Mapping):
+                raise Unreadable(f"agentPoolProfiles.{i}", pool, "an object")
             pool_name = get(pool, "name")
             label = f"agentPoolProfiles[{i}]" if pool_name is MISSING else f"agentPoolProfiles[{i}] ({pool_name})"
             for message in check(_with_defaults(pool, CLUSTER_POOL_DEFAULTS), config):
@@ -115,7 +121,7 @@ def _pool_rules(control: str, name: str, check: DescribedCheck) -> tuple[Resourc
 # --- AML-AKS-001 ------------------------------------------------------------------------------------
 @described(f"availabilityZones is {', '.join(repr(z) for z in ZONES[:-1])} and {ZONES[-1]!r}")
 def _zones(pool: Any, _config: Config) -> Iterator[str]:
-    zones = [str(z) for z in items(pool, "availabilityZones")]
+    zones = [str(number(z)) for z in items(pool, "availabilityZones")]
     if not zones:
         yield f"availabilityZones is not set; it must be {list(ZONES)!r}"
     elif sorted(set(zones)) != list(ZONES):
@@ -203,7 +209,7 @@ def _labels(pool: Any) -> set[tuple[str, str]]:
 )
 def _autoscaled(pool: Any, _config: Config) -> Iterator[str]:
     enabled = get(pool, "enableAutoScaling")
-    if enabled is not True:
+    if not is_true(enabled):
         found = "is not set" if enabled is MISSING else f"is {enabled!r}"
         yield f"enableAutoScaling {found}; it must be True (the cluster autoscaler is off by default)"
     low, high = get(pool, "minCount"), get(pool, "maxCount")
@@ -211,6 +217,8 @@ def _autoscaled(pool: Any, _config: Config) -> Iterator[str]:
         missing = " and ".join(k for k, v in (("minCount", low), ("maxCount", high)) if v is MISSING)
         yield f"{missing} not set; the autoscaler needs both minCount and maxCount"
     elif not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
+        # Kept strict: counts written as strings are not read as numbers here (the AKS resource provider decodes
+        # JSON by type); an unreadable count fails, which is the safe side.
         yield (
             f"minCount is {number(low)!r} and maxCount is {number(high)!r}, which are unreadable; both must be numbers"
         )
@@ -233,7 +241,7 @@ def _key(mapping: Any, name: str) -> Any:
 def _addons(props: Props, _config: Config) -> Iterator[str]:
     profiles = get(props, "addonProfiles")
     oms = _key(profiles, "omsagent")
-    if oms is MISSING or get(oms, "enabled") is not True:
+    if oms is MISSING or not is_true(get(oms, "enabled")):
         yield (
             "addonProfiles.omsagent is not enabled; enable it with config.logAnalyticsWorkspaceResourceID "
             "(Container insights to Log Analytics)"
@@ -243,7 +251,7 @@ def _addons(props: Props, _config: Config) -> Iterator[str]:
             "addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID is not set; name the Log Analytics workspace"
         )
     policy = _key(profiles, "azurepolicy")
-    if policy is MISSING or get(policy, "enabled") is not True:
+    if policy is MISSING or not is_true(get(policy, "enabled")):
         yield "addonProfiles.azurepolicy is not enabled; it must be enabled (the Azure Policy add-on)"
 
 
@@ -256,10 +264,10 @@ def _managed_identity(props: Props, _config: Config) -> Iterator[str]:
     kind = get(props, "identity.type")
     if kind is MISSING:
         yield "identity.type is not set; it must be 'SystemAssigned' or 'UserAssigned' (a managed identity)"
-    elif kind not in ("SystemAssigned", "UserAssigned"):
+    elif not same_any(kind, ("SystemAssigned", "UserAssigned"), "identity.type"):
         yield f"identity.type is {kind!r}; it must be 'SystemAssigned' or 'UserAssigned' (a managed identity)"
     client = get(props, "servicePrincipalProfile.clientId")
-    if client is not MISSING and client != "msi":
+    if client is not MISSING and not same(client, "msi", "servicePrincipalProfile.clientId"):
         yield (
             f"servicePrincipalProfile.clientId is {client!r}; the cluster must use its managed identity, not a "
             "service principal (set no clientId, or 'msi')"
@@ -277,7 +285,7 @@ def _no_insecure_addons(props: Props, _config: Config) -> Iterator[str]:
     profiles = get(props, "addonProfiles")
     for addon, why in INSECURE_ADDONS.items():
         profile = _key(profiles, addon)
-        if profile is not MISSING and get(profile, "enabled") is True:
+        if profile is not MISSING and is_true(get(profile, "enabled")):
             yield f"addonProfiles.{addon} is enabled; it must not be ({why})"
 
 
@@ -291,7 +299,8 @@ def _ml_extension(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     """A cluster attached as Kubernetes compute has the Azure ML extension, and the attach waits for it."""
     extensions = [e for e in stack.of_type(EXTENSION) if str(get(e.props, "extensionType")).lower() == ML_EXTENSION]
     for compute in stack.of_type(COMPUTE):
-        if get(compute.props, "properties.computeType") != "Kubernetes":
+        kind = get(compute.props, "properties.computeType")
+        if kind is MISSING or not same(kind, "Kubernetes", "properties.computeType"):
             continue
         clusters = [
             c

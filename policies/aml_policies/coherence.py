@@ -16,7 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aml_policies.core import MISSING, Config, Stack, StackRule, get, type_key
+from aml_policies.core import (
+    MISSING,
+    Config,
+    Stack,
+    StackRule,
+    environment,
+    get,
+    is_false,
+    is_true,
+    same,
+    type_key,
+)
 
 WORKSPACE = "machinelearningservices:Workspace"
 COMPUTE = "machinelearningservices:Compute"
@@ -26,10 +37,8 @@ CMK_VAULT = "encryption.keyVaultProperties.keyVaultArmId"
 
 
 def _environment(resource: object) -> str | None:
-    """A resource's ``tags.environment`` as Azure reads tag values for this purpose (case-insensitive), or None."""
-    tags = get(getattr(resource, "props", {}), "tags")
-    value = tags.get("environment") if hasattr(tags, "get") else None
-    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+    """A resource's ``environment`` tag, compared ignoring case (tag name and value), or None."""
+    return environment(getattr(resource, "props", {}))
 
 
 def _one_environment(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
@@ -55,7 +64,8 @@ def _image_build_compute(stack: Stack, _config: Config) -> Iterator[tuple[str, s
         private = [
             r
             for r in stack.targets(workspace, "containerRegistry")
-            if type_key(r.resource_type) == REGISTRY[0] and get(r.props, "publicNetworkAccess") == "Disabled"
+            if type_key(r.resource_type) == REGISTRY[0]
+            and same(get(r.props, "publicNetworkAccess"), "Disabled", "publicNetworkAccess")
         ]
         if not private:
             continue  # no private registry of this stack: nothing breaks image builds
@@ -75,7 +85,7 @@ def _image_build_compute(stack: Stack, _config: Config) -> Iterator[tuple[str, s
         ]
         if not clusters:
             yield (f"{label}; its imageBuildCompute {name!r} is not a compute of that workspace", workspace.urn)
-        elif all(get(c.props, "properties.computeType") != "AmlCompute" for c in clusters):
+        elif not any(same(get(c.props, "properties.computeType"), "AmlCompute") for c in clusters):
             yield (f"{label}; its imageBuildCompute {name!r} is not a compute cluster (AmlCompute)", workspace.urn)
 
 
@@ -90,9 +100,9 @@ def _cmk_vault(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
         ]
         for vault in vaults:
             problems = []
-            if get(vault.props, "properties.enablePurgeProtection") is not True:
+            if not is_true(get(vault.props, "properties.enablePurgeProtection")):
                 problems.append("purge protection is not on (properties.enablePurgeProtection)")
-            if get(vault.props, "properties.enableSoftDelete") is False:
+            if is_false(get(vault.props, "properties.enableSoftDelete")):
                 problems.append("soft delete is off (properties.enableSoftDelete)")
             if problems:
                 yield (

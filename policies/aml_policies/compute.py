@@ -38,13 +38,19 @@ from aml_policies.core import (
     ResourceRule,
     Stack,
     StackRule,
+    Unreadable,
+    as_number,
     default,
     depending_on,
     equals,
     get,
+    is_true,
     number,
     present,
+    same,
+    same_any,
     set_path,
+    tag,
     type_key,
     where_in,
 )
@@ -81,11 +87,13 @@ COMPUTE_TYPE = "properties.computeType"
 def _compute_type_in(kinds: tuple[str, ...]) -> Condition:
     """The rule judges these compute types; the description starts with them."""
     label = f"every compute type ({', '.join(kinds)})" if kinds == ALL_COMPUTE_TYPES else " and ".join(kinds)
-    return where_in(COMPUTE_TYPE, kinds, label)
+    # The discriminator: a compute whose computeType is missing (e.g. snake_case keys given to the union input)
+    # or none of the union's is unreadable, and every compute rule reports it rather than skip it.
+    return where_in(COMPUTE_TYPE, kinds, label, known=ALL_COMPUTE_TYPES)
 
 
 def _is_interruptible(props: Props) -> bool:
-    return str(get(props, f"tags.{INTERRUPTIBLE_TAG}")).lower() == "true"
+    return is_true(tag(props, INTERRUPTIBLE_TAG))
 
 
 # --- AML-NET-010 ------------------------------------------------------------------------------------
@@ -106,8 +114,9 @@ _SSH_CLOSED = depending_on(
 def _in_virtual_network(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     """AmlCompute / ComputeInstance: a subnet, or a workspace with a managed network, never both."""
     for compute in stack.of_type(*COMPUTE):
-        if get(compute.props, COMPUTE_TYPE) not in (AML_COMPUTE, COMPUTE_INSTANCE):
-            continue
+        kind = get(compute.props, COMPUTE_TYPE)
+        if kind is MISSING or not same_any(kind, (AML_COMPUTE, COMPUTE_INSTANCE), COMPUTE_TYPE):
+            continue  # a missing or unknown type is reported by each compute resource rule
         subnet = get(compute.props, "properties.properties.subnet.id")
         referred = stack.targets(compute, "workspaceName")
         workspaces = [w for w in referred if type_key(w.resource_type) == WORKSPACE]
@@ -123,7 +132,7 @@ def _in_virtual_network(stack: Stack, _config: Config) -> Iterator[tuple[str, st
             continue
         for workspace in workspaces:
             mode = get(workspace.props, "managedNetwork.isolationMode")
-            managed = mode in MANAGED_NETWORK_MODES
+            managed = mode is not MISSING and same_any(mode, MANAGED_NETWORK_MODES, "managedNetwork.isolationMode")
             mode_text = "not set" if mode is MISSING else repr(mode)
             if subnet and managed:
                 yield (
@@ -145,9 +154,9 @@ def _in_virtual_network(stack: Stack, _config: Config) -> Iterator[tuple[str, st
 # --- AML-REL-005 ------------------------------------------------------------------------------------
 def _dedicated_unless_interruptible(props: Props, _config: Config) -> Iterator[str]:
     priority = get(props, "properties.properties.vmPriority")
-    if priority == "LowPriority" and not _is_interruptible(props):
+    if same(priority, "LowPriority", "properties.properties.vmPriority") and not _is_interruptible(props):
         yield (
-            "properties.properties.vmPriority is 'LowPriority'; it must be 'Dedicated' unless the cluster "
+            f"properties.properties.vmPriority is {priority!r}; it must be 'Dedicated' unless the cluster "
             f"is tagged {INTERRUPTIBLE_TAG}=true (its jobs tolerate eviction)"
         )
 
@@ -155,7 +164,7 @@ def _dedicated_unless_interruptible(props: Props, _config: Config) -> Iterator[s
 # --- AML-CMP-001 ------------------------------------------------------------------------------------
 def _scales_to_zero(props: Props, config: Config) -> Iterator[str]:
     minimum = get(props, "properties.properties.scaleSettings.minNodeCount")
-    if minimum is not MISSING and minimum != 0:
+    if minimum is not MISSING and not same(minimum, 0, "properties.properties.scaleSettings.minNodeCount"):
         yield f"properties.properties.scaleSettings.minNodeCount is {number(minimum)!r}; it must be 0 (scale to zero)"
     limit_text = config["maxIdleBeforeScaleDown"]
     limit = parse_duration(limit_text)
@@ -199,13 +208,13 @@ def _sizes_and_counts(props: Props, config: Config) -> Iterator[str]:
         yield f"properties.properties.vmSize is not set; it must be one of {', '.join(allowed)}"
     elif str(size).lower() not in {a.lower() for a in allowed}:
         yield f"properties.properties.vmSize is {size!r}; it must be one of {', '.join(allowed)}"
-    if get(props, COMPUTE_TYPE) != AML_COMPUTE:
+    if not same(get(props, COMPUTE_TYPE), AML_COMPUTE, COMPUTE_TYPE):
         return
     maximum = config["maxNodes"]
     count = get(props, "properties.properties.scaleSettings.maxNodeCount")
     if count is MISSING:
         yield f"properties.properties.scaleSettings.maxNodeCount is not set; it must be at most {maximum}"
-    elif not isinstance(count, int | float) or count > maximum:
+    elif (read := as_number(count)) is None or read > maximum:
         yield (
             f"properties.properties.scaleSettings.maxNodeCount is {number(count)!r}; "
             f"it must be at most {number(maximum)}"
@@ -227,7 +236,9 @@ def _user_assigned(props: Props, _config: Config) -> Iterator[str]:
     if kind is MISSING:
         yield "identity.type is not set; it must include 'UserAssigned'"
         return
-    if "UserAssigned" not in str(kind).replace(" ", "").split(","):
+    if not isinstance(kind, str):
+        raise Unreadable("identity.type", kind, "a string")
+    if "userassigned" not in kind.replace(" ", "").lower().split(","):
         yield f"identity.type is {kind!r}; it must include 'UserAssigned'"
     # The engine sends a list of identity ids (azure-native's shape); ARM's own shape is a map keyed by id.
     users = get(props, "identity.userAssignedIdentities")

@@ -15,15 +15,34 @@ Properties are read by the camelCase names the engine sends. They arrive as read
 for the abstract types. Reading a value that is unknown at preview raises ``UnknownValueError``; rules let
 it propagate, and the SDK turns it into an advisory "can't run policy during preview" diagnostic, so an
 unknown value is never a crash and never a silent pass.
+
+Values are judged as Azure reads them, by one normalisation that every comparison goes through
+(:func:`same`, :func:`as_bool`, :func:`as_number`, :func:`tag`), never rule by rule:
+
+- enum strings compare ignoring case: Azure's resource providers read ``x-ms-enum`` values with
+  ``modelAsString`` (and the free strings this pack compares) case-insensitively, so ``"lowpriority"`` is
+  ``LowPriority`` and ``"identity"`` is ``Identity``. Exceptions are compared exactly, by the rule that reads
+  them: Kubernetes taint effects and node labels (Kubernetes reads them case-sensitively; ``aks.py``);
+- a boolean may arrive as ``"true"`` / ``"false"`` in any case (ARM accepts both spellings), and a number as
+  its string form (``"7"``);
+- tag names match ignoring case, as Azure treats them ("Use tags to organize your Azure resources":
+  tag names are case-insensitive, values case-sensitive); the ``environment`` tag's value is compared ignoring
+  case too, so ``Production`` is production.
+
+A value of the wrong shape (a list or string where an object belongs, a map where a boolean belongs) raises
+:class:`Unreadable`; :func:`resource_policy` and :func:`stack_policy` report it as a violation of the policy
+("unreadable: expected an object"), never as a crash and never as a pass. Any other exception a rule raises is
+reported the same way ("could not be judged"): the pack fails closed.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, TypeVar, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -41,6 +60,7 @@ from pulumi_policy.proxy import UnknownValueError
 import aml_catalogue
 
 Props = Mapping[str, Any]
+T = TypeVar("T")
 Config = Mapping[str, Any]
 
 
@@ -72,10 +92,37 @@ def type_key(token: str) -> str:
     return f"{_VERSIONED_MODULE.sub('', module)}:{kind}"
 
 
+def shape(value: Any) -> str:
+    """What a value is, in words, for an "unreadable" message."""
+    if value is MISSING:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {show(value)}"
+    if isinstance(value, str):
+        return f"the string {value[:60]!r}"
+    if isinstance(value, int | float):
+        return f"the number {number(value)!r}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, Sequence):
+        return "a list"
+    return type(value).__name__
+
+
+class Unreadable(Exception):
+    """A value of the wrong shape where a rule reads: reported as a violation of that rule, never a crash."""
+
+    def __init__(self, path: str, value: Any, expected: str) -> None:
+        self.message = f"{path} is unreadable: expected {expected}, got {shape(value)}"
+        super().__init__(self.message)
+
+
 def get(props: Any, path: str) -> Any:
-    """The value at a dotted camelCase path, or :data:`MISSING`; ``UnknownValueError`` when unknown."""
+    """The value at a dotted camelCase path, or :data:`MISSING`; ``UnknownValueError`` when unknown;
+    :class:`Unreadable` when a value on the way is not an object (or a list, for a numeric part)."""
     value: Any = props
-    for part in path.split("."):
+    parts = path.split(".")
+    for i, part in enumerate(parts):
         if isinstance(value, Mapping):
             if part not in value:
                 return MISSING
@@ -86,10 +133,120 @@ def get(props: Any, path: str) -> Any:
                 return MISSING
             value = value[index]
         else:
-            return MISSING
+            raise Unreadable(".".join(parts[:i]) or "properties", value, "an object")
         if value is None:
             return MISSING
     return value
+
+
+def mapping(props: Any, path: str) -> Mapping[str, Any] | None:
+    """The object at ``path`` (``None`` when missing); :class:`Unreadable` when it is not an object."""
+    value = get(props, path)
+    if value is MISSING:
+        return None
+    if not isinstance(value, Mapping):
+        raise Unreadable(path, value, "an object")
+    return value
+
+
+# --- the one normalisation: values as Azure reads them ------------------------------------------------
+_TRUE_FALSE: Final = {"true": True, "false": False}
+
+
+def as_bool(value: Any) -> bool | None:
+    """A boolean as ARM reads one: ``true`` / ``false`` or their strings in any case; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _TRUE_FALSE.get(value.strip().lower())
+    return None
+
+
+def is_true(value: Any) -> bool:
+    """``value`` reads as true (``True``, ``"true"``, ``"True"``...)."""
+    return as_bool(value) is True
+
+
+def is_false(value: Any) -> bool:
+    """``value`` reads as false (``False``, ``"false"``, ``"FALSE"``...)."""
+    return as_bool(value) is False
+
+
+def as_number(value: Any) -> float | None:
+    """A finite number, or its string form (``"7"``, ``"1.5"``), as ARM reads one; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number_ = float(value)
+    elif isinstance(value, str):
+        try:
+            number_ = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number_ if math.isfinite(number_) else None
+
+
+def canonical(value: Any, like: Any, path: str = "value", *, case_sensitive: bool = False) -> Any:
+    """``value`` read as a value of ``like``'s kind, in a form to compare: booleans from their strings, numbers
+    from theirs, strings case-folded (unless ``case_sensitive``). :class:`Unreadable` when ``value`` cannot be
+    read as that kind."""
+    if isinstance(like, bool):
+        flag = as_bool(value)
+        if flag is None:
+            raise Unreadable(path, value, "a boolean")
+        return flag
+    if isinstance(like, int | float):
+        found = as_number(value)
+        if found is None:
+            raise Unreadable(path, value, "a number")
+        return found
+    if isinstance(like, str):
+        if not isinstance(value, str):
+            raise Unreadable(path, value, "a string")
+        return value if case_sensitive else value.casefold()
+    return value
+
+
+def same(value: Any, expected: Any, path: str = "value", *, case_sensitive: bool = False) -> bool:
+    """Whether ``value`` is ``expected`` as Azure reads it (see the module's docstring); :class:`Unreadable`
+    when it cannot be read as a value of ``expected``'s kind. :data:`MISSING` is never the same."""
+    if value is MISSING:
+        return False
+    return bool(
+        canonical(value, expected, path, case_sensitive=case_sensitive)
+        == canonical(expected, expected, path, case_sensitive=case_sensitive)
+    )
+
+
+def same_any(value: Any, allowed: Iterable[Any], path: str = "value") -> bool:
+    """Whether ``value`` is one of ``allowed`` as Azure reads it (:func:`same`)."""
+    return any(same(value, a, path) for a in allowed)
+
+
+def tag(props: Any, name: str) -> Any:
+    """A tag's value, its name matched ignoring case as Azure matches tag names; :data:`MISSING` when absent.
+    :class:`Unreadable` when ``tags`` is not an object."""
+    tags = mapping(props, "tags")
+    if tags is None:
+        return MISSING
+    if name in tags:
+        return MISSING if tags[name] is None else tags[name]
+    for key in tags:
+        if isinstance(key, str) and key.lower() == name.lower():
+            return MISSING if tags[key] is None else tags[key]
+    return MISSING
+
+
+def environment(props: Any) -> str | None:
+    """The ``environment`` tag, lower-cased (``Production`` is production); ``None`` when absent or not a string."""
+    value = tag(props, "environment")
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def in_production(props: Any) -> bool:
+    return environment(props) == "production"
 
 
 def number(value: Any) -> Any:
@@ -98,11 +255,13 @@ def number(value: Any) -> Any:
 
 
 def items(props: Any, path: str) -> list[Any]:
-    """The list at ``path`` (``[]`` when missing)."""
+    """The list at ``path`` (``[]`` when missing); :class:`Unreadable` when it is not a list."""
     value = get(props, path)
+    if value is MISSING:
+        return []
     if isinstance(value, Sequence) and not isinstance(value, str):
         return list(value)
-    return []
+    raise Unreadable(path, value, "a list")
 
 
 # --- checks -------------------------------------------------------------------------------------------
@@ -172,12 +331,6 @@ class _Equals(DescribedCheck):
     missing_fails: bool
     why: str
     default: Any
-    ignore_case: bool
-
-    def _matches(self, actual: Any) -> bool:
-        if self.ignore_case and isinstance(actual, str) and isinstance(self.expected, str):
-            return actual.lower() == self.expected.lower()
-        return bool(actual == self.expected)
 
     def __call__(self, props: Props, _config: Config) -> Iterator[str]:
         actual = get(props, self.path)
@@ -185,12 +338,11 @@ class _Equals(DescribedCheck):
         if actual is MISSING:
             if self.missing_fails:
                 yield f"{self.path} is not set; {_default_text(self.default)}: set it to {self.expected!r}{because}"
-        elif not self._matches(actual):
+        elif not same(actual, self.expected, self.path):
             yield f"{self.path} is {number(actual)!r}; it must be {self.expected!r}{because}"
 
     def describe(self) -> str:
-        case = "compared ignoring case" if self.ignore_case else ""
-        return f"{self.path} is {show(self.expected)}{_note(self.why, self.missing_fails, self.default, case)}"
+        return f"{self.path} is {show(self.expected)}{_note(self.why, self.missing_fails, self.default)}"
 
     def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
         yield self.path, self.expected
@@ -207,16 +359,15 @@ def equals(
     missing_fails: bool | None = None,
     why: str = "",
     default: Any = MISSING,
-    ignore_case: bool = False,
 ) -> DescribedCheck:
-    """``path`` must equal ``expected``; remediation sets it to ``expected``.
+    """``path`` must equal ``expected`` as Azure reads it (:func:`same`); remediation sets it to ``expected``.
 
     ``default`` is Azure's value when the program sets none (messages and the description name it); a missing
     value fails unless ``default`` is ``expected`` (or ``missing_fails=False``).
     """
     if missing_fails is None:
         missing_fails = default is MISSING or default != expected
-    return _Equals(path, expected, missing_fails, why, default, ignore_case)
+    return _Equals(path, expected, missing_fails, why, default)
 
 
 @dataclass(frozen=True)
@@ -235,7 +386,7 @@ class _OneOf(DescribedCheck):
             if self.missing_fails:
                 default = "" if self.default is MISSING else f" (Azure's default is {self.default!r})"
                 yield f"{self.path} is not set{default}; it must be one of {allowed}{because}"
-        elif actual not in self.allowed:
+        elif not same_any(actual, self.allowed, self.path):
             yield f"{self.path} is {number(actual)!r}; it must be one of {allowed}{because}"
 
     def describe(self) -> str:
@@ -268,7 +419,7 @@ class _NotEqual(DescribedCheck):
 
     def __call__(self, props: Props, _config: Config) -> Iterator[str]:
         actual = get(props, self.path)
-        if actual is not MISSING and actual == self.forbidden:
+        if same(actual, self.forbidden, self.path):
             yield f"{self.path} is {number(actual)!r}; it must not be{_because(self.why)}"
 
     def describe(self) -> str:
@@ -361,8 +512,12 @@ class _DependingOn(DescribedCheck):
     path: str
     cases: Mapping[Any, Check]
 
+    def _chosen(self, props: Props) -> Check | None:
+        actual = get(props, self.path)
+        return next((check for value, check in self.cases.items() if same(actual, value, self.path)), None)
+
     def __call__(self, props: Props, config: Config) -> Iterator[str]:
-        chosen = self.cases.get(get(props, self.path))
+        chosen = self._chosen(props)
         if chosen is not None:
             yield from chosen(props, config)
 
@@ -373,7 +528,7 @@ class _DependingOn(DescribedCheck):
         return "; ".join(f"{value}: {text}" for value, text in parts.items())
 
     def fixes(self, props: Props) -> Iterator[tuple[str, Any]]:
-        chosen = self.cases.get(get(props, self.path))
+        chosen = self._chosen(props)
         if isinstance(chosen, DescribedCheck):
             yield from chosen.fixes(props)
 
@@ -383,7 +538,8 @@ class _DependingOn(DescribedCheck):
 
 
 def depending_on(path: str, cases: Mapping[Any, Check]) -> DescribedCheck:
-    """The check of the case that ``path``'s value names (none for other values); described per case."""
+    """The check of the case that ``path``'s value names (compared as :func:`same` does; none for other values);
+    described per case."""
     return _DependingOn(path, cases)
 
 
@@ -404,19 +560,27 @@ class Condition:
     values: tuple[Any, ...]
     label: str
     """Which resources it selects, in words: the derived description starts with it."""
+    known: tuple[Any, ...] = ()
+    """When ``path`` is a discriminator: every value it may take. A resource whose value is missing or none of
+    these is unreadable (judged, as a violation), never skipped."""
 
     def __call__(self, props: Props) -> bool:
-        return get(props, self.path) in self.values
+        actual = get(props, self.path)
+        if self.known and not same_any(actual, self.known, self.path):
+            expected = f"one of {', '.join(repr(k) for k in self.known)}"
+            raise Unreadable(self.path, actual, expected)
+        return same_any(actual, self.values, self.path) if actual is not MISSING else False
 
 
-def where_in(path: str, values: Sequence[Any], label: str = "") -> Condition:
-    """A pre-condition: the rule applies only where ``path`` is one of ``values`` (e.g. some compute types)."""
-    return Condition(path, tuple(values), label or f"where {path} is {_choices(values)}")
+def where_in(path: str, values: Sequence[Any], label: str = "", *, known: Sequence[Any] = ()) -> Condition:
+    """A pre-condition: the rule applies only where ``path`` is one of ``values`` (e.g. some compute types),
+    compared as :func:`same` does. ``known``: every value of a discriminator (see :class:`Condition`)."""
+    return Condition(path, tuple(values), label or f"where {path} is {_choices(values)}", tuple(known))
 
 
-def where_equals(path: str, value: Any, label: str = "") -> Condition:
+def where_equals(path: str, value: Any, label: str = "", *, known: Sequence[Any] = ()) -> Condition:
     """A pre-condition: the rule applies only where ``path`` equals ``value`` (e.g. one compute type)."""
-    return where_in(path, (value,), label)
+    return where_in(path, (value,), label, known=known)
 
 
 #: ``ResourceRule(remediate=SET_REQUIRED)``: the remediation sets every path the check names to the value it
@@ -554,7 +718,7 @@ class Stack:
         engine dependency of the same property already relates the resources at preview."""
         try:
             value = get(resource.props, f"{prop}.{value_path}" if value_path else prop)
-        except UnknownValueError:
+        except (UnknownValueError, Unreadable):  # a wrong shape names nothing; the resource's own rules report it
             return []
         return list(_strings(value))
 
@@ -587,7 +751,7 @@ def _literal(props: Props, key: str) -> str:
     """A string input written out in the program ("" when absent or unknown at preview)."""
     try:
         value = get(props, key)
-    except UnknownValueError:
+    except (UnknownValueError, Unreadable):
         return ""
     return value if isinstance(value, str) else ""
 
@@ -657,6 +821,27 @@ def _metadata(control_id: str, extra_tags: Iterable[str] = ()) -> tuple[str, Enf
     )
 
 
+def failing_closed(found: Iterator[T]) -> Iterator[T | str]:
+    """What a check yields, then, if it stops on a value of the wrong shape, that value as one more violation;
+    any other exception is a violation too ("could not be judged"), so the pack fails closed and never makes
+    ``Analyze`` / ``AnalyzeStack`` raise. ``UnknownValueError`` and the SDK's not-applicable signal propagate:
+    the SDK reports the first as "can't run policy during preview"."""
+    try:
+        yield from found
+    except UnknownValueError:
+        raise
+    except Unreadable as error:
+        yield error.message
+    except Exception as error:  # fail closed on a bug, naming it
+        if type(error).__name__ == "_NotApplicableError":
+            raise
+        yield f"{COULD_NOT_JUDGE}: {type(error).__name__}: {error}"
+
+
+#: How a violation for an unexpected exception starts (tests assert the pack never needs it).
+COULD_NOT_JUDGE: Final = "could not be judged"
+
+
 def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     """A CrossGuard resource policy for ``rule``, described by its catalogue entry."""
     # Tags say, over the protocol (GetAnalyzerInfo), what a policy judges and whether it can fix it.
@@ -667,12 +852,15 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     def applies(args: ResourceValidationArgs) -> bool:
         return type_key(args.resource_type) in types and rule.where(args.props)
 
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    def judge(args: ResourceValidationArgs) -> Iterator[str]:
         if not applies(args):
             # Said over the protocol (``not_applicable``), so a report can tell "passed" from "not judged".
             args.not_applicable(f"{type_key(args.resource_type)} is not judged by this policy")
         config = config_with_defaults(rule.config, args.get_config())
-        for message in rule.check(args.props, config):
+        yield from rule.check(args.props, config)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        for message in failing_closed(judge(args)):
             report(f"[{rule.control}] {message}", None)
 
     remediate = None
@@ -680,11 +868,14 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     if fix is not None:
 
         def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-            if not applies(args):
-                return None
-            config = config_with_defaults(rule.config, args.get_config())
-            if not any(True for _ in rule.check(args.props, config)):
-                return None
+            try:
+                if not applies(args):
+                    return None
+                config = config_with_defaults(rule.config, args.get_config())
+                if not any(True for _ in rule.check(args.props, config)):
+                    return None
+            except Unreadable:
+                return None  # nothing safe to set on a value of the wrong shape: validate reports it
             return fix(plain(args.props), config)
 
     return ResourceValidationPolicy(
@@ -706,10 +897,14 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
     """A CrossGuard stack policy for ``rule``, described by its catalogue entry."""
     title, enforcement, severity, tags = _metadata(rule.control, ["resource:stack"])
 
-    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+    def judge(args: StackValidationArgs) -> Iterator[tuple[str, str | None]]:
         stack = Stack(args.resources)
         config = config_with_defaults(rule.config, args.get_config())
-        for message, urn in rule.check(stack, config):
+        yield from rule.check(stack, config)
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        for found in failing_closed(judge(args)):
+            message, urn = found if isinstance(found, tuple) else (found, None)
             report(f"[{rule.control}] {message}", urn)
 
     return StackValidationPolicy(

@@ -31,14 +31,21 @@ from aml_policies.core import (
     ResourceRule,
     Stack,
     StackRule,
+    Unreadable,
     all_of,
+    as_number,
     default,
     equals,
     get,
+    in_production,
+    is_true,
     items,
+    mapping,
     number,
     one_of,
     present,
+    same,
+    tag,
     type_key,
     where_equals,
 )
@@ -52,22 +59,29 @@ AUTOSCALE_SETTING = "monitor:AutoscaleSetting"
 _managed = where_equals("properties.endpointComputeType", "Managed", "managed deployments")
 
 
-def _in_production(props: Props) -> bool:
-    return bool(get(props, "tags.environment") == "production")
-
-
 # --- AML-REL-004 ------------------------------------------------------------------------------------
 def _traffic(props: Props, _config: Config) -> Iterator[str]:
-    traffic = get(props, "properties.traffic")
-    if isinstance(traffic, Mapping) and len(traffic) > 0:
-        total = number(sum(traffic.values()))
+    traffic = mapping(props, "properties.traffic")
+    if traffic is not None and len(traffic) > 0:
+        total = number(_sum(traffic, "properties.traffic"))
         if total != 100:
             yield f"properties.traffic sums to {total} ({_show(traffic)}); it must sum to 100 (or be empty)"
-    mirror = get(props, "properties.mirrorTraffic")
-    if isinstance(mirror, Mapping) and len(mirror) > 0:
-        total = number(sum(mirror.values()))
+    mirror = mapping(props, "properties.mirrorTraffic")
+    if mirror is not None and len(mirror) > 0:
+        total = number(_sum(mirror, "properties.mirrorTraffic"))
         if total > 50:
             yield f"properties.mirrorTraffic sums to {total} ({_show(mirror)}); it must sum to at most 50"
+
+
+def _sum(shares: Mapping[str, Any], path: str) -> float:
+    """The sum of a traffic map's percentages (numbers, or their string form); :class:`Unreadable` otherwise."""
+    total = 0.0
+    for name, share in shares.items():
+        read = as_number(share)
+        if read is None:
+            raise Unreadable(f"{path}.{name}", share, "a number")
+        total += read
+    return total
 
 
 def _show(traffic: Mapping[str, Any]) -> str:
@@ -85,7 +99,7 @@ def _traffic_names_deployments(stack: Stack, _config: Config) -> Iterator[tuple[
         named = {
             str(name): path
             for path in ("properties.traffic", "properties.mirrorTraffic")
-            for name in (get(endpoint.props, path) or {})
+            for name in (mapping(endpoint.props, path) or {})
         }
         if not named:
             continue
@@ -106,12 +120,12 @@ def _traffic_names_deployments(stack: Stack, _config: Config) -> Iterator[tuple[
 def _batch_on_dedicated(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     """A batch deployment runs on a Dedicated cluster unless the deployment itself tolerates eviction."""
     for deployment in stack.of_type(BATCH_DEPLOYMENT):
-        if str(get(deployment.props, f"tags.{INTERRUPTIBLE_TAG}")).lower() == "true":
+        if is_true(tag(deployment.props, INTERRUPTIBLE_TAG)):
             continue
         for compute in stack.targets(deployment, "properties", "compute"):
             if type_key(compute.resource_type) != COMPUTE:
                 continue
-            if get(compute.props, "properties.properties.vmPriority") == "LowPriority":
+            if same(get(compute.props, "properties.properties.vmPriority"), "LowPriority"):
                 yield (
                     f"BatchDeployment {deployment.name!r}: properties.compute is cluster {compute.name!r}, "
                     "whose vmPriority is 'LowPriority'; batch inference must run on a 'Dedicated' cluster "
@@ -126,20 +140,19 @@ def _min_instances(props: Props, config: Config) -> Iterator[str]:
     capacity = get(props, "sku.capacity")
     if capacity is MISSING:
         yield f"sku.capacity is not set (Azure's default is 1); it must be at least {minimum} in production"
-    elif not isinstance(capacity, int | float) or capacity < minimum:
+    elif (read := as_number(capacity)) is None or read < minimum:
         yield f"sku.capacity is {number(capacity)!r}; it must be at least {minimum} in production"
 
 
 # --- AML-CMP-004 ------------------------------------------------------------------------------------
 def _capacity(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """Autoscale capacities are strings in the spec (``ScaleCapacity``: "minimum": "1"); numbers are read too."""
+    read = as_number(value)
+    return int(read) if read is not None else None
 
 
 def _autoscale_problems(setting: PolicyResource) -> Iterator[str]:
-    if get(setting.props, "enabled") is not True:
+    if not is_true(get(setting.props, "enabled")):
         yield "enabled is not true (Azure's default is false)"
     profiles = items(setting.props, "profiles")
     if not profiles:
@@ -157,7 +170,7 @@ def _autoscale_problems(setting: PolicyResource) -> Iterator[str]:
 
 def _autoscaled(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     for deployment in stack.of_type(ONLINE_DEPLOYMENT):
-        if get(deployment.props, "properties.endpointComputeType") != "Managed":
+        if not same(get(deployment.props, "properties.endpointComputeType"), "Managed"):
             continue
         settings = stack.referrers(deployment, (AUTOSCALE_SETTING,), "targetResourceUri")
         if not settings:
@@ -222,7 +235,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         types=(ONLINE_DEPLOYMENT,),
         description="deployments tagged environment=production have sku.capacity of at least the configured "
         "minInstances.",
-        where=_in_production,
+        where=in_production,
         check=_min_instances,
         config={
             "minInstances": {

@@ -18,10 +18,12 @@ from aml_policies.core import (
     Props,
     ResourceRule,
     all_of,
+    as_number,
     described,
     equals,
     get,
     items,
+    same,
 )
 
 VAULT = ("keyvault:Vault",)
@@ -33,11 +35,13 @@ KEY = ("keyvault:Key",)
     "least minSoftDeleteDays (missing passes: Azure's default is 90)"
 )
 def _soft_delete(props: Props, config: Config) -> Iterator[str]:
-    if get(props, "properties.enableSoftDelete") is False:
-        yield "properties.enableSoftDelete is False; it must not be"
+    soft_delete = get(props, "properties.enableSoftDelete")
+    if soft_delete is not MISSING and same(soft_delete, False, "properties.enableSoftDelete"):
+        yield f"properties.enableSoftDelete is {soft_delete!r}; it must not be"
     days = get(props, "properties.softDeleteRetentionInDays")
     minimum = int(config["minSoftDeleteDays"])
-    if days is not MISSING and (not isinstance(days, int | float) or days < minimum):
+    read = as_number(days)
+    if days is not MISSING and (read is None or read < minimum):
         yield f"properties.softDeleteRetentionInDays is {days!r}; it must be at least {minimum} (Azure's default is 90)"
 
 
@@ -56,8 +60,9 @@ RULES = (
         name="key-vault-private-access",
         types=VAULT,
         check=all_of(
-            # The spec types it as a free string ("enabled" by default); Azure compares it without case.
-            equals("properties.publicNetworkAccess", "Disabled", default="enabled", ignore_case=True),
+            # The spec types it as a free string ("enabled" by default); Azure compares it without case, as
+            # every comparison of the pack does.
+            equals("properties.publicNetworkAccess", "Disabled", default="enabled"),
             equals("properties.networkAcls.defaultAction", "Deny"),
         ),
         remediate=SET_REQUIRED,

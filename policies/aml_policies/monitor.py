@@ -28,8 +28,10 @@ from aml_policies.core import (
     all_of,
     equals,
     get,
+    is_true,
     items,
     present,
+    same,
     type_key,
 )
 
@@ -50,10 +52,15 @@ AUDIT_CATEGORIES: dict[str, tuple[tuple[str, ...], ...]] = {
 
 def _sends_logs(setting: PolicyResource) -> bool:
     return any(
-        get(entry, "enabled") is True
-        and (get(entry, "categoryGroup") in ("allLogs", "audit") or get(entry, "category"))
+        is_true(get(entry, "enabled"))
+        and (_group(get(entry, "categoryGroup")) in AUDIT_GROUPS or bool(get(entry, "category")))
         for entry in items(setting.props, "logs")
     )
+
+
+def _group(value: object) -> str:
+    """A category group in its documented spelling (``allLogs`` / ``audit``), matched ignoring case."""
+    return next((g for g in AUDIT_GROUPS if same(value, g, "categoryGroup")), "") if isinstance(value, str) else ""
 
 
 def _enabled_logs(settings: list[PolicyResource]) -> tuple[set[str], set[str]]:
@@ -62,13 +69,13 @@ def _enabled_logs(settings: list[PolicyResource]) -> tuple[set[str], set[str]]:
     groups: set[str] = set()
     for setting in settings:
         for entry in items(setting.props, "logs"):
-            if get(entry, "enabled") is not True:
+            if not is_true(get(entry, "enabled")):
                 continue
             category, group = get(entry, "category"), get(entry, "categoryGroup")
             if isinstance(category, str):
                 categories.add(category)
-            if isinstance(group, str):
-                groups.add(group)
+            if _group(group):
+                groups.add(_group(group))
     return categories, groups
 
 

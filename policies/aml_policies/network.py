@@ -12,6 +12,7 @@ account that no workspace names is not judged as a workspace's storage (PITFALLS
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -25,9 +26,12 @@ from aml_policies.core import (
     ResourceRule,
     Stack,
     StackRule,
+    Unreadable,
     get,
     items,
+    mapping,
     plain,
+    same,
     type_key,
 )
 
@@ -139,7 +143,7 @@ def _ports(value: object) -> list[str]:
     """Port numbers and ranges in a port field: ``"443"``, ``"80,443"``, ``"8000-8080"``, ``[80, 443]``."""
     if isinstance(value, str):
         return [p.strip() for p in value.split(",") if p.strip()]
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return [str(int(value))]
     if isinstance(value, Sequence):
         return [p for v in value for p in _ports(v)]
@@ -172,17 +176,38 @@ def _known(props: Props, key: str) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
+def _rules(props: Props) -> Iterator[tuple[str, Mapping[str, object]]]:
+    """``managedNetwork.outboundRules`` by name (a map of rule name to rule); :class:`Unreadable` when it or a
+    rule is not an object, or a rule's ``type`` is not a string."""
+    rules = mapping(props, "managedNetwork.outboundRules")
+    for name in rules or {}:
+        rule = rules[name] if rules is not None else None
+        path = f"managedNetwork.outboundRules.{name}"
+        if not isinstance(rule, Mapping):
+            raise Unreadable(path, rule, "an object")
+        kind = get(rule, "type")
+        if kind is not MISSING and not isinstance(kind, str):
+            raise Unreadable(f"{path}.type", kind, "a string")
+        yield str(name), rule
+
+
+def _kind(rule: Mapping[str, object]) -> str:
+    """A rule's ``type`` as Azure reads the enum (FQDN | ServiceTag | PrivateEndpoint), in its spec spelling."""
+    kind = get(rule, "type")
+    return next((k for k in RULE_TYPES if same(kind, k)), str(kind) if kind is not MISSING else "")
+
+
+RULE_TYPES = ("FQDN", "ServiceTag", "PrivateEndpoint")
+
+
 def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
     mode = get(props, "managedNetwork.isolationMode")
-    rules = get(props, "managedNetwork.outboundRules")
-    if rules is MISSING:
-        return
+    approved_only = same(mode, "AllowOnlyApprovedOutbound", "managedNetwork.isolationMode")
     own = {_known(props, key): key for key in AZURE_ADDED_RULES if _known(props, key)}
     seen: dict[str, str] = {}
-    for name in rules:
-        rule = rules[name]
-        kind = get(rule, "type")
-        if kind in ("FQDN", "ServiceTag") and mode != "AllowOnlyApprovedOutbound":
+    for name, rule in _rules(props):
+        kind = _kind(rule)
+        if kind in ("FQDN", "ServiceTag") and not approved_only:
             yield (
                 f"managedNetwork.outboundRules.{name} is a {kind} rule under isolationMode {mode!r}; {kind} rules "
                 "apply only under 'AllowOnlyApprovedOutbound'"
@@ -204,10 +229,7 @@ def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
 
 
 def _fqdn_firewall(props: Props, _config: Config) -> Iterator[str]:
-    rules = get(props, "managedNetwork.outboundRules")
-    if rules is MISSING:
-        return
-    fqdn = [name for name in rules if get(rules[name], "type") == "FQDN"]
+    fqdn = [name for name, rule in _rules(props) if _kind(rule) == "FQDN"]
     if fqdn:
         sku = get(props, "managedNetwork.firewallSku")
         yield (

@@ -10,7 +10,20 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource
 
-from aml_policies.core import Config, Props, ResourceRule, Stack, StackRule, get, type_key
+from aml_policies.core import (
+    MISSING,
+    Config,
+    Props,
+    ResourceRule,
+    Stack,
+    StackRule,
+    get,
+    in_production,
+    mapping,
+    same,
+    tag,
+    type_key,
+)
 
 WORKSPACE = "machinelearningservices:Workspace"
 LOCK = "authorization:ManagementLockByScope"
@@ -25,12 +38,14 @@ STATEFUL = (
 
 
 def _locked(stack: Stack, resource: PolicyResource) -> bool:
-    return any(get(lock.props, "level") == "CanNotDelete" for lock in stack.referrers(resource, (LOCK,), "scope"))
+    return any(
+        same(get(lock.props, "level"), "CanNotDelete", "level") for lock in stack.referrers(resource, (LOCK,), "scope")
+    )
 
 
 def _delete_locks(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     for workspace in stack.of_type(WORKSPACE):
-        if get(workspace.props, "tags.environment") != "production":
+        if not in_production(workspace.props):
             continue
         stateful = [workspace] + [
             t for prop, kind in STATEFUL for t in stack.targets(workspace, prop) if type_key(t.resource_type) == kind
@@ -48,7 +63,7 @@ def _budget(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     workspaces = stack.of_type(WORKSPACE)
     if not workspaces:
         return
-    budgets = [b for b in stack.of_type(BUDGET) if len(get(b.props, "notifications") or {}) > 0]
+    budgets = [b for b in stack.of_type(BUDGET) if len(mapping(b.props, "notifications") or {}) > 0]
     if not budgets:
         yield ("the stack builds a workspace but no consumption budget with alert notifications", workspaces[0].urn)
 
@@ -77,8 +92,7 @@ TAGGED = (
 
 
 def _tags(props: Props, config: Config) -> Iterator[str]:
-    tags = get(props, "tags")
-    missing = [t for t in config["requiredTags"] if not tags or t not in tags]
+    missing = [t for t in config["requiredTags"] if tag(props, t) is MISSING]
     if missing:
         yield f"tags lack {', '.join(missing)}; every resource carries {', '.join(config['requiredTags'])}"
 

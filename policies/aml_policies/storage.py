@@ -25,12 +25,16 @@ from aml_policies.core import (
     Stack,
     StackRule,
     all_of,
+    as_number,
     described,
     equals,
     get,
+    in_production,
+    is_true,
     not_equal,
     number,
     one_of,
+    same_any,
 )
 
 ACCOUNT = ("storage:StorageAccount",)
@@ -41,12 +45,12 @@ NO_BLOB_SERVICE = ("FileStorage",)
 
 def _redundancy(props: Props, config: Config) -> Iterator[str]:
     sku = get(props, "sku.name")
-    production = get(props, "tags.environment") == "production"
+    production = in_production(props)
     geo = production and config["geoZoneRedundantInProduction"]
     allowed = GEO_ZONE_REDUNDANT_SKUS if geo else ZONE_REDUNDANT_SKUS
     if sku is MISSING:
         yield f"sku.name is not set; it must be one of {', '.join(allowed)}"
-    elif sku not in allowed:
+    elif not same_any(sku, allowed, "sku.name"):
         where = " in production" if geo else ""
         yield f"sku.name is {sku!r}; it must be one of {', '.join(allowed)}{where}"
 
@@ -59,12 +63,12 @@ def _retention(props: Props, config: Config) -> Iterator[str]:
     minimum = int(config["minRetentionDays"])
     for policy in ("deleteRetentionPolicy", "containerDeleteRetentionPolicy"):
         enabled = get(props, f"{policy}.enabled")
-        if enabled is not True:
+        if not is_true(enabled):
             found = "is not set" if enabled is MISSING else f"is {enabled!r}"
             yield f"{policy}.enabled {found}; it must be True"
             continue
         days = get(props, f"{policy}.days")
-        if not isinstance(days, int | float) or days < minimum:
+        if (read := as_number(days)) is None or read < minimum:
             found = "is not set" if days is MISSING else f"is {number(days)!r}"
             yield f"{policy}.days {found}; it must be at least {minimum}"
 
@@ -72,7 +76,8 @@ def _retention(props: Props, config: Config) -> Iterator[str]:
 def _blob_service_present(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     """An account without a BlobServiceProperties keeps Azure's defaults: no versioning, no soft delete."""
     for account in stack.of_type(*ACCOUNT):
-        if get(account.props, "kind") in NO_BLOB_SERVICE:
+        kind = get(account.props, "kind")
+        if kind is not MISSING and same_any(kind, NO_BLOB_SERVICE, "kind"):
             continue
         if not stack.referrers(account, BLOB_SERVICE, "accountName"):
             yield (

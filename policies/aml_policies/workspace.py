@@ -23,6 +23,7 @@ from aml_policies.core import (
     not_equal,
     one_of,
     present,
+    same,
 )
 
 WORKSPACE = ("machinelearningservices:Workspace",)
@@ -32,7 +33,7 @@ def _user_assigned_only(props: Props, _config: Config) -> Iterator[str]:
     kind = get(props, "identity.type")
     if kind is MISSING:
         yield "identity is not set; Azure's default is a system-assigned identity: use type 'UserAssigned'"
-    elif kind != "UserAssigned":
+    elif not same(kind, "UserAssigned", "identity.type"):
         yield (
             f"identity.type is {kind!r}; it must be 'UserAssigned' (with system-assigned off, the user-assigned "
             "identity is the workspace's primary identity)"
