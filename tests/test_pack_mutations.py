@@ -186,6 +186,29 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ),
     (
         "AML-NET-014",
+        "a service-tag rule to the Internet",
+        set_(
+            "workspace",
+            "managedNetwork.outboundRules",
+            {"web": {"type": "ServiceTag", "destination": {"serviceTag": "Internet", "portRanges": "443"}}},
+        ),
+    ),
+    (
+        "AML-NET-014",
+        "a service-tag rule on protocol any and all ports",
+        set_(
+            "workspace",
+            "managedNetwork.outboundRules",
+            {
+                "all": {
+                    "type": "ServiceTag",
+                    "destination": {"serviceTag": "Storage", "protocol": "*", "portRanges": "0-65535"},
+                }
+            },
+        ),
+    ),
+    (
+        "AML-NET-014",
         "two outbound rules to the same destination",
         set_(
             "workspace",
@@ -430,6 +453,14 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-AKS-005", "kubenet without network policy", set_("aks", "networkProfile.networkPlugin", "kubenet")),
     ("AML-AKS-006", "no auto-upgrade channel", set_("aks", "autoUpgradeProfile.upgradeChannel", "none")),
     ("AML-AKS-007", "no Azure Policy add-on", set_("aks", "addonProfiles.azurepolicy.enabled", False)),
+    (
+        "AML-AKS-013",
+        "the inference router allows HTTP on a public load balancer",
+        both(
+            set_("aks-ml-extension", "configurationSettings.allowInsecureConnections", "true"),
+            delete("aks-ml-extension", "configurationSettings.internalLoadBalancerProvider"),
+        ),
+    ),
     (
         "AML-AKS-008",
         "no autoscaler on the system pool, an untainted user pool",

@@ -50,6 +50,7 @@ from aml_policies.core import (
     same,
     same_any,
     type_key,
+    where_equals,
 )
 
 MANAGED_CLUSTER = ("containerservice:ManagedCluster",)
@@ -327,6 +328,52 @@ def _ml_extension(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
                 )
 
 
+# --- AML-AKS-013 ------------------------------------------------------------------------------------
+#: The Azure ML extension's configuration settings (MicrosoftDocs/azure-ai-docs how-to-deploy-kubernetes-extension,
+#: "Review Azure Machine Learning extension configuration settings"): allowInsecureConnections (default False:
+#: HTTPS only), inferenceRouterServiceType (loadBalancer | nodePort | clusterIP), internalLoadBalancerProvider
+#: ("azure": the load balancer gets a private address; AKS only), sslCname with sslSecret or the certificate.
+ROUTER_TYPES = ("loadBalancer", "nodePort", "clusterIP")
+
+
+@described(
+    "configurationSettings.allowInsecureConnections is not true; with enableInference, the inference router is a "
+    "clusterIP or nodePort service, or a loadBalancer with internalLoadBalancerProvider 'azure' (never a public "
+    "load balancer), and HTTPS names sslCname (settings compared ignoring case of their values)"
+)
+def _private_https_router(props: Props, _config: Config) -> Iterator[str]:
+    settings = get(props, "configurationSettings")
+    settings = settings if settings is not MISSING else {}
+    if not isinstance(settings, Mapping):
+        raise Unreadable("configurationSettings", settings, "an object")
+    if not is_true(settings.get("enableInference", MISSING)):
+        return
+    insecure = settings.get("allowInsecureConnections", MISSING)
+    if is_true(insecure):
+        yield (
+            f"configurationSettings.allowInsecureConnections is {insecure!r}; it must be False: the inference "
+            "router then serves HTTPS only"
+        )
+    elif settings.get("sslCname", MISSING) in (MISSING, ""):
+        yield "configurationSettings.sslCname is not set; HTTPS scoring needs the router's host name and certificate"
+    router = settings.get("inferenceRouterServiceType", MISSING)
+    if router is MISSING:
+        yield (
+            "configurationSettings.inferenceRouterServiceType is not set; it must be clusterIP, nodePort or an "
+            "internal loadBalancer"
+        )
+    elif not same_any(router, ROUTER_TYPES, "configurationSettings.inferenceRouterServiceType"):
+        yield (
+            f"configurationSettings.inferenceRouterServiceType is {router!r}; it must be one of "
+            + ", ".join(ROUTER_TYPES)
+        )
+    elif same(router, "loadBalancer") and not same(settings.get("internalLoadBalancerProvider", MISSING), "azure"):
+        yield (
+            "configurationSettings.inferenceRouterServiceType is 'loadBalancer' without internalLoadBalancerProvider "
+            "'azure': the inference router gets a public IP; set internalLoadBalancerProvider to 'azure'"
+        )
+
+
 RULES: tuple[ResourceRule | StackRule, ...] = (
     *_pool_rules("AML-AKS-001", "zones", _zones),
     ResourceRule(
@@ -420,6 +467,13 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         description="addonProfiles.httpApplicationRouting and addonProfiles.kubeDashboard are not enabled (keys "
         "matched ignoring case; absent passes).",
         check=_no_insecure_addons,
+    ),
+    ResourceRule(
+        control="AML-AKS-013",
+        name="ml-extension-private-https-router",
+        types=(EXTENSION,),
+        where=where_equals("extensionType", ML_EXTENSION, "Azure ML extensions"),
+        check=_private_https_router,
     ),
     StackRule(
         control="AML-AKS-009",

@@ -212,6 +212,7 @@ def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
                 f"managedNetwork.outboundRules.{name} is a {kind} rule under isolationMode {mode!r}; {kind} rules "
                 "apply only under 'AllowOnlyApprovedOutbound'"
             )
+        yield from _broad_egress(name, kind, rule)
         if kind == "FQDN":
             yield from _fqdn_ports(name, rule)
         if kind == "PrivateEndpoint":
@@ -226,6 +227,34 @@ def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
         if key in seen:
             yield f"managedNetwork.outboundRules.{name} has the same destination as rule {seen[key]!r}"
         seen.setdefault(key, name)
+
+
+#: Service tags that stand for the whole internet or every Azure service (regional forms such as
+#: ``AzureCloud.westeurope`` included): a rule to one of them undoes approved outbound.
+BROAD_SERVICE_TAGS = ("Internet", "AzureCloud")
+ALL_PORTS = ("*", "0-65535", "1-65535")
+
+
+def _broad_egress(name: str, kind: str, rule: Mapping[str, object]) -> Iterator[str]:
+    """Egress breadth: a service-tag rule to Internet or AzureCloud, any tag on protocol '*' and all ports, or an
+    FQDN rule to '*', a bare name or a wildcard over a top-level domain."""
+    where = f"managedNetwork.outboundRules.{name}"
+    if kind == "ServiceTag":
+        tag = get(rule, "destination.serviceTag")
+        if isinstance(tag, str) and any(same(tag.split(".")[0], t) for t in BROAD_SERVICE_TAGS):
+            yield f"{where} is a service-tag rule to {tag!r}, which opens egress to all of it; name a narrower tag"
+        protocol, ports = get(rule, "destination.protocol"), get(rule, "destination.portRanges")
+        if same(protocol, "*") and isinstance(ports, str) and ports.replace(" ", "") in ALL_PORTS:
+            yield f"{where} allows protocol '*' on all ports ({ports!r}); name the protocol and ports the job needs"
+    if kind == "FQDN":
+        destination = get(rule, "destination")
+        if isinstance(destination, str):
+            labels = destination.strip().removeprefix("*.").split(".")
+            if destination.strip() in ("*", "") or len(labels) < 2:
+                yield (
+                    f"{where} is an FQDN rule to {destination!r}, which matches every host under a top-level "
+                    "domain; name the hosts the job needs"
+                )
 
 
 def _fqdn_firewall(props: Props, _config: Config) -> Iterator[str]:
@@ -274,7 +303,9 @@ RULES = (
         types=(WORKSPACE,),
         description="FQDN and service-tag outbound rules only under 'AllowOnlyApprovedOutbound'; FQDN rules for "
         "ports 80 and 443 only; no two rules with the same destination; no private-endpoint rule to the workspace's "
-        "own storage account, key vault or registry (Azure adds those).",
+        "own storage account, key vault or registry (Azure adds those); no broad egress: no service-tag rule to "
+        "Internet or AzureCloud, none with protocol '*' on all ports, no FQDN rule to '*' or a wildcard over a "
+        "top-level domain.",
         check=_outbound_rules,
     ),
     ResourceRule(

@@ -7,8 +7,18 @@ from component_plan import RG_ID, refused
 
 from hardened_aml.catalogue import control, load
 from hardened_aml.errors import MISSING, InvalidInputError
-from hardened_aml.governance import AssignmentEnforcement, Governance, GovernanceArgs, GovernanceSettings
-from hardened_aml.inputs import checked
+from hardened_aml.governance import (
+    _DATASTORE,
+    _HTTPS_URL,
+    _MODEL_ASSET,
+    _MODEL_REGISTRY,
+    _SUFFIX,
+    AssignmentEnforcement,
+    Governance,
+    GovernanceArgs,
+    GovernanceSettings,
+)
+from hardened_aml.inputs import checked, pattern_words
 
 ASSIGNMENT = "azure-native:authorization:PolicyAssignment"
 DEFS = "/providers/Microsoft.Authorization/policyDefinitions/"
@@ -154,7 +164,7 @@ def test_explicit_registries_and_suffix(plan):
     assert _params(acr)["allowedACRs"] == ["crx.azurecr.io/team"]
 
 
-HTTPS = "a string matching ^https://[^\\s/]+(/\\S*)?$"
+HTTPS = pattern_words(_HTTPS_URL)
 LOGIN = "lowercase login servers, e.g. crx.azurecr.io or crx.azurecr.io/repo"
 AT_LEAST_ONE = "at least 1 item(s)"
 LOGS_TOGETHER = "log_filters and log_datastore given together, or neither"
@@ -201,21 +211,21 @@ LOGS_TOGETHER = "log_filters and log_datastore given together, or neither"
             "log_datastore",
             {"log_filters": ["^x$"], "log_datastore": "bad-name"},
             "bad-name",
-            "a string matching ^[A-Za-z0-9_]{1,255}$",
+            pattern_words(_DATASTORE),
         ),
         (
             "allowed_model_registry",
             {"allowed_model_registry": "azureml*"},
             "azureml*",
-            "a string matching ^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$",
+            pattern_words(_MODEL_REGISTRY),
         ),
         (
             "restricted_models.0",
             {"restricted_models": ["models/x"]},
             "models/x",
-            "a string matching ^azureml://registries/\\S+$",
+            pattern_words(_MODEL_ASSET),
         ),
-        ("name_suffix", {"name_suffix": "Has Spaces"}, "Has Spaces", "a string matching ^[a-z0-9][a-z0-9-]{0,39}$"),
+        ("name_suffix", {"name_suffix": "Has Spaces"}, "Has Spaces", pattern_words(_SUFFIX)),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_registered(key, overrides, value, allowed):

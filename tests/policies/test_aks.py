@@ -8,7 +8,7 @@ import pytest
 
 from aml_policies import aks
 from aml_policies.core import ResourceRule
-from tests.policies.harness import DELETE, all_violations, changed, judges, violations
+from tests.policies.harness import DELETE, all_violations, applies, changed, judges, violations
 
 CLUSTER_TOKEN = "azure-native:containerservice:ManagedCluster"
 POOL_TOKEN = "azure-native:containerservice:AgentPool"
@@ -720,3 +720,50 @@ def test_unnamed_pool_is_named_by_index() -> None:
     assert violations(RULES["aml-aks-001-cluster-pool-zones"], CLUSTER_TOKEN, props) == [
         "[AML-AKS-001] agentPoolProfiles[0].availabilityZones is ['2']; it must be ['1', '2', '3']"
     ]
+
+
+# --- AML-AKS-013 -------------------------------------------------------------------------------------------------
+EXTENSION_TOKEN = "azure-native:kubernetesconfiguration:Extension"
+ML_EXT: dict[str, Any] = {
+    "extensionType": "microsoft.azureml.kubernetes",
+    "configurationSettings": {
+        "enableInference": "True",
+        "inferenceRouterServiceType": "loadBalancer",
+        "internalLoadBalancerProvider": "azure",
+        "allowInsecureConnections": "False",
+        "sslCname": "scoring.contoso.internal",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        ("configurationSettings.allowInsecureConnections", "TRUE", "allowInsecureConnections is 'TRUE'"),
+        ("configurationSettings.internalLoadBalancerProvider", "other", "gets a public IP"),
+        ("configurationSettings.inferenceRouterServiceType", "ingress", "must be one of"),
+        ("configurationSettings.sslCname", "", "sslCname is not set"),
+        ("configurationSettings", ["enableInference=True"], "unreadable"),
+    ],
+)
+def test_ml_extension_router_must_be_private_and_https(path: str, value: Any, says: str) -> None:
+    rule = RULES["aml-aks-013-ml-extension-private-https-router"]
+    assert violations(rule, EXTENSION_TOKEN, ML_EXT) == []
+    found = violations(rule, EXTENSION_TOKEN, changed(ML_EXT, path, value))
+    assert len(found) == 1 and says in found[0], found
+
+
+def test_ml_extension_router_alternatives_and_other_extensions() -> None:
+    rule = RULES["aml-aks-013-ml-extension-private-https-router"]
+    cluster_ip = changed(ML_EXT, "configurationSettings.inferenceRouterServiceType", "ClusterIP")
+    assert violations(rule, EXTENSION_TOKEN, cluster_ip) == []
+    training_only = changed(ML_EXT, "configurationSettings.enableInference", "false")
+    assert (
+        violations(
+            rule, EXTENSION_TOKEN, changed(training_only, "configurationSettings.allowInsecureConnections", "true")
+        )
+        == []
+    )
+    flux = changed(ML_EXT, "extensionType", "microsoft.flux")
+    assert not applies(rule, EXTENSION_TOKEN, flux)
+    assert applies(rule, EXTENSION_TOKEN, changed(ML_EXT, "extensionType", "Microsoft.AzureML.Kubernetes"))

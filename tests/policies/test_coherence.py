@@ -83,6 +83,42 @@ def test_fqdn_rule_for_80_and_443_passes(rule: dict[str, Any]) -> None:
     assert violations(NET_014, WS_T, _ws({"r": rule})) == []
 
 
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ({"type": "FQDN", "destination": "*"}, "every host under a top-level domain"),
+        ({"type": "FQDN", "destination": "*.com"}, "every host under a top-level domain"),
+        ({"type": "fqdn", "destination": "com"}, "every host under a top-level domain"),
+        ({"type": "ServiceTag", "destination": {"serviceTag": "Internet"}}, "opens egress to all of it"),
+        ({"type": "ServiceTag", "destination": {"serviceTag": "azurecloud.westeurope"}}, "opens egress to all of it"),
+        (
+            {"type": "ServiceTag", "destination": {"serviceTag": "Storage", "protocol": "*", "portRanges": "*"}},
+            "protocol '*' on all ports",
+        ),
+        (
+            {"type": "servicetag", "destination": {"serviceTag": "Storage", "protocol": "*", "portRanges": "1-65535"}},
+            "protocol '*' on all ports",
+        ),
+    ],
+)
+def test_broad_egress_fails(rule: dict[str, Any], says: str) -> None:
+    """Wildcard egress undoes approved outbound (issue 14): flagged whatever the case of the enum values."""
+    found = violations(NET_014, WS_T, _ws({"r": rule}))
+    assert len(found) == 1 and says in found[0], found
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"type": "ServiceTag", "destination": {"serviceTag": "AzureMonitor", "protocol": "*", "portRanges": "443"}},
+        {"type": "ServiceTag", "destination": {"serviceTag": "Storage.westeurope", "portRanges": "443"}},
+        {"type": "FQDN", "destination": "*.pypi.org"},
+    ],
+)
+def test_narrow_egress_passes(rule: dict[str, Any]) -> None:
+    assert violations(NET_014, WS_T, _ws({"r": rule})) == []
+
+
 def test_private_endpoint_rule_to_the_workspace_s_own_vault_fails() -> None:
     rule = {
         "type": "PrivateEndpoint",
