@@ -36,7 +36,7 @@ import pulumi_azure_native.machinelearningservices as ml
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from hardened_aml.catalogue import INTERRUPTIBLE_TAG, control, parse_duration
+from hardened_aml.catalogue import INTERRUPTIBLE_TAG, MANAGED_NETWORK_TAG, control, parse_duration
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.shared import InWorkspace, RunsAs
 
@@ -204,6 +204,8 @@ class ComputeCluster(pulumi.ComponentResource):
         if interruptible:
             tags[INTERRUPTIBLE_TAG] = "true"  # AML-REL-005: low priority only when marked interruptible
         subnet = a.get("subnet_id")
+        if a["workspace_managed_network"] and subnet is None:
+            tags[MANAGED_NETWORK_TAG] = "true"  # AML-NET-011: read by the pack when the workspace is elsewhere
 
         self.compute = ml.Compute(
             f"{name}-cluster",

@@ -51,6 +51,7 @@ from hardened_aml.catalogue import (
     IDLE_SHUTDOWN_MIN,
     IDLE_SHUTDOWN_RANGE_TEXT,
     IMAGE_EPOCH_TAG,
+    MANAGED_NETWORK_TAG,
     control,
     parse_duration,
 )
@@ -356,7 +357,12 @@ class ComputeInstance(pulumi.ComponentResource):
                 ),
             ),
             # AML-GOV-007: a new cycle changes the tag, which replaces the instance with one on the latest image
-            tags={**a["tags"], IMAGE_EPOCH_TAG: cycle_start.isoformat()},
+            tags={
+                **a["tags"],
+                IMAGE_EPOCH_TAG: cycle_start.isoformat(),
+                # AML-NET-011: read by the pack when the workspace is outside the stack.
+                **({MANAGED_NETWORK_TAG: "true"} if a["workspace_managed_network"] and subnet is None else {}),
+            },
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=opts.depends_on if opts is not None else None,  # the workspace's private endpoint

@@ -27,6 +27,7 @@ from aml_catalogue.facts import (
     IDLE_SHUTDOWN_RANGE_TEXT,
     IMAGE_EPOCH_TAG,
     INTERRUPTIBLE_TAG,
+    MANAGED_NETWORK_TAG,
     ZONE_REDUNDANT_SKUS,
     parse_duration,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "INTERRUPTIBLE_TAG",
     "KINDS",
     "KIND_TITLES",
+    "MANAGED_NETWORK_TAG",
     "PILLARS",
     "SEVERITIES",
     "ZONE_REDUNDANT_SKUS",

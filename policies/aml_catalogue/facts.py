@@ -15,6 +15,7 @@ __all__ = [
     "IDLE_SHUTDOWN_RANGE_TEXT",
     "IMAGE_EPOCH_TAG",
     "INTERRUPTIBLE_TAG",
+    "MANAGED_NETWORK_TAG",
     "ZONE_REDUNDANT_SKUS",
     "parse_duration",
 ]
@@ -22,6 +23,11 @@ __all__ = [
 #: The tag that marks low-priority compute or a deployment as intentionally interruptible (AML-REL-005): the
 #: components set it for ``VmTier.LOW_PRIORITY_INTERRUPTIBLE``, the pack accepts low priority only with it.
 INTERRUPTIBLE_TAG = "hardened-aml/interruptible"
+#: The tag with which a compute component states that its workspace, outside the stack, uses a managed network
+#: (its ``workspace_managed_network`` input): the pack reads it when it cannot see the workspace (AML-NET-011).
+#: Azure checks the claim at deploy: a compute without a subnet or public IP in a workspace without a managed
+#: network is refused.
+MANAGED_NETWORK_TAG = "hardened-aml/workspace-managed-network"
 #: The tag holding the start of a compute instance's current rebuild cycle; a change replaces it (AML-GOV-007).
 IMAGE_EPOCH_TAG = "hardened-aml/image-epoch"
 

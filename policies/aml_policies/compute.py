@@ -26,6 +26,7 @@ from aml_catalogue import (
     IDLE_SHUTDOWN_MIN,
     IDLE_SHUTDOWN_RANGE_TEXT,
     INTERRUPTIBLE_TAG,
+    MANAGED_NETWORK_TAG,
     parse_duration,
 )
 from aml_policies.core import (
@@ -121,12 +122,15 @@ def _in_virtual_network(stack: Stack, _config: Config) -> Iterator[tuple[str, st
         referred = stack.targets(compute, "workspaceName")
         workspaces = [w for w in referred if type_key(w.resource_type) == WORKSPACE]
         if not workspaces:
+            if not subnet and is_true(tag(compute.props, MANAGED_NETWORK_TAG)):
+                continue  # the component states its workspace's managed network (its workspace_managed_network)
             if not subnet:
                 yield (
                     f"Compute {compute.name!r}: properties.properties.subnet is not set and its workspace "
                     "is not in this stack (workspaceName neither depends on nor names a Workspace of the stack), "
-                    "so a managed network cannot be verified; set a subnet or create the compute from the "
-                    "workspace's outputs",
+                    "so a managed network cannot be verified; set a subnet, create the compute from the "
+                    f"workspace's outputs, or state the workspace's managed network with tag {MANAGED_NETWORK_TAG!r} "
+                    "= 'true' (the components' workspace_managed_network input)",
                     compute.urn,
                 )
             continue

@@ -6,6 +6,7 @@ import pulumi
 import pytest
 from component_plan import LAW_ID, RG_ID, TAGS, UAI_ID, refused
 
+from hardened_aml.catalogue import MANAGED_NETWORK_TAG
 from hardened_aml.compute_cluster import DEFAULT_VM_SIZES, ComputeCluster, ComputeClusterArgs
 from hardened_aml.workspace import Workspace, WorkspaceArgs
 from tests.pack_check import mandatory, violations
@@ -61,7 +62,7 @@ def test_children_and_hardened_inputs(plan):
     i = compute.inputs
     assert (i["computeName"], i["workspaceName"], i["resourceGroupName"]) == ("cpu-train", "mlw-test", "rg-test")
     assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [UAI_ID]}  # AML-IAM-008
-    assert i["tags"] == TAGS
+    assert i["tags"] == {**TAGS, MANAGED_NETWORK_TAG: "true"}  # its workspace's managed network (AML-NET-011)
     outer = i["properties"]
     assert outer["computeType"] == "AmlCompute"
     assert outer["disableLocalAuth"] is True  # AML-IAM-002
@@ -78,6 +79,19 @@ def test_children_and_hardened_inputs(plan):
     assert "properties.properties.vmSize" in compute.replace_on_changes
     assert "identity" in compute.replace_on_changes
     assert not any("scaleSettings" in path for path in compute.replace_on_changes)
+
+
+def test_alone_on_an_existing_managed_vnet_workspace_passes_the_pack(plan):
+    """Issue 14: the workspace is outside the program, so the cluster states its managed network by the tag its
+    workspace_managed_network input sets, and the pack reads it (AML-NET-011)."""
+    p = plan(lambda: ComputeCluster("train", _args()))
+    compute = p.one(COMPUTE)
+    assert compute.inputs["tags"][MANAGED_NETWORK_TAG] == "true"
+    assert mandatory(p.resources) == []
+    # Without the statement the pack cannot verify the network, and says how to state it.
+    compute.inputs["tags"].pop(MANAGED_NETWORK_TAG)
+    flagged = [d for d in violations(p.resources) if d.policy == "aml-net-011-compute-in-virtual-network"]
+    assert len(flagged) == 1 and MANAGED_NETWORK_TAG in flagged[0].message
 
 
 def test_passes_the_whole_pack_in_its_workspace(plan):
@@ -97,7 +111,7 @@ def test_interruptible_low_priority_is_asked_for_by_name_and_tagged(plan):
     p = plan(lambda: ComputeCluster("train", _args(tier="LowPriorityInterruptible")))
     compute = p.one(COMPUTE)
     assert compute.inputs["properties"]["properties"]["vmPriority"] == "LowPriority"
-    assert compute.inputs["tags"] == {**TAGS, "hardened-aml/interruptible": "true"}
+    assert compute.inputs["tags"] == {**TAGS, "hardened-aml/interruptible": "true", MANAGED_NETWORK_TAG: "true"}
     assert [d for d in violations(p.resources) if d.policy.startswith("aml-rel-005")] == []  # accepts the tag
 
 

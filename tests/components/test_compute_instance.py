@@ -52,7 +52,12 @@ def test_children_and_hardened_inputs(plan):
     i = compute.inputs
     assert (i["computeName"], i["workspaceName"]) == ("ci-alice", "mlw-test")
     assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [UAI_ID]}
-    assert i["tags"] == {**TAGS, "hardened-aml/image-epoch": "2026-11-15"}  # AML-GOV-007
+    # AML-GOV-007 (rebuild cycle), AML-NET-011 (its workspace's managed network, for the pack)
+    assert i["tags"] == {
+        **TAGS,
+        "hardened-aml/image-epoch": "2026-11-15",
+        "hardened-aml/workspace-managed-network": "true",
+    }
     assert i["properties"]["computeType"] == "ComputeInstance"
     assert i["properties"]["disableLocalAuth"] is True  # AML-IAM-002
     props = i["properties"]["properties"]

@@ -505,11 +505,22 @@ def test_net011_workspace_outside_the_stack() -> None:
         (
             "Compute 'cpu': properties.properties.subnet is not set and its workspace is not in this stack "
             "(workspaceName neither depends on nor names a Workspace of the stack), so a managed network cannot be "
-            "verified; set a subnet or create the compute from the workspace's outputs",
+            "verified; set a subnet, create the compute from the workspace's outputs, or state the workspace's "
+            "managed network with tag 'hardened-aml/workspace-managed-network' = 'true' (the components' "
+            "workspace_managed_network input)",
             cluster.urn,
         )
     ]
     assert run_stack(NETWORK_RULE, stack_resource(TOKEN, "cpu", CLUSTER)) == []
+    # The component's statement of its workspace's managed network (tag names and values read ignoring case).
+    stated = changed(
+        changed(CLUSTER, "properties.properties.subnet", DELETE),
+        "tags",
+        {"Hardened-AML/Workspace-Managed-Network": "True"},
+    )
+    assert run_stack(NETWORK_RULE, stack_resource(TOKEN, "cpu", stated)) == []
+    denied = changed(stated, "tags", {"hardened-aml/workspace-managed-network": "false"})
+    assert len(run_stack(NETWORK_RULE, stack_resource(TOKEN, "cpu", denied))) == 1
 
 
 def test_net011_ignores_other_compute_types() -> None:
