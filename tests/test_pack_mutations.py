@@ -546,6 +546,14 @@ def _key(d: Diagnostic) -> tuple[str, str, str]:
     return (d.policy, d.urn, d.message)
 
 
+def new_diagnostics(pack: PolicyPack, baseline: list[Diagnostic], mutation: Mutation) -> list[Diagnostic]:
+    """What the pack reports after one change to the compliant fixture that it did not report before."""
+    entries = _compliant()
+    mutation(entries)
+    before = {_key(d) for d in baseline}
+    return [d for d in _check(pack, entries) if _key(d) not in before]
+
+
 # --- tests -------------------------------------------------------------------------------------------
 def test_the_table_covers_every_policy_control(by_control: dict[str, set[str]]) -> None:
     controls = {c.id for c in load().of_kind("policy")}
@@ -584,9 +592,6 @@ def test_a_mutation_is_flagged_by_exactly_its_controls_policies(
     description: str,
     mutation: Mutation,
 ) -> None:
-    entries = _compliant()
-    mutation(entries)
-    before = {_key(d) for d in baseline}
-    new = [d for d in _check(pack, entries) if _key(d) not in before]
+    new = new_diagnostics(pack, baseline, mutation)
     assert {d.policy for d in new} == by_control[control], [f"{d.policy}: {d.message}" for d in new]
     assert all(d.message.startswith(f"[{control}] ") for d in new)

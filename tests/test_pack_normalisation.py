@@ -15,7 +15,7 @@ import pytest
 from aml_policies.core import COULD_NOT_JUDGE
 from hardened_aml.testing import Diagnostic, PolicyPack
 from tests.conftest import ROOT
-from tests.test_pack_mutations import Entries, Mutation, _check, _compliant, _key, both, delete, set_
+from tests.test_pack_mutations import Mutation, _check, _compliant, both, delete, new_diagnostics, set_
 
 COMPUTE_POLICIES = {
     "aml-net-009-compute-no-public-ip",
@@ -136,10 +136,7 @@ def baseline(pack: PolicyPack) -> list[Diagnostic]:
 
 
 def _new(pack: PolicyPack, baseline: list[Diagnostic], mutation: Mutation) -> list[Diagnostic]:
-    entries: Entries = _compliant()
-    mutation(entries)
-    before = {_key(d) for d in baseline}
-    found = [d for d in _check(pack, entries) if _key(d) not in before]
+    found = new_diagnostics(pack, baseline, mutation)
     assert not [d for d in found if COULD_NOT_JUDGE in d.message], "a rule raised instead of judging"
     return found
 

@@ -202,44 +202,45 @@ class _Builtin:
 
 _ML_DIR = "built-in-policies/policyDefinitions/Machine Learning/"
 
-# AML-GOV-008: the Machine Learning built-ins of the security baseline, in audit mode. Each declares one
-# parameter, "effect" (String), default "Audit"; the allowed values are noted beside each.
-_BASELINE: tuple[tuple[str, str, str], ...] = (
-    # effect: Audit | Deny | Disabled, default Audit
+# AML-GOV-008: the Machine Learning built-ins of the security baseline. Each declares one parameter, "effect"
+# (String), default "Audit", whose allowed values are Audit | Deny | Disabled where the last field is True and
+# Audit | Disabled where it is False (read from each definition file).
+_BASELINE: tuple[tuple[str, str, str, bool], ...] = (
     (
         "438c38d2-3772-465a-a9cc-7a6666a275ce",
         "Workspace_PublicNetworkAccessDisabled_Audit.json",
         "Workspaces should disable public network access",
+        True,
     ),
-    # effect: Audit | Disabled, default Audit
     (
         "45e05259-1eb5-4f70-9574-baf73e9d219b",
         "Workspace_PrivateEndpoint_Audit_V2.json",
         "Workspaces should use private link",
+        False,
     ),
-    # effect: Audit | Deny | Disabled, default Audit
     (
         "ba769a63-b8cc-4b2d-abf6-ac33c7204be8",
         "Workspace_CMKEnabled_Audit.json",
         "Workspaces should be encrypted with a customer-managed key",
+        True,
     ),
-    # effect: Audit | Deny | Disabled, default Audit
     (
         "5f0c7d88-c7de-45b8-ac49-db49e72eaa78",
         "Workspace_UAIEnabled_Audit.json",
         "Workspaces should use user-assigned managed identity",
+        True,
     ),
-    # effect: Audit | Disabled, default Audit
     (
         "7804b5c7-01dc-4723-969b-ae300cc07ff1",
         "MachineLearningServices_Vnet_Audit.json",
         "Compute clusters and instances should be behind a virtual network",
+        False,
     ),
-    # effect: Audit | Deny | Disabled, default Audit
     (
         "e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f",
         "MachineLearningServices_DisableLocalAuth_Audit.json",
         "Computes should have local authentication methods disabled",
+        True,
     ),
     # f110a506 (latest software updates) is also in the baseline: assigned once, under AML-GOV-007.
 )
@@ -249,15 +250,6 @@ def _pgp_parameter(key: str) -> str:
     """A PGP public key as the built-in wants it: line breaks written as the literal characters ``\\r\\n``."""
     lines = key.strip().splitlines()
     return "\\r\\n".join(line.rstrip() for line in lines)
-
-
-#: Baseline built-ins whose definition offers the Deny effect (the allowed values noted in ``_BASELINE``).
-_DENY_CAPABLE = {
-    "438c38d2-3772-465a-a9cc-7a6666a275ce",
-    "ba769a63-b8cc-4b2d-abf6-ac33c7204be8",
-    "5f0c7d88-c7de-45b8-ac49-db49e72eaa78",
-    "e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f",
-}
 
 
 def _builtins(a: Mapping[str, Any], allowed_registries: Sequence[Input[str]]) -> list[_Builtin]:
@@ -375,9 +367,9 @@ def _builtins(a: Mapping[str, Any], allowed_registries: Sequence[Input[str]]) ->
             guid,
             _ML_DIR + file,
             title,
-            {"effect": audit_or_deny if guid in _DENY_CAPABLE else "Audit"},
+            {"effect": audit_or_deny if offers_deny else "Audit"},
         )
-        for guid, file, title in _BASELINE
+        for guid, file, title, offers_deny in _BASELINE
     )
     # Runtime counterparts of three pack controls, so that what is created outside this stack (a compute made in
     # the studio by a Compute Operator, a workspace made by hand) is judged too. Read from Azure/azure-policy:

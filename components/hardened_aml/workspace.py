@@ -60,6 +60,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from hardened_aml import shared
+from hardened_aml.catalogue import all_ports, broad_service_tag, wildcard_fqdn
 from hardened_aml.errors import MISSING
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import WORKSPACE_ZONES, PrivateLink
@@ -240,25 +241,18 @@ def _outbound_rule_fields(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]
             )
 
 
-#: Service tags that stand for the whole internet or every Azure service: a rule to them undoes approved
-#: outbound (regional forms such as ``AzureCloud.westeurope`` included).
-BROAD_SERVICE_TAGS = ("internet", "azurecloud")
-_ALL_PORTS = ("*", "0-65535", "1-65535")
-
-
 def broad_egress(r: Mapping[str, Any]) -> tuple[str, str] | None:
     """The field and value that make a rule (defaults filled) open broad egress, or None (control AML-NET-014)."""
     if r["type"] is OutboundRuleType.SERVICE_TAG:
         tag = str(r.get("service_tag") or "")
-        if tag.lower().split(".")[0] in BROAD_SERVICE_TAGS:
+        if broad_service_tag(tag):
             return "service_tag", tag
         ports = str(r.get("port_ranges") or "").replace(" ", "")
-        if r.get("protocol") is OutboundProtocol.ANY and ports in _ALL_PORTS:
+        if r.get("protocol") is OutboundProtocol.ANY and all_ports(ports):
             return "port_ranges", ports
     if r["type"] is OutboundRuleType.FQDN:
         destination = str(r.get("destination") or "")
-        labels = destination.removeprefix("*.").split(".")
-        if destination.startswith("*.") and len(labels) < 2:
+        if wildcard_fqdn(destination):
             return "destination", destination
     return None
 

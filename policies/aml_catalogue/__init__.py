@@ -29,7 +29,10 @@ from aml_catalogue.facts import (
     INTERRUPTIBLE_TAG,
     MANAGED_NETWORK_TAG,
     ZONE_REDUNDANT_SKUS,
+    all_ports,
+    broad_service_tag,
     parse_duration,
+    wildcard_fqdn,
 )
 
 __all__ = [
@@ -51,10 +54,13 @@ __all__ = [
     "Control",
     "Evidence",
     "Source",
+    "all_ports",
+    "broad_service_tag",
     "control",
     "load",
     "parse",
     "parse_duration",
+    "wildcard_fqdn",
 ]
 
 Pillar = Literal["reliability", "security", "cost", "operations", "performance"]

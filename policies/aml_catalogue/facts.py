@@ -17,8 +17,34 @@ __all__ = [
     "INTERRUPTIBLE_TAG",
     "MANAGED_NETWORK_TAG",
     "ZONE_REDUNDANT_SKUS",
+    "all_ports",
+    "broad_service_tag",
     "parse_duration",
+    "wildcard_fqdn",
 ]
+
+#: Service tags that stand for the whole internet or every Azure service (regional forms such as
+#: ``AzureCloud.westeurope`` included): an outbound rule to one of them undoes approved outbound (AML-NET-014).
+BROAD_SERVICE_TAGS = ("Internet", "AzureCloud")
+#: A service-tag rule's ``portRanges`` that mean every port.
+ALL_PORTS = ("*", "0-65535", "1-65535")
+
+
+def broad_service_tag(tag: str) -> bool:
+    """Whether a service tag (compared ignoring case, as Azure reads it) is the internet or all of Azure."""
+    return tag.strip().split(".")[0].lower() in {t.lower() for t in BROAD_SERVICE_TAGS}
+
+
+def all_ports(ports: str) -> bool:
+    """Whether a ``portRanges`` value opens every port."""
+    return ports.replace(" ", "") in ALL_PORTS
+
+
+def wildcard_fqdn(destination: str) -> bool:
+    """Whether an FQDN rule's destination is ``*``, a bare name or a wildcard over a top-level domain."""
+    bare = destination.strip()
+    return bare in ("*", "") or len(bare.removeprefix("*.").split(".")) < 2
+
 
 #: The tag that marks low-priority compute or a deployment as intentionally interruptible (AML-REL-005): the
 #: components set it for ``VmTier.LOW_PRIORITY_INTERRUPTIBLE``, the pack accepts low priority only with it.

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
+from aml_catalogue import all_ports, broad_service_tag, wildcard_fqdn
 from aml_policies.core import (
     MISSING,
     Config,
@@ -229,32 +230,24 @@ def _outbound_rules(props: Props, _config: Config) -> Iterator[str]:
         seen.setdefault(key, name)
 
 
-#: Service tags that stand for the whole internet or every Azure service (regional forms such as
-#: ``AzureCloud.westeurope`` included): a rule to one of them undoes approved outbound.
-BROAD_SERVICE_TAGS = ("Internet", "AzureCloud")
-ALL_PORTS = ("*", "0-65535", "1-65535")
-
-
 def _broad_egress(name: str, kind: str, rule: Mapping[str, object]) -> Iterator[str]:
     """Egress breadth: a service-tag rule to Internet or AzureCloud, any tag on protocol '*' and all ports, or an
     FQDN rule to '*', a bare name or a wildcard over a top-level domain."""
     where = f"managedNetwork.outboundRules.{name}"
     if kind == "ServiceTag":
         tag = get(rule, "destination.serviceTag")
-        if isinstance(tag, str) and any(same(tag.split(".")[0], t) for t in BROAD_SERVICE_TAGS):
+        if isinstance(tag, str) and broad_service_tag(tag):
             yield f"{where} is a service-tag rule to {tag!r}, which opens egress to all of it; name a narrower tag"
         protocol, ports = get(rule, "destination.protocol"), get(rule, "destination.portRanges")
-        if same(protocol, "*") and isinstance(ports, str) and ports.replace(" ", "") in ALL_PORTS:
+        if same(protocol, "*") and isinstance(ports, str) and all_ports(ports):
             yield f"{where} allows protocol '*' on all ports ({ports!r}); name the protocol and ports the job needs"
     if kind == "FQDN":
         destination = get(rule, "destination")
-        if isinstance(destination, str):
-            labels = destination.strip().removeprefix("*.").split(".")
-            if destination.strip() in ("*", "") or len(labels) < 2:
-                yield (
-                    f"{where} is an FQDN rule to {destination!r}, which matches every host under a top-level "
-                    "domain; name the hosts the job needs"
-                )
+        if isinstance(destination, str) and wildcard_fqdn(destination):
+            yield (
+                f"{where} is an FQDN rule to {destination!r}, which matches every host under a top-level "
+                "domain; name the hosts the job needs"
+            )
 
 
 def _fqdn_firewall(props: Props, _config: Config) -> Iterator[str]:
