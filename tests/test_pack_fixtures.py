@@ -151,6 +151,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-011-agent-pool-ssh-disabled",
     },
     "budget": set(),
+    "assign-vnet": {"aml-gov-009-production-assignments-enforced"},
 }
 
 

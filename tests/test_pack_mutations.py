@@ -278,6 +278,8 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-IAM-006", "storage shared keys", set_("storage", "allowSharedKeyAccess", True)),
     ("AML-IAM-006", "storage local users (SFTP) left to the default", delete("storage", "isLocalUserEnabled")),
     ("AML-IAM-007", "online endpoint auth mode unset", delete("online", "properties.authMode")),
+    ("AML-IAM-012", "key auth on a production endpoint", set_("online", "properties.authMode", "key")),
+    ("AML-IAM-012", "AML-token auth on a production endpoint", set_("online", "properties.authMode", "AMLToken")),
     ("AML-IAM-008", "cluster with a system-assigned identity", set_("cluster", "identity", {"type": "SystemAssigned"})),
     ("AML-IAM-009", "datastores with access keys", set_("workspace", "systemDatastoresAuthMode", "AccessKey")),
     (
@@ -305,6 +307,8 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             set_("ws-data-scientists", "principalType", "ServicePrincipal"),
         ),
     ),
+    ("AML-GOV-009", "a production assignment only reported", set_("assign-vnet", "enforcementMode", "doNotEnforce")),
+    ("AML-GOV-009", "a production assignment waiting for enrolment", set_("assign-vnet", "enforcementMode", "Enroll")),
     # --- encryption and data -------------------------------------------------------------------------
     ("AML-ENC-001", "no customer-managed key", delete("workspace", "encryption")),
     ("AML-ENC-001", "customer-managed key disabled", set_("workspace", "encryption.status", "Disabled")),

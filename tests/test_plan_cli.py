@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from hardened_aml_cli.main import BadInput
 from tests.conftest import ROOT, run_cli
 
 
@@ -178,7 +179,7 @@ def test_bad_policy_config_is_bad_input(tmp_path: Path, config: dict[str, Any], 
     done = run_cli("plan", "--stack", "dev", "--quiet", "--policy-config", str(path))
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"hardened-aml: error: --policy-config: {expected}")
+    assert len(lines) == 1 and lines[0].startswith(f"hardened-aml: error: --policy-config: {path}: {expected}")
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -318,11 +319,21 @@ BAD_INPUTS: dict[str, tuple[Any, str]] = {
     "missing --policy-pack": (lambda t: ["--policy-pack", str(t / "nowhere")], "--policy-pack: got "),
     "not a pack": (lambda t: ["--policy-pack", str(t)], "not a policy pack folder"),
     "policy config missing": (lambda t: ["--policy-config", str(t / "nowhere.json")], "--policy-config: "),
+    "one policy config for two packs": (
+        lambda t: (
+            ["--policy-pack", str(ROOT / "policies"), "--policy-pack", str(ONE_POLICY_PACK), *_policy_config(t, "{}")]
+        ),
+        "got 1 file(s) for 2 policy pack(s)",
+    ),
+    "two policy configs for one pack": (
+        lambda t: _policy_config(t, "{}") + _policy_config(t, "{}"),
+        "got 2 file(s) for 1 policy pack(s)",
+    ),
     "policy config not JSON": (lambda t: _policy_config(t, "{"), "--policy-config: "),
-    "policy config bad level": (lambda t: _policy_config(t, '{"all": "strict"}'), "--policy-config: all."),
+    "policy config bad level": (lambda t: _policy_config(t, '{"all": "strict"}'), "policy-config.json: all."),
     "policy config bad value": (
         lambda t: _policy_config(t, '{"aml-dat-003-key-vault-purge-protection": {"minSoftDeleteDays": 3}}'),
-        "--policy-config: aml-dat-003",
+        "policy-config.json: aml-dat-003",
     ),
     "yaml syntax error": (
         lambda t: _stack_text(t, "config:\n  a: [1\n"),
@@ -357,3 +368,32 @@ def test_every_bad_input_exits_2_with_one_line(tmp_path: Path, case: str) -> Non
 def test_version() -> None:
     done = run_cli("--version")
     assert done.returncode == 0 and done.stdout.startswith("hardened-aml ")
+
+
+ONE_POLICY_PACK = ROOT / "bench" / "one_policy_pack"
+
+
+def test_each_pack_reads_its_own_policy_config(tmp_path: Path) -> None:
+    """As ``pulumi preview --policy-pack A --policy-pack-config a.json --policy-pack B --policy-pack-config b.json``:
+    the i-th config configures the i-th pack, and is validated against that pack's policies only."""
+    from hardened_aml_cli.main import evaluate, find_project
+    from tests.fixtures.sdk_plan import planned
+
+    entries = planned("compliant")
+    storage = next(e for e in entries if e["type"] == "azure-native:storage:StorageAccount")
+    storage["inputs"]["allowBlobPublicAccess"] = True
+    ours, theirs = tmp_path / "ours.json", tmp_path / "theirs.json"
+    ours.write_text('{"aml-dat-001-storage-no-anonymous-blob-access": "disabled"}')
+    theirs.write_text('{"no-public-blobs": "mandatory"}')
+    project = find_project(ROOT)
+    packs = [ROOT / "policies", ONE_POLICY_PACK]
+    configs = [
+        (ours, {"aml-dat-001-storage-no-anonymous-blob-access": {"enforcementLevel": "disabled"}}),
+        (theirs, {"no-public-blobs": {"enforcementLevel": "mandatory"}}),
+    ]
+    report = evaluate(project, "dev", entries, configs, packs)
+    found = {(d.policy, d.enforcement) for d in report.diagnostics}
+    assert found == {("no-public-blobs", "mandatory")}
+    # A config naming a policy of the other pack is refused, naming its file and the pack it configures.
+    with pytest.raises(BadInput, match=r"theirs\.json: .*no-public-blobs.*it configures the pack in .*policies"):
+        evaluate(project, "dev", entries, list(reversed(configs)), packs)

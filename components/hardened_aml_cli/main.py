@@ -1,7 +1,7 @@
 """``hardened-aml``: the offline plan of a stack, judged by the policy pack.
 
-``hardened-aml plan [--stack NAME] [--format table|json|markdown|html|sarif] [--out FILE] [--policy-config FILE]
-[--policy-pack DIR]... [--project-dir DIR] [--quiet]`` runs the very
+``hardened-aml plan [--stack NAME] [--format table|json|markdown|html|sarif] [--out FILE]
+[--policy-pack DIR [--policy-config FILE]]... [--project-dir DIR] [--quiet]`` runs the very
 program ``pulumi up`` runs, with that stack's config from ``stacks/``, under Pulumi's own test engine (no
 credentials, no network), then evaluates the policy pack over every planned resource through the pack's
 real plugin protocol (``Analyze`` / ``AnalyzeStack`` over gRPC, as the Pulumi CLI calls it).
@@ -122,18 +122,27 @@ def load_policy_config(path: Path | None) -> dict[str, dict[str, Any]]:
     try:
         return policyconfig.load(path)
     except policyconfig.PolicyConfigError as exc:
-        raise BadInput(f"--policy-config: {exc}") from None
+        raise BadInput(_config_error(path, exc)) from None
+
+
+def _config_error(path: Path | None, exc: Exception, folder: Path | None = None) -> str:
+    """``--policy-config: FILE: what is wrong`` (naming the pack it configures when there are several)."""
+    message = str(exc)
+    if path is not None and not message.startswith(str(path)):
+        message = f"{path}: {message}"
+    return f"--policy-config: {message}" + (f" (it configures the pack in {folder})" if folder else "")
 
 
 def evaluate(
     project: Project,
     stack: str,
     planned: list[dict[str, Any]],
-    policy_config: dict[str, dict[str, Any]],
+    policy_configs: Sequence[tuple[Path | None, dict[str, dict[str, Any]]]],
     packs: Sequence[Path],
 ) -> Any:
     """Start each pack as the CLI does, then Configure, Analyze each resource and AnalyzeStack once per pack;
-    one report over all of them (as ``pulumi preview --policy-pack A --policy-pack B``)."""
+    one report over all of them (as ``pulumi preview --policy-pack A --policy-pack-config a.json --policy-pack B
+    --policy-pack-config b.json``). ``policy_configs[i]`` (its file, and its content) configures ``packs[i]``."""
     from contextlib import ExitStack
     from types import SimpleNamespace
 
@@ -167,17 +176,19 @@ def evaluate(
         TIMINGS["pack_start_s"] = time.perf_counter() - started
         infos = [pack.info() for pack in clients]
         policies = [p for info in infos for p in info.policies]
-        try:
-            policyconfig.validate(policy_config, {p.name: _config_schema(p) for p in policies})
-        except policyconfig.PolicyConfigError as exc:
-            raise BadInput(f"--policy-config: {exc}") from None
-        configured = _expand_all(policy_config, [p.name for p in policies])
+        each: list[dict[str, dict[str, Any]]] = []
+        for (path, config), info, folder in zip(policy_configs, infos, packs, strict=True):
+            try:
+                policyconfig.validate(config, {p.name: _config_schema(p) for p in info.policies})
+            except policyconfig.PolicyConfigError as exc:
+                raise BadInput(_config_error(path, exc, folder if len(packs) > 1 else None)) from None
+            each.append(_expand_all(config, [p.name for p in info.policies]))
+        configured = {name: value for config in each for name, value in config.items()}
         analysing = time.perf_counter()
         answers: dict[str, list[Analysis]] = {r.urn: [] for r in custom}
         stack_answers: list[Analysis] = []
-        for pack, info in zip(clients, infos, strict=True):
-            names = {p.name for p in info.policies}
-            pack.configure({name: value for name, value in configured.items() if name in names})
+        for pack, config in zip(clients, each, strict=True):
+            pack.configure(config)
             pack.configure_stack(project=project.name, stack=stack)
             for r in custom:
                 answers[r.urn].append(pack.analyze(r))
@@ -244,6 +255,24 @@ def _pack_folders(project: Project, given: Sequence[str] | None) -> list[Path]:
     return folders
 
 
+def _config_paths(project: Project, args: argparse.Namespace, packs: Sequence[Path]) -> list[Path | None]:
+    """The policy config of each pack, as the Pulumi CLI pairs them: the i-th ``--policy-config`` configures the
+    i-th pack, so there is none or one per pack. Without ``--policy-config``, the project's own pack reads
+    ``<config dir>/policy-config.<stack>.json`` when it exists, and any other pack runs on its defaults."""
+    given: list[Path] = args.policy_config or []
+    if given:
+        if len(given) != len(packs):
+            listed = ", ".join(str(p) for p in packs)
+            raise BadInput(
+                f"--policy-config: got {len(given)} file(s) for {len(packs)} policy pack(s) ({listed}); allowed: "
+                "none, or one --policy-config per pack, in the order of the --policy-pack flags"
+            )
+        return list(given)
+    default = project.directory / project.config_dir / f"policy-config.{args.stack}.json"
+    own = project.directory / "policies"
+    return [default if default.is_file() and pack == own.resolve() else None for pack in packs]
+
+
 def _writable(out: Path) -> Path:
     """``--out``, checked before the plan runs: its folder exists and can be written, and it is not a folder."""
     parent = out.parent if str(out.parent) else Path(".")
@@ -267,19 +296,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     stacks = project.stack_files
     if args.stack not in stacks:
         raise BadInput(f"--stack: got {args.stack!r}; allowed: one of {', '.join(stacks) or '(no stack files)'}")
-    policy_config_path = args.policy_config
-    if policy_config_path is None:
-        default = project.directory / project.config_dir / f"policy-config.{args.stack}.json"
-        policy_config_path = default if default.is_file() else None
-    policy_config = load_policy_config(policy_config_path)
     packs = _pack_folders(project, args.policy_pack)
+    policy_configs = [(path, load_policy_config(path)) for path in _config_paths(project, args, packs)]
     out = _writable(Path(args.out)) if args.out else None
     _progress(args.quiet, f"planning stack {args.stack!r} under Pulumi's test engine (no credentials, no network)")
     started = time.perf_counter()
     planned = plan_resources(project, args.stack)
     TIMINGS["engine_s"] = time.perf_counter() - started
     _progress(args.quiet, f"{len(planned)} resources registered; evaluating them with the policy pack over gRPC")
-    report = evaluate(project, args.stack, planned, policy_config, packs)
+    report = evaluate(project, args.stack, planned, policy_configs, packs)
     from hardened_aml_cli.report import render
 
     text = render(report, args.format, _version())
@@ -331,8 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--policy-config",
         type=Path,
-        help="policy-pack config JSON, as for `pulumi preview --policy-pack-config` "
-        "(default: stacks/policy-config.<stack>.json when present)",
+        action="append",
+        metavar="FILE",
+        help="policy-pack config JSON, as for `pulumi preview --policy-pack-config`; with several --policy-pack, "
+        "one per pack in the same order (default: stacks/policy-config.<stack>.json for the project's own pack)",
     )
     plan.add_argument(
         "--policy-pack",

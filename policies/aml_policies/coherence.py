@@ -7,6 +7,11 @@ a registry or key vault that no workspace names is not judged as a workspace's (
   own (``imageBuildCompute``; PITFALLS "Private container registry breaks image builds").
 - AML-REL-003: exploration and production never share a stack: every workspace's environment tag is the one
   every other tagged resource of the stack carries.
+- AML-GOV-009: in a production stack (a resource tagged environment=production) no Azure Policy assignment has
+  an ``enforcementMode`` other than 'Default' (enum ``enforcementMode``: Default, DoNotEnforce, Enroll, default
+  Default; REST spec ``Microsoft.Authorization/stable/2025-01-01/policyAssignments.json``, the SDK's API
+  version): an effect that is only reported (or waits for enrolment) is an opt-out asked for by name, and it
+  never passes silently.
 - AML-DAT-003: the key vault that holds a workspace's CMK (``encryption.keyVaultProperties.keyVaultArmId``)
   has purge protection and soft delete ("the key vault must enable soft delete and purge protection":
   azure-docs ``concept-customer-managed-keys``, requirements).
@@ -34,6 +39,7 @@ COMPUTE = "machinelearningservices:Compute"
 REGISTRY = ("containerregistry:Registry",)
 VAULT = ("keyvault:Vault",)
 CMK_VAULT = "encryption.keyVaultProperties.keyVaultArmId"
+POLICY_ASSIGNMENT = ("authorization:PolicyAssignment",)
 
 
 def _environment(resource: object) -> str | None:
@@ -54,6 +60,23 @@ def _one_environment(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]
                 f"tagged {', '.join(repr(o) for o in others)}; exploration and production never share a stack "
                 "(nor, therefore, a workspace, its storage, Key Vault or registry)",
                 workspace.urn,
+            )
+
+
+def _assignments_enforced(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """AML-GOV-009: a production stack enforces its policy assignments."""
+    production = [r for r in stack.resources if _environment(r) == "production"]
+    if not production:
+        return
+    for assignment in stack.of_type(*POLICY_ASSIGNMENT):
+        mode = get(assignment.props, "enforcementMode")
+        if mode is not MISSING and not same(mode, "Default", "enforcementMode"):
+            yield (
+                f"policy assignment {assignment.name!r} has enforcementMode {mode!r} in a production stack "
+                f"(resources tagged environment=production, e.g. {production[0].name!r}); its effects are only "
+                "reported, never enforced: set it to 'Default', or accept the opt-out for this stack by setting "
+                "this policy to advisory in the policy config",
+                assignment.urn,
             )
 
 
@@ -126,6 +149,14 @@ RULES = (
         description="a workspace whose containerRegistry has publicNetworkAccess 'Disabled' names an "
         "imageBuildCompute that is a compute cluster (AmlCompute) of that workspace.",
         check=_image_build_compute,
+    ),
+    StackRule(
+        control="AML-GOV-009",
+        name="production-assignments-enforced",
+        description="in a stack holding resources tagged environment=production, every Azure Policy assignment's "
+        "enforcementMode (compared ignoring case) is 'Default' or unset (Azure's default), never 'DoNotEnforce' "
+        "or 'Enroll'.",
+        check=_assignments_enforced,
     ),
     StackRule(
         control="AML-DAT-003",

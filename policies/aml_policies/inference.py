@@ -56,7 +56,13 @@ BATCH_DEPLOYMENT = "machinelearningservices:BatchDeployment"
 COMPUTE = "machinelearningservices:Compute"
 AUTOSCALE_SETTING = "monitor:AutoscaleSetting"
 
-_managed = where_equals("properties.endpointComputeType", "Managed", "managed deployments")
+#: ``endpointComputeType`` is the discriminator of ``OnlineDeploymentProperties`` (``ManagedOnlineDeployment`` is
+#: "Managed", ``KubernetesOnlineDeployment`` "Kubernetes": mfe.json ``x-ms-discriminator-value``). A deployment
+#: with none, or another value, is judged as unreadable, never skipped.
+DEPLOYMENT_KINDS = ("Managed", "Kubernetes")
+_managed = where_equals(
+    "properties.endpointComputeType", "Managed", "managed deployments", known=DEPLOYMENT_KINDS
+)
 
 
 # --- AML-REL-004 ------------------------------------------------------------------------------------
@@ -207,6 +213,23 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         name="online-endpoint-auth",
         types=(ONLINE_ENDPOINT,),
         check=one_of("properties.authMode", ("AADToken", "AMLToken", "Key")),
+    ),
+    ResourceRule(
+        control="AML-IAM-012",
+        name="production-endpoint-entra-auth",
+        types=(ONLINE_ENDPOINT,),
+        where=in_production,
+        description="online endpoints tagged environment=production authenticate with Microsoft Entra tokens: "
+        "properties.authMode is 'AADToken' (a key or an AML token is an insecure choice asked for by name; "
+        "accept it per stack by setting this policy to advisory in the policy config).",
+        # A missing authMode is AML-IAM-007's finding; this rule judges the mode that was chosen.
+        check=equals(
+            "properties.authMode",
+            "AADToken",
+            missing_fails=False,
+            why="keys and AML tokens are long-lived shared secrets, not identities",
+        ),
+        remediate=SET_REQUIRED,
     ),
     ResourceRule(
         control="AML-REL-004",

@@ -351,3 +351,37 @@ def test_protocol_ml_extension(pack: PolicyPack) -> None:
 
     assert _policies(pack, [cluster, attach()], "aml-aks-009") == ["aml-aks-009-attached-cluster-ml-extension"]
     assert _policies(pack, [cluster, ext, attach(ext)], "aml-aks-009") == []
+
+
+# --- AML-GOV-009: production assignments are enforced ----------------------------------------------------
+GOV_009 = next(r for r in coherence.RULES if r.name == "production-assignments-enforced")
+ASSIGNMENT_T = "azure-native:authorization:PolicyAssignment"
+
+
+def _assignment_stack(mode: Any, environment: str | None = "production") -> list[Any]:
+    props: dict[str, Any] = {"policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/x"}
+    if mode is not None:
+        props["enforcementMode"] = mode
+    tags = {"Environment": environment} if environment else {}
+    return [
+        stack_resource(WS_T, "ws", {"workspaceName": "mlw-1", "tags": tags}),
+        stack_resource(ASSIGNMENT_T, "a", props),
+    ]
+
+
+@pytest.mark.parametrize("mode", ["DoNotEnforce", "donotenforce", "Enroll"])
+def test_an_unenforced_assignment_in_production_is_flagged(mode: str) -> None:
+    stack = _assignment_stack(mode)
+    found = run_stack(GOV_009, *stack)
+    assert [urn for _, urn in found] == [stack[1].urn]
+    assert f"enforcementMode {mode!r}" in found[0][0] and "advisory" in found[0][0]
+
+
+@pytest.mark.parametrize("mode", ["Default", "default", None])
+def test_an_enforced_assignment_in_production_passes(mode: str | None) -> None:
+    assert run_stack(GOV_009, *_assignment_stack(mode)) == []
+
+
+def test_an_unenforced_assignment_outside_production_passes() -> None:
+    assert run_stack(GOV_009, *_assignment_stack("DoNotEnforce", "exploration")) == []
+    assert run_stack(GOV_009, *_assignment_stack("DoNotEnforce", None)) == []

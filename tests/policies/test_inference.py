@@ -456,3 +456,46 @@ def test_unknown_value_is_never_a_silent_pass() -> None:
     props = changed(ENDPOINT, "properties.traffic", {"blue": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"})
     with pytest.raises(UnknownValueError):
         violations(RULES["aml-rel-004-online-endpoint-traffic"], ENDPOINT_TOKEN, props)
+
+
+# --- endpointComputeType is the deployment's discriminator ------------------------------------------------
+@pytest.mark.parametrize("kind", [DELETE, "Serverless", 3, ["Managed"]])
+def test_a_deployment_of_no_known_kind_is_unreadable_not_skipped(kind: Any) -> None:
+    props = changed(DEPLOYMENT, "properties.endpointComputeType", kind)
+    rule = RULES["aml-net-013-online-deployment-no-public-egress"]
+    found = violations(rule, DEPLOYMENT_TOKEN, props)
+    assert len(found) == 1 and "unreadable" in found[0] and "properties.endpointComputeType" in found[0]
+    expected = "'Managed', 'Kubernetes'" if kind is DELETE or isinstance(kind, str) else "expected a string"
+    assert expected in found[0]
+
+
+def test_the_deployment_kind_is_read_ignoring_case() -> None:
+    props = changed(DEPLOYMENT, "properties.endpointComputeType", "managed")
+    assert judges(RULES["aml-net-013-online-deployment-no-public-egress"], DEPLOYMENT_TOKEN, props)
+    kubernetes = changed(DEPLOYMENT, "properties.endpointComputeType", "KUBERNETES")
+    assert violations(RULES["aml-net-013-online-deployment-no-public-egress"], DEPLOYMENT_TOKEN, kubernetes) == []
+
+
+# --- AML-IAM-012: production endpoints use Entra tokens ---------------------------------------------------
+PRODUCTION_ENDPOINT = changed(ENDPOINT, "tags", {"Environment": "Production"})
+
+
+@pytest.mark.parametrize("mode", ["Key", "key", "AMLToken", "amltoken"])
+def test_key_or_aml_token_auth_in_production_is_flagged(mode: str) -> None:
+    rule = RULES["aml-iam-012-production-endpoint-entra-auth"]
+    found = violations(rule, ENDPOINT_TOKEN, changed(PRODUCTION_ENDPOINT, "properties.authMode", mode))
+    assert len(found) == 1 and f"properties.authMode is {mode!r}" in found[0] and "AADToken" in found[0]
+
+
+def test_entra_auth_in_production_and_key_auth_in_exploration_pass() -> None:
+    rule = RULES["aml-iam-012-production-endpoint-entra-auth"]
+    assert violations(rule, ENDPOINT_TOKEN, changed(PRODUCTION_ENDPOINT, "properties.authMode", "aadtoken")) == []
+    exploration = changed(ENDPOINT, "tags", {"environment": "exploration"})
+    assert not judges(rule, ENDPOINT_TOKEN, changed(exploration, "properties.authMode", "Key"))
+    # A missing mode is AML-IAM-007's finding, not a second one here.
+    assert violations(rule, ENDPOINT_TOKEN, changed(PRODUCTION_ENDPOINT, "properties.authMode", DELETE)) == []
+    assert violations(
+        RULES["aml-iam-007-online-endpoint-auth"],
+        ENDPOINT_TOKEN,
+        changed(PRODUCTION_ENDPOINT, "properties.authMode", DELETE),
+    )
