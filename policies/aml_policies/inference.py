@@ -60,9 +60,7 @@ AUTOSCALE_SETTING = "monitor:AutoscaleSetting"
 #: "Managed", ``KubernetesOnlineDeployment`` "Kubernetes": mfe.json ``x-ms-discriminator-value``). A deployment
 #: with none, or another value, is judged as unreadable, never skipped.
 DEPLOYMENT_KINDS = ("Managed", "Kubernetes")
-_managed = where_equals(
-    "properties.endpointComputeType", "Managed", "managed deployments", known=DEPLOYMENT_KINDS
-)
+_managed = where_equals("properties.endpointComputeType", "Managed", "managed deployments", known=DEPLOYMENT_KINDS)
 
 
 # --- AML-REL-004 ------------------------------------------------------------------------------------
