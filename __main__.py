@@ -27,21 +27,5 @@ if estate.online_endpoint is not None:
 if estate.batch_endpoint is not None:
     pulumi.export("batchEndpointName", estate.batch_endpoint.endpoint_name)
 pulumi.export("policyAssignmentIds", estate.governance.assignment_ids)
-# Public zones an on-premises resolver forwards to Azure DNS: the "Public DNS zone forwarders" column of
-# "Azure Private Endpoint private DNS zone values" (learn.microsoft.com/azure/private-link/private-endpoint-dns)
-# for amlworkspace, blob, file, vault and registry (PITFALLS: instances.azureml.ms, azure-docs #87505).
-pulumi.export(
-    "dnsZonesToForward",
-    [
-        "api.azureml.ms",
-        "notebooks.azure.net",
-        "instances.azureml.ms",
-        "aznbcontent.net",
-        "inference.ml.azure.com",
-        "blob.core.windows.net",
-        "file.core.windows.net",
-        "vault.azure.net",
-        "vaultcore.azure.net",
-        "azurecr.io",
-    ],
-)
+# The public zones an on-premises or hub resolver forwards to Azure DNS (hardened_aml.network.DNS_ZONES_TO_FORWARD).
+pulumi.export("dnsZonesToForward", estate.dns_zones_to_forward)

@@ -52,6 +52,9 @@ class Estate(pulumi.ComponentResource):
     """The workspace's name."""
     compute_ids: pulumi.Output[dict[str, str]]
     """Compute resource ids by compute name: clusters, instances and the attached AKS compute."""
+    dns_zones_to_forward: pulumi.Output[list[str]]
+    """The public zones an on-premises or hub DNS resolver forwards to Azure DNS (168.63.129.16) so the
+    estate's private endpoints resolve to their private addresses (``Network.dns_zones_to_forward``)."""
 
     def __init__(self, name: str, args: EstateArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         e: Any = checked(EstateArgs, args, name)
@@ -324,12 +327,14 @@ class Estate(pulumi.ComponentResource):
         if self.inference_cluster is not None:
             computes[inference["aks"]["compute_name"]] = self.inference_cluster.compute_id
         self.compute_ids = pulumi.Output.all(**computes) if computes else pulumi.Output.from_input({})
+        self.dns_zones_to_forward = self.network.dns_zones_to_forward
         self.register_outputs(
             {
                 "resource_group_name": self.resource_group_name,
                 "workspace_id": self.workspace_id,
                 "workspace_name": self.workspace_name,
                 "compute_ids": self.compute_ids,
+                "dns_zones_to_forward": self.dns_zones_to_forward,
             }
         )
 

@@ -146,7 +146,15 @@ def _estate_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     ]
     if inference.get("aks"):
         named.append((("inference", "aks", "compute_name"), inference["aks"]["compute_name"]))
-        yield from _aks_address_rules(e["network"], inference["aks"])
+        subnets = e["network"].get("existing_subnets")
+        if subnets is None:
+            yield from _aks_address_rules(e["network"], inference["aks"])
+        elif subnets.get("aks") is None:
+            yield (
+                ("network", "existing_subnets", "aks"),
+                None,
+                "the resource id of the AKS node subnet, since the estate has an inference cluster (inference.aks)",
+            )
     seen: set[str] = set()
     for at, name in named:
         if name.lower() in seen:

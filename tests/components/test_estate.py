@@ -286,6 +286,14 @@ def test_aks_overlay_addresses_stay_outside_the_vnet():
     assert err.key == "haml.inference.aks.pod_cidr" and "network.addressSpace" in err.allowed
 
 
+def test_an_inference_cluster_needs_an_aks_subnet_among_existing_subnets():
+    vnet = "/subscriptions/1/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+    aks = {"tls": {"cname": "s.example.internal", "secret_name": "tls"}}
+    network = {"existing_subnets": {"private_endpoint": vnet + "/subnets/pe"}}
+    err = refused(lambda: Estate("haml", _serving_args(inference={"aks": aks}, network=network)))
+    assert err.key == "haml.network.existing_subnets.aks" and "since the estate has an inference cluster" in err.allowed
+
+
 # --- ordering Azure needs (issue 7), through the recorded dependencies ------------------------------------
 def _waits_for(r) -> set[str]:
     """Everything a registration waits on: its dependencies and those of its properties."""

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import pulumi
 import pytest
 from component_plan import RG_ID, TAGS, refused
 
 from hardened_aml.errors import InvalidInputError
 from hardened_aml.inputs import checked
 from hardened_aml.naming import Namer
-from hardened_aml.network import PRIVATE_DNS_ZONES, ExistingVnet, Network, NetworkArgs, NetworkSettings
+from hardened_aml.network import (
+    DNS_ZONES_TO_FORWARD,
+    PRIVATE_DNS_ZONES,
+    ExistingSubnets,
+    ExistingVnet,
+    Network,
+    NetworkArgs,
+    NetworkSettings,
+)
 from hardened_aml.private_endpoint import GROUP_IDS, PrivateEndpoint, PrivateEndpointArgs, PrivateLinkGroup
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -201,3 +210,101 @@ def test_settings_read_as_stack_config():
     with pytest.raises(InvalidInputError) as caught:
         checked(NetworkSettings, {"aksSubnetPrefix": "10.40.0.0/23"}, "hardened-aml", config=True)
     assert caught.value.key == "hardened-aml:aksSubnetPrefix"
+
+
+# --- existing resources by ARM id, in any subscription -----------------------------------------------------
+HUB_SUB = "11111111-1111-1111-1111-111111111111"
+HUB_VNET = f"/subscriptions/{HUB_SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+HUB_ZONE = f"/subscriptions/{HUB_SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/"
+
+
+def _outputs(net: Network, seen: dict[str, object]) -> None:
+    """Keep the component's outputs once they resolve (the engine waits for them before the plan ends)."""
+    pulumi.Output.all(
+        pe=net.private_endpoint_subnet_id,
+        aks=net.aks_subnet_id,
+        zones=net.private_dns_zone_ids,
+        forward=net.dns_zones_to_forward,
+    ).apply(seen.update)
+
+
+def test_existing_subnets_create_no_network_only_the_zones_the_hub_lacks(plan):
+    subnets = ExistingSubnets(private_endpoint=HUB_VNET + "/subnets/snet-pe", aks=HUB_VNET + "/subnets/snet-aks")
+    zones = {z: HUB_ZONE + z for z in PRIVATE_DNS_ZONES if z != "privatelink.azurecr.io"}
+    seen: dict[str, object] = {}
+    p = plan(lambda: _outputs(Network("net", _args(existing_subnets=subnets, private_dns_zone_ids=zones)), seen))
+    created = {r.type for r in p.resources if r.custom}
+    assert created == {"azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
+    assert [z.inputs["privateZoneName"] for z in p.of_type("azure-native:privatedns:PrivateZone")] == [
+        "privatelink.azurecr.io"
+    ]
+    # The one zone created is linked to the subnets' VNet, in the hub's subscription.
+    assert p.one("azure-native:privatedns:VirtualNetworkLink").inputs["virtualNetwork"]["id"] == HUB_VNET
+    assert seen["pe"] == HUB_VNET + "/subnets/snet-pe" and seen["aks"] == HUB_VNET + "/subnets/snet-aks"
+    assert seen["zones"]["privatelink.api.azureml.ms"] == HUB_ZONE + "privatelink.api.azureml.ms"  # type: ignore[index]
+
+
+def test_an_existing_vnet_in_another_subscription_gets_subnets_and_nsgs_through_its_provider(plan):
+    p = plan(lambda: Network("net", _args(existing_vnet=ExistingVnet(id=HUB_VNET))))
+    provider = p.one("pulumi:providers:azure-native")
+    assert provider.inputs["subscriptionId"] == HUB_SUB
+    for kind in ("azure-native:network:Subnet", "azure-native:network:NetworkSecurityGroup"):
+        placed = p.of_type(kind)
+        assert len(placed) == 2 and all(r.provider.startswith(provider.urn) for r in placed), kind
+        assert {r.inputs["resourceGroupName"] for r in placed} == {"rg-hub"}
+    assert {s.inputs["virtualNetworkName"] for s in p.of_type("azure-native:network:Subnet")} == {"vnet-hub"}
+    # Zones and links stay in the estate's group and subscription (default provider).
+    assert all(z.provider == "" for z in p.of_type("azure-native:privatedns:PrivateZone"))
+    links = p.of_type("azure-native:privatedns:VirtualNetworkLink")
+    assert {link.inputs["virtualNetwork"]["id"] for link in links} == {HUB_VNET}
+
+
+def test_the_zones_to_forward_are_an_output(plan):
+    seen: dict[str, object] = {}
+    plan(lambda: _outputs(Network("net", _args()), seen))
+    assert seen["forward"] == list(DNS_ZONES_TO_FORWARD)
+    assert {"api.azureml.ms", "instances.azureml.ms", "blob.core.windows.net", "azurecr.io"} <= set(
+        DNS_ZONES_TO_FORWARD
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "allowed"),
+    [
+        (
+            {"existing_vnet": {"id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/vnets/v"}},
+            "net.existing_vnet.id",
+            "the resource id of a virtual network",
+        ),
+        ({"existing_vnet": {"id": HUB_VNET, "name": "vnet-hub"}}, "net.existing_vnet.name", "nothing when id"),
+        ({"existing_vnet": {"name": "vnet-hub"}}, "net.existing_vnet.resource_group_name", "a value (or name"),
+        (
+            {"existing_subnets": {"private_endpoint": HUB_VNET}},
+            "net.existing_subnets.private_endpoint",
+            "the resource id of a subnet",
+        ),
+        (
+            {
+                "existing_subnets": {
+                    "private_endpoint": HUB_VNET + "/subnets/pe",
+                    "aks": HUB_VNET.replace("vnet-hub", "vnet-other") + "/subnets/aks",
+                }
+            },
+            "net.existing_subnets.aks",
+            "a subnet of the virtual network of private_endpoint",
+        ),
+        (
+            {"existing_subnets": {"private_endpoint": HUB_VNET + "/subnets/pe"}, "workspace_managed_network": False},
+            "net.existing_subnets.compute",
+            "the resource id of the compute subnet",
+        ),
+        (
+            {"existing_subnets": {"private_endpoint": HUB_VNET + "/subnets/pe"}, "existing_vnet": {"id": HUB_VNET}},
+            "net.existing_vnet",
+            "nothing when existingSubnets",
+        ),
+    ],
+)
+def test_existing_network_refusals(settings, key, allowed):
+    err = refused(lambda: Network("net", _args(**settings)))
+    assert err.key == key and allowed in err.allowed, (err.key, err.allowed)

@@ -171,6 +171,9 @@ class PlannedResource:
     replace_on_changes: list[str] = field(default_factory=list)
     ignore_changes: list[str] = field(default_factory=list)
     id: str = ""
+    provider: str = ""
+    """The explicit provider reference (``<provider urn>::<id>``) the resource was registered with, or ``""`` for
+    the default provider."""
 
 
 def _readable(value: Any) -> Any:
@@ -219,6 +222,7 @@ class RecordingMonitor(MockMonitor):
                 replace_on_changes=list(request.replaceOnChanges),
                 ignore_changes=list(request.ignoreChanges),
                 id=response.id,
+                provider=request.provider,
             )
         )
         return response
