@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from hardened_aml.testing import Diagnostic, PolicyPack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,3 +51,30 @@ def planned(stack: str) -> list[dict[str, Any]]:
     assert result.returncode == 0, result.stderr
     resources: list[dict[str, Any]] = json.loads(result.stdout)["resources"]
     return resources
+
+
+# --- the pack over its protocol, for the mutation and normalisation tests -----------------------------------
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PolicyPack]:
+    """The project's pack, started as the Pulumi CLI starts it, once per test module."""
+    with PolicyPack(ROOT / "policies") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def by_control(pack: PolicyPack) -> dict[str, set[str]]:
+    """Control id -> the names of the policies tagged ``control:<id>`` (from ``GetAnalyzerInfo``)."""
+    found: dict[str, set[str]] = {}
+    for policy in pack.client.info().policies:
+        for tag in policy.tags:
+            if tag.startswith("control:"):
+                found.setdefault(tag.split(":", 1)[1], set()).add(policy.name)
+    return found
+
+
+@pytest.fixture(scope="module")
+def baseline(pack: PolicyPack) -> list[Diagnostic]:
+    """What the pack reports for the compliant fixture program (nothing, as test_pack_fixtures asserts)."""
+    from tests.fixtures.sdk_plan import planned, resources
+
+    return pack.check(resources(planned("compliant")))

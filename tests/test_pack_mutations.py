@@ -11,14 +11,13 @@ other. The table must cover every kind="policy" control of the catalogue.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
 from aml_catalogue import load, roles
 from hardened_aml.testing import Diagnostic, PolicyPack
-from tests.conftest import ROOT
 from tests.fixtures.sdk_plan import planned, resources
 
 Entries = dict[str, dict[str, Any]]
@@ -516,34 +515,12 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
 
 
 # --- fixtures ----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def pack() -> Iterator[PolicyPack]:
-    with PolicyPack(ROOT / "policies") as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def by_control(pack: PolicyPack) -> dict[str, set[str]]:
-    """Control id -> the names of the policies tagged ``control:<id>`` (from ``GetAnalyzerInfo``)."""
-    found: dict[str, set[str]] = {}
-    for policy in pack.client.info().policies:
-        for tag in policy.tags:
-            if tag.startswith("control:"):
-                found.setdefault(tag.split(":", 1)[1], set()).add(policy.name)
-    return found
-
-
 def _compliant() -> Entries:
     return {e["name"]: e for e in planned("compliant")}
 
 
 def _check(pack: PolicyPack, entries: Entries) -> list[Diagnostic]:
     return pack.check(resources(entries.values()))
-
-
-@pytest.fixture(scope="module")
-def baseline(pack: PolicyPack) -> list[Diagnostic]:
-    return _check(pack, _compliant())
 
 
 def _key(d: Diagnostic) -> tuple[str, str, str]:

@@ -8,14 +8,11 @@ policies, a secure one by none, and a value of the wrong shape is a violation na
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from aml_policies.core import COULD_NOT_JUDGE
 from hardened_aml.testing import Diagnostic, PolicyPack
-from tests.conftest import ROOT
-from tests.test_pack_mutations import Mutation, _check, _compliant, both, delete, new_diagnostics, set_
+from tests.test_pack_mutations import Mutation, both, delete, new_diagnostics, set_
 
 COMPUTE_POLICIES = {
     "aml-net-009-compute-no-public-ip",
@@ -112,27 +109,6 @@ UNREADABLE: list[tuple[str, Mutation, set[str]]] = [
     ("a compute of an unknown type", set_("cluster", "properties.computeType", "Quantum"), COMPUTE_POLICIES),
     ("managedNetwork as a string", set_("workspace", "managedNetwork", "AllowOnlyApprovedOutbound"), set()),
 ]
-
-
-@pytest.fixture(scope="module")
-def pack() -> Iterator[PolicyPack]:
-    with PolicyPack(ROOT / "policies") as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def by_control(pack: PolicyPack) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for policy in pack.client.info().policies:
-        for tag in policy.tags:
-            if tag.startswith("control:"):
-                found.setdefault(tag.split(":", 1)[1], set()).add(policy.name)
-    return found
-
-
-@pytest.fixture(scope="module")
-def baseline(pack: PolicyPack) -> list[Diagnostic]:
-    return _check(pack, _compliant())
 
 
 def _new(pack: PolicyPack, baseline: list[Diagnostic], mutation: Mutation) -> list[Diagnostic]:
