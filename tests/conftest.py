@@ -54,10 +54,14 @@ def planned(stack: str) -> list[dict[str, Any]]:
 
 
 # --- the pack over its protocol, for the mutation and normalisation tests -----------------------------------
+#: Policy config of the mutation tests' pack: quotas, which are not configured by default (AML-CMP-005).
+MUTATION_PACK_CONFIG = {"aml-cmp-005-cluster-core-quota": {"dedicatedCoreQuota": 256, "lowPriorityCoreQuota": 64}}
+
+
 @pytest.fixture(scope="module")
 def pack() -> Iterator[PolicyPack]:
     """The project's pack, started as the Pulumi CLI starts it, once per test module."""
-    with PolicyPack(ROOT / "policies") as started:
+    with PolicyPack(ROOT / "policies", config=MUTATION_PACK_CONFIG) as started:
         yield started
 
 

@@ -377,6 +377,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ),
     ("AML-CMP-003", "a size off the list", set_("instance", "properties.properties.vmSize", "Standard_ND96asr_v4")),
     ("AML-CMP-003", "too many nodes", set_("cluster", "properties.properties.scaleSettings.maxNodeCount", 50)),
+    (
+        "AML-CMP-005",
+        "4 ND96 nodes (384 vCPUs) over a 256-vCPU quota",
+        set_("cluster", "properties.properties.vmSize", "Standard_ND96asr_v4"),
+    ),
     ("AML-CMP-004", "no autoscale setting", remove("online-blue-autoscale")),
     ("AML-CMP-004", "autoscale setting disabled", set_("online-blue-autoscale", "enabled", False)),
     ("AML-COST-001", "no budget", remove("budget")),

@@ -45,6 +45,8 @@ from hardened_aml.shared import InWorkspace, RunsAs
 DEFAULT_VM_SIZES: tuple[str, ...] = tuple(control("AML-CMP-003").defaults["allowedVmSizes"])
 DEFAULT_MAX_NODES_LIMIT: int = control("AML-CMP-003").defaults["maxNodes"]
 DEFAULT_MAX_IDLE_BEFORE_SCALE_DOWN: str = control("AML-CMP-001").defaults["maxIdleBeforeScaleDown"]
+#: The InfiniBand (RDMA) ND-series sizes of the DistributedGpu profile (the catalogue's AML-CMP-003 defaults).
+DISTRIBUTED_GPU_SIZES: tuple[str, ...] = tuple(control("AML-CMP-003").defaults["allowedDistributedGpuSizes"])
 
 #: An Azure ML compute name (clusters and instances; see the module docstring), with
 #: :func:`compute_name_problems` for the letter after the last '-'.
@@ -102,6 +104,18 @@ class VmTier(StrEnum):
     ``hardened-aml/interruptible=true``. Refused for batch inference."""
 
 
+class ClusterProfile(StrEnum):
+    """Which VM sizes the cluster may use (control AML-CMP-003)."""
+
+    STANDARD = "Standard"
+    """A size from the allow-list (``allowedVmSizes``). The default."""
+    DISTRIBUTED_GPU = "DistributedGpu"
+    """Multi-node distributed GPU training: an InfiniBand (RDMA) ND-series size (ND96asr_v4, ND96amsr_A100_v4,
+    ND96isr_H100_v5, ND96isr_H200_v5), for training only, asked for by name. Every other default stays: no public
+    IP, SSH closed, local auth off, a user-assigned identity, scale to zero, Dedicated unless marked
+    interruptible."""
+
+
 @args
 class ComputeClusterSettings(TypedDict):
     """What a user chooses about one compute cluster: a stack's ``compute.clusters[]`` entry."""
@@ -114,6 +128,9 @@ class ComputeClusterSettings(TypedDict):
     max_nodes: Annotated[int, Field(ge=1)]
     """Most nodes the cluster scales to, 1 to ``maxNodesLimit``. Required (control AML-CMP-003); the cluster
     always scales to zero (control AML-CMP-001)."""
+    profile: NotRequired[Annotated[ClusterProfile, Field(default=ClusterProfile.STANDARD)]]
+    """``Standard``, or ``DistributedGpu`` for multi-node training on InfiniBand GPU sizes. Default:
+    ``Standard`` (control AML-CMP-003)."""
     purpose: NotRequired[Annotated[ClusterPurpose, Field(default=ClusterPurpose.TRAINING)]]
     """``Training`` or ``BatchInference``. Default: ``Training`` (control AML-REL-005)."""
     tier: NotRequired[Annotated[VmTier, Field(default=VmTier.DEDICATED)]]
@@ -151,7 +168,20 @@ def _cluster_rules(c: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     yield from compute_name_problems(c["name"])
     if c["purpose"] is ClusterPurpose.BATCH_INFERENCE and c["tier"] is not VmTier.DEDICATED:
         yield ("tier",), c["tier"].value, "Dedicated: a batch-inference cluster is never low priority (AML-REL-005)"
-    yield from vm_size_problems("vm_size", c["vm_size"], scope)
+    rdma = c["vm_size"].lower() in {size.lower() for size in DISTRIBUTED_GPU_SIZES}
+    if c["profile"] is ClusterProfile.DISTRIBUTED_GPU:
+        if not rdma:
+            yield ("vm_size",), c["vm_size"], "one of " + ", ".join(DISTRIBUTED_GPU_SIZES) + " (profile DistributedGpu)"
+        if c["purpose"] is not ClusterPurpose.TRAINING:
+            yield ("purpose",), c["purpose"].value, "Training: the DistributedGpu profile is for training"
+    elif rdma:
+        yield (
+            ("vm_size",),
+            c["vm_size"],
+            "a size from the allow-list; an InfiniBand ND-series size only with profile DistributedGpu, by name",
+        )
+    else:
+        yield from vm_size_problems("vm_size", c["vm_size"], scope)
     limit = scope.get("max_nodes_limit", DEFAULT_MAX_NODES_LIMIT)
     if c["max_nodes"] > limit:
         yield ("max_nodes",), c["max_nodes"], f"an integer from 1 to {limit}"

@@ -69,6 +69,9 @@ def _check(key: str, value: Any, schema: Mapping[str, Any]) -> None:
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         for i, item in enumerate(value):
             _check(f"{key}[{i}]", item, schema["items"])
+    if isinstance(value, dict) and isinstance(schema.get("additionalProperties"), Mapping):
+        for name, item in value.items():
+            _check(f"{key}.{name}", item, schema["additionalProperties"])
 
 
 def validate(config: Mapping[str, Mapping[str, Any]], schemas: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:

@@ -81,6 +81,10 @@ MANAGED_NETWORK_MODES = ("AllowInternetOutbound", "AllowOnlyApprovedOutbound")
 #: Common general-purpose, memory-optimised, compute-optimised and GPU sizes for Azure ML (the catalogue's
 #: AML-CMP-003 defaults, which the compute components read too).
 DEFAULT_VM_SIZES: tuple[str, ...] = tuple(default("AML-CMP-003", "allowedVmSizes"))
+#: The InfiniBand (RDMA) ND-series sizes for multi-node distributed training, open to clusters only (AML-CMP-003).
+DISTRIBUTED_GPU_SIZES: tuple[str, ...] = tuple(default("AML-CMP-003", "allowedDistributedGpuSizes"))
+#: vCPUs per VM size, for the core-quota rule (AML-CMP-005).
+VM_SIZE_CORES: dict[str, int] = dict(default("AML-CMP-005", "vmSizeCores"))
 
 COMPUTE_TYPE = "properties.computeType"
 
@@ -207,6 +211,8 @@ def _set_idle_shutdown(props: dict[str, Any], config: Config) -> dict[str, Any]:
 # --- AML-CMP-003 ------------------------------------------------------------------------------------
 def _sizes_and_counts(props: Props, config: Config) -> Iterator[str]:
     allowed = [str(size) for size in config["allowedVmSizes"]]
+    if same(get(props, COMPUTE_TYPE), AML_COMPUTE, COMPUTE_TYPE):
+        allowed += [str(size) for size in config["allowedDistributedGpuSizes"]]
     size = get(props, "properties.properties.vmSize")
     if size is MISSING:
         yield f"properties.properties.vmSize is not set; it must be one of {', '.join(allowed)}"
@@ -222,6 +228,31 @@ def _sizes_and_counts(props: Props, config: Config) -> Iterator[str]:
         yield (
             f"properties.properties.scaleSettings.maxNodeCount is {number(count)!r}; "
             f"it must be at most {number(maximum)}"
+        )
+
+
+# --- AML-CMP-005 ------------------------------------------------------------------------------------
+def _core_quota(props: Props, config: Config) -> Iterator[str]:
+    low = same(get(props, "properties.properties.vmPriority"), "LowPriority", "properties.properties.vmPriority")
+    key = "lowPriorityCoreQuota" if low else "dedicatedCoreQuota"
+    quota = as_number(config[key])
+    if not quota:
+        return  # no quota configured for this priority
+    size = get(props, "properties.properties.vmSize")
+    nodes = as_number(get(props, "properties.properties.scaleSettings.maxNodeCount"))
+    if size is MISSING or nodes is None:
+        return  # AML-CMP-003 reports a cluster without a size or a node count
+    cores = {str(k).lower(): v for k, v in config["vmSizeCores"].items()}.get(str(size).lower())
+    if cores is None:
+        yield (
+            f"properties.properties.vmSize {size!r} has no vCPU count in vmSizeCores, so the cluster cannot be "
+            f"judged against {key} {number(quota)}; add the size to vmSizeCores in the policy config"
+        )
+    elif nodes * cores > quota:
+        yield (
+            f"scaleSettings.maxNodeCount {number(nodes)} x {number(cores)} vCPUs of {size} = {number(nodes * cores)} "
+            f"vCPUs, above the configured {key} of {number(quota)}: jobs would queue for quota; lower maxNodeCount "
+            "or request more quota"
         )
 
 
@@ -342,11 +373,45 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
                 "default": list(DEFAULT_VM_SIZES),
                 "description": "The VM sizes compute may use.",
             },
+            "allowedDistributedGpuSizes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": list(DISTRIBUTED_GPU_SIZES),
+                "description": "The InfiniBand (RDMA) GPU sizes compute clusters (not instances) may also use.",
+            },
             "maxNodes": {
                 "type": "integer",
                 "minimum": 1,
                 "default": default("AML-CMP-003", "maxNodes"),
                 "description": "The largest maxNodeCount a cluster may have.",
+            },
+        },
+    ),
+    _rule(
+        "AML-CMP-005",
+        "cluster-core-quota",
+        _core_quota,
+        kinds=(AML_COMPUTE,),
+        description="AmlCompute: scaleSettings.maxNodeCount times the vCPUs of the vmSize (vmSizeCores) is at most "
+        "the configured dedicatedCoreQuota (Dedicated) or lowPriorityCoreQuota (LowPriority); 0 means not configured.",
+        config={
+            "dedicatedCoreQuota": {
+                "type": "integer",
+                "minimum": 0,
+                "default": default("AML-CMP-005", "dedicatedCoreQuota"),
+                "description": "The region's dedicated vCPU quota for Azure ML compute (0: not configured).",
+            },
+            "lowPriorityCoreQuota": {
+                "type": "integer",
+                "minimum": 0,
+                "default": default("AML-CMP-005", "lowPriorityCoreQuota"),
+                "description": "The region's low-priority vCPU quota for Azure ML compute (0: not configured).",
+            },
+            "vmSizeCores": {
+                "type": "object",
+                "additionalProperties": {"type": "integer", "minimum": 1},
+                "default": VM_SIZE_CORES,
+                "description": "vCPUs per VM size.",
             },
         },
     ),

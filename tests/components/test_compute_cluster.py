@@ -191,3 +191,37 @@ def test_bad_input_is_refused_before_any_resource(overrides, key, value):
 def test_managed_vnet_and_subnet_error_names_the_pitfall():
     err = refused(lambda: ComputeCluster("train", _args(subnet_id=SUBNET_ID)))
     assert "compute in a managed VNet takes no subnet" in str(err)
+
+
+# --- the DistributedGpu profile (issue 16, training at scale) -------------------------------------------------
+def test_the_distributed_gpu_profile_takes_an_infiniband_size_and_keeps_the_hardening(plan):
+    p = plan(
+        lambda: ComputeCluster(
+            "gpu", _args(name="gpu-train", profile="DistributedGpu", vm_size="Standard_ND96asr_v4", max_nodes=2)
+        )
+    )
+    compute = p.one(COMPUTE)
+    props = compute.inputs["properties"]["properties"]
+    assert props["vmSize"] == "Standard_ND96asr_v4" and props["vmPriority"] == "Dedicated"
+    assert props["enableNodePublicIp"] is False and props["remoteLoginPortPublicAccess"] == "Disabled"
+    assert props["scaleSettings"]["minNodeCount"] == 0
+    assert compute.inputs["properties"]["disableLocalAuth"] is True
+    assert compute.inputs["identity"]["type"] == "UserAssigned"
+    assert mandatory(p.resources) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "allowed"),
+    [
+        ({"vm_size": "Standard_ND96asr_v4"}, "train.vm_size", "only with profile DistributedGpu, by name"),
+        ({"profile": "DistributedGpu", "vm_size": "Standard_NC24ads_A100_v4"}, "train.vm_size", "Standard_ND96asr_v4"),
+        (
+            {"profile": "DistributedGpu", "vm_size": "Standard_ND96asr_v4", "purpose": "BatchInference"},
+            "train.purpose",
+            "the DistributedGpu profile is for training",
+        ),
+    ],
+)
+def test_infiniband_sizes_only_by_name_and_for_training(overrides, key, allowed):
+    err = refused(lambda: ComputeCluster("train", _args(**overrides)))
+    assert err.key == key and allowed in err.allowed, (err.key, err.allowed)

@@ -277,10 +277,10 @@ CASES = [
         "aml-cmp-003-compute-allowed-sizes",
         CLUSTER,
         "properties.properties.vmSize",
-        "Standard_ND96asr_v4",
+        "Standard_HB120rs_v3",
         [
-            f"[AML-CMP-003] properties.properties.vmSize is 'Standard_ND96asr_v4'; it must be one of "
-            f"{', '.join(compute.DEFAULT_VM_SIZES)}"
+            f"[AML-CMP-003] properties.properties.vmSize is 'Standard_HB120rs_v3'; it must be one of "
+            f"{', '.join(compute.DEFAULT_VM_SIZES + compute.DISTRIBUTED_GPU_SIZES)}"
         ],
     ),
     ("aml-cmp-003-compute-allowed-sizes", INSTANCE, "properties.properties.vmSize", "STANDARD_DS3_V2", []),
@@ -350,13 +350,15 @@ def test_each_rule_judges_its_compute_types() -> None:
         "aml-cmp-001-cluster-scale-to-zero": ["cluster"],
         "aml-cmp-002-compute-instance-idle-shutdown": ["instance"],
         "aml-cmp-003-compute-allowed-sizes": ["cluster", "instance"],
+        "aml-cmp-005-cluster-core-quota": ["cluster"],
     }
 
 
 def test_config_overrides_defaults() -> None:
     rule = RULES["aml-cmp-003-compute-allowed-sizes"]
     props = changed(CLUSTER, "properties.properties.vmSize", "Standard_NC6s_v3")
-    assert violations(rule, TOKEN, props, {"allowedVmSizes": ["Standard_DS3_v2"], "maxNodes": 2}) == [
+    only = {"allowedVmSizes": ["Standard_DS3_v2"], "allowedDistributedGpuSizes": [], "maxNodes": 2}
+    assert violations(rule, TOKEN, props, only) == [
         "[AML-CMP-003] properties.properties.vmSize is 'Standard_NC6s_v3'; it must be one of Standard_DS3_v2",
         "[AML-CMP-003] properties.properties.scaleSettings.maxNodeCount is 4; it must be at most 2",
     ]
@@ -541,3 +543,46 @@ def test_unknown_value_is_never_a_silent_pass() -> None:
     )
     with pytest.raises(UnknownValueError):
         run_stack(NETWORK_RULE, ws, cluster)
+
+
+# --- AML-CMP-003: InfiniBand sizes for clusters only --------------------------------------------------------
+def test_an_rdma_size_is_allowed_on_a_cluster_not_on_an_instance() -> None:
+    rule = RULES["aml-cmp-003-compute-allowed-sizes"]
+    assert violations(rule, TOKEN, changed(CLUSTER, "properties.properties.vmSize", "standard_nd96isr_h100_v5")) == []
+    found = violations(rule, TOKEN, changed(INSTANCE, "properties.properties.vmSize", "Standard_ND96asr_v4"))
+    assert len(found) == 1 and "'Standard_ND96asr_v4'" in found[0]
+
+
+# --- AML-CMP-005: core quota --------------------------------------------------------------------------------
+QUOTA = RULES["aml-cmp-005-cluster-core-quota"]
+QUOTAS = {"dedicatedCoreQuota": 200, "lowPriorityCoreQuota": 40}
+
+
+def _sized(size: str, nodes: Any, priority: str = "Dedicated") -> dict[str, Any]:
+    props = changed(CLUSTER, "properties.properties.vmSize", size)
+    props = changed(props, "properties.properties.scaleSettings.maxNodeCount", nodes)
+    return changed(props, "properties.properties.vmPriority", priority)
+
+
+def test_a_cluster_within_its_quota_passes() -> None:
+    assert violations(QUOTA, TOKEN, _sized("Standard_ND96asr_v4", 2), QUOTAS) == []  # 192 <= 200
+    assert violations(QUOTA, TOKEN, _sized("Standard_D8s_v5", "5", "lowpriority"), QUOTAS) == []  # 40 <= 40
+
+
+@pytest.mark.parametrize(
+    ("props", "says"),
+    [
+        (_sized("standard_nd96asr_v4", 3), "= 288 vCPUs, above the configured dedicatedCoreQuota of 200"),
+        (_sized("Standard_D8s_v5", 6, "LowPriority"), "= 48 vCPUs, above the configured lowPriorityCoreQuota of 40"),
+        (_sized("Standard_HB120rs_v3", 1), "has no vCPU count in vmSizeCores"),
+    ],
+)
+def test_a_cluster_over_its_quota_is_reported(props: dict[str, Any], says: str) -> None:
+    found = violations(QUOTA, TOKEN, props, QUOTAS)
+    assert len(found) == 1 and says in found[0], found
+
+
+def test_no_quota_configured_judges_nothing_and_sizes_can_be_added() -> None:
+    assert violations(QUOTA, TOKEN, _sized("Standard_ND96asr_v4", 10), None) == []
+    extra = {**QUOTAS, "vmSizeCores": {"Standard_HB120rs_v3": 120}}
+    assert "= 240 vCPUs" in violations(QUOTA, TOKEN, _sized("Standard_HB120rs_v3", 2), extra)[0]
