@@ -152,7 +152,9 @@ def load(root: Path) -> Peers:
     return parse((root / DATA).read_text(encoding="utf-8"))
 
 
-_NAMES = "import json, sys; from aml_policies.pack import rules; json.dump([r.policy_name for r in rules()], sys.stdout)"
+_NAMES = (
+    "import json, sys\nfrom aml_policies.pack import rules\njson.dump([r.policy_name for r in rules()], sys.stdout)\n"
+)
 
 
 def pack_policy_names(pack_dir: Path) -> set[str]:
@@ -213,10 +215,10 @@ def render(peers: Peers, names: set[str]) -> str:
         "",
         f"<!-- Generated from {DATA.as_posix()} by `hardened-aml docs`; do not edit. -->",
         "",
-        "Every rule of the peers that judges a resource type of the estate (Azure ML workspaces, computes, endpoints,",
-        "deployments and registries; storage accounts and their services; Key Vault vaults, keys and secrets; container",
-        "registries; AKS clusters and agent pools), with the [pack policies](policies.md) that flag the same thing or",
-        "the reason none does. A reason in bold is a gap the pack should close (issue 15).",
+        "Every rule of the peers that judges a resource type of the estate (Azure ML workspaces, computes,",
+        "endpoints, deployments and registries; storage accounts and their services; Key Vault vaults, keys and",
+        "secrets; container registries; AKS clusters and agent pools), with the [pack policies](policies.md) that",
+        "flag the same thing or the reason none does. A reason in bold is a gap the pack should close (issue 15).",
         "",
         "## Sources",
         "",
