@@ -36,6 +36,25 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "Container Registry": ("Microsoft.ContainerRegistry",),
     "Kubernetes Service (AKS)": ("Microsoft.ContainerService",),
 }
+#: The estate's resource types that the scope names; the document says which of them no peer rule judges.
+SCOPE_TYPES: tuple[str, ...] = (
+    "Microsoft.MachineLearningServices/workspaces",
+    "Microsoft.MachineLearningServices/workspaces/computes",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+    "Microsoft.MachineLearningServices/workspaces/batchEndpoints",
+    "Microsoft.MachineLearningServices/workspaces/batchEndpoints/deployments",
+    "Microsoft.MachineLearningServices/registries",
+    "Microsoft.Storage/storageAccounts",
+    "Microsoft.Storage/storageAccounts/blobServices",
+    "Microsoft.Storage/storageAccounts/fileServices",
+    "Microsoft.Storage/storageAccounts/queueServices",
+    "Microsoft.Storage/storageAccounts/tableServices",
+    "Microsoft.KeyVault/vaults",
+    "Microsoft.KeyVault/vaults/keys",
+    "Microsoft.ContainerRegistry/registries",
+    "Microsoft.ContainerService/managedClusters",
+)
 #: A rule the pack should cover but does not starts its reason with this.
 GAP = "gap:"
 
@@ -219,6 +238,16 @@ def render(peers: Peers, names: set[str]) -> str:
         "endpoints, deployments and registries; storage accounts and their services; Key Vault vaults, keys and",
         "secrets; container registries; AKS clusters and agent pools), with the [pack policies](policies.md) that",
         "flag the same thing or the reason none does. A reason in bold is a gap the pack should close (issue 15).",
+    ]
+    unjudged = [t for t in SCOPE_TYPES if not any(r.type == t for r in peers.rule)]
+    if unjudged:
+        lines += [
+            "",
+            "No rule of the three peers judges " + ", ".join(f"`{t}`" for t in unjudged) + ". Rules on AKS node "
+            "pools are listed under `Microsoft.ContainerService/managedClusters`: they judge the cluster's "
+            "`agentPoolProfiles`, and several of them `managedClusters/agentPools` too.",
+        ]
+    lines += [
         "",
         "## Sources",
         "",
