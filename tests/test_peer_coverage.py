@@ -107,3 +107,21 @@ def test_the_coverage_document_is_generated_and_fresh(pack_names: set[str], tabl
 def test_the_data_file_lives_where_the_module_reads_it() -> None:
     assert (ROOT / peers.DATA).is_file()
     assert Path(peers.DATA).parts[:2] == ("policies", "aml_catalogue")
+
+
+def test_a_missing_table_is_an_error_in_words(tmp_path: Path) -> None:
+    with pytest.raises(PeersError, match=r"peers.toml: cannot be read"):
+        peers.load(tmp_path)
+
+
+def test_the_docs_command_reports_a_bad_table_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hardened_aml_cli import main
+
+    monkeypatch.setattr(docs, "DOCUMENTS", {"docs/peer-coverage.md": docs.DOCUMENTS["docs/peer-coverage.md"]})
+    monkeypatch.setattr(peers, "load", lambda root: parse(SOURCE + _rule()))
+    assert main.main(["docs", "--check", "--project-dir", str(ROOT)]) == main.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("hardened-aml: error: policies/aml_catalogue/peers.toml: rule #1 (CKV_AZURE_3)")
+    assert "exactly one of covered_by" in err and "Traceback" not in err

@@ -168,7 +168,11 @@ def parse(text: str) -> Peers:
 
 
 def load(root: Path) -> Peers:
-    return parse((root / DATA).read_text(encoding="utf-8"))
+    try:
+        text = (root / DATA).read_text(encoding="utf-8")
+    except OSError as error:
+        raise PeersError(f"{DATA}: cannot be read: {error.strerror or error}") from None
+    return parse(text)
 
 
 _NAMES = (
