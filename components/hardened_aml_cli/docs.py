@@ -1,4 +1,5 @@
-"""Generated documents: the catalogue of controls, rendered from ``controls.toml``.
+"""Generated documents: the catalogue of controls, rendered from ``controls.toml``, the policy and configuration
+references, and the peer coverage table (``peers.toml``, see :mod:`hardened_aml_cli.peers`).
 
 ``hardened-aml docs`` rewrites them; ``hardened-aml docs --check`` (run by the test suite) fails when a
 committed document differs from what the catalogue generates now.
@@ -220,11 +221,18 @@ def render_configuration() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _render_peers(root: Path) -> str:
+    from hardened_aml_cli.peers import render_document
+
+    return render_document(root)
+
+
 #: Each generated document: its path under the repository, and how to render it from the repository root.
 DOCUMENTS: dict[str, Callable[[Path], str]] = {
     "docs/catalogue.md": lambda root: render_catalogue(load()),
     "docs/policies.md": lambda root: render_policies(load(), root / "policies"),
     "docs/configuration.md": lambda root: render_configuration(),
+    "docs/peer-coverage.md": lambda root: _render_peers(root),
 }
 
 

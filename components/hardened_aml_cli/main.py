@@ -329,14 +329,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from hardened_aml_cli import docs
+    from hardened_aml_cli.peers import PeersError
 
     project = find_project(Path(args.project_dir).resolve() if args.project_dir else Path.cwd())
-    if args.check:
-        stale = docs.stale(project.directory)
-        for relative in stale:
-            print(f"hardened-aml: {relative} is stale; run `hardened-aml docs` and commit it", file=sys.stderr)
-        return EXIT_VIOLATIONS if stale else EXIT_OK
-    for relative in docs.write(project.directory):
+    try:
+        if args.check:
+            stale = docs.stale(project.directory)
+            for relative in stale:
+                print(f"hardened-aml: {relative} is stale; run `hardened-aml docs` and commit it", file=sys.stderr)
+            return EXIT_VIOLATIONS if stale else EXIT_OK
+        written = docs.write(project.directory)
+    except PeersError as exc:
+        raise BadInput(str(exc)) from None
+    for relative in written:
         print(f"hardened-aml: wrote {relative}", file=sys.stderr)
     return EXIT_OK
 
