@@ -102,10 +102,11 @@ class ExistingVnet(TypedDict):
     ``id`` (any subscription), or by ``resourceGroupName`` and ``name`` (the estate's subscription)."""
 
     id: NotRequired[str | None]
-    """The VNet's resource id, in any subscription. In another subscription than the estate's, the subnets are
-    created through a provider of that subscription, which takes its credentials from the environment
-    (``ARM_*`` variables or the Azure CLI login), not from the stack's ``azure-native:*`` settings. Default:
-    none, ``resourceGroupName`` and ``name`` (control AML-NET-003)."""
+    """The VNet's resource id, in any subscription. The subnets and their NSGs (in the VNet's resource group,
+    as Azure requires an NSG in its VNet's subscription) are created through an ``azure-native`` provider of
+    the id's subscription, which takes its credentials from the environment (``ARM_*`` variables or the Azure
+    CLI login), not from the stack's ``azure-native:*`` settings. Default: none, ``resourceGroupName`` and
+    ``name`` (control AML-NET-003)."""
     resource_group_name: NotRequired[Annotated[str, Field(min_length=1, max_length=90)] | None]
     """The resource group of the existing virtual network, in the estate's subscription; with ``name``, instead
     of ``id``. Default: none (control AML-NET-003)."""
@@ -204,7 +205,7 @@ def _address_plan(n: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
         return
     if n.get("existing_subnets") is not None:
         if n.get("existing_vnet") is not None:
-            yield ("existing_vnet",), "(set)", "nothing when existingSubnets names the subnets"
+            yield ("existing_vnet",), n["existing_vnet"], "nothing when existingSubnets names the subnets"
         return
     if n.get("existing_vnet") is None:
         space = blocks["address_space"]
