@@ -26,7 +26,7 @@ from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
 from hardened_aml import shared
 from hardened_aml.inputs import Input, Wired, args
 
-__all__ = ["CustomerManagedKey", "KeyAccess", "versionless_key_uri", "vault_uri_and_key_name"]
+__all__ = ["CustomerManagedKey", "KeyAccess", "vault_uri_and_key_name", "versionless_key_uri"]
 
 #: A Key Vault (or Managed HSM) key URI, with or without its version: ``https://<vault>.vault.azure.net/keys/
 #: <name>[/<version>]`` (the DNS suffix differs between clouds).

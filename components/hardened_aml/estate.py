@@ -111,6 +111,7 @@ class Estate(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
         # AML-ENC-005 / AML-ENC-008: storage and registry are encrypted with the estate's key, each reading it
         # through an identity of its own.
         def key(purpose: str) -> dict[str, Any]:

@@ -57,7 +57,8 @@ RULES = (
             equals(
                 "encryption.status",
                 "enabled",
-                why="a customer-managed key in Key Vault (built-in 5b9159ae); settable only when the registry is created",
+                why="a customer-managed key in Key Vault (built-in 5b9159ae); settable only when the registry is "
+                "created",
                 default="disabled",
             ),
             present("encryption.keyVaultProperties.keyIdentifier", why="the key"),

@@ -97,7 +97,10 @@ def _no_firewall_exceptions(props: Props, _config: Config) -> Iterator[str]:
     for path in FIREWALL_EXCEPTIONS:
         rules = items(props, path)
         if rules:
-            yield f"{path} has {len(rules)} rule(s); it must be empty: the account is reached through its private endpoints only"
+            yield (
+                f"{path} has {len(rules)} rule(s); it must be empty: the account is reached through its private "
+                "endpoints only"
+            )
 
 
 def _blob_service_present(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:

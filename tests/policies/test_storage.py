@@ -176,7 +176,14 @@ CASES = [
             "customer-managed key in Key Vault (built-in 6fac406b))"
         ],
     ),
-    ("aml-enc-005-storage-customer-managed-key", ACCOUNT_TOKEN, ACCOUNT, "encryption.keySource", "microsoft.keyvault", []),
+    (
+        "aml-enc-005-storage-customer-managed-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.keySource",
+        "microsoft.keyvault",
+        [],
+    ),
     (
         "aml-enc-005-storage-customer-managed-key",
         ACCOUNT_TOKEN,
