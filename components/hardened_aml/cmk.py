@@ -86,7 +86,6 @@ class KeyAccess:
         location: str,
         tags: dict[str, str],
         parent: pulumi.Resource,
-        protect: bool,
     ) -> None:
         self.identity = managedidentity.UserAssignedIdentity(
             f"{name}-cmk-id",
@@ -94,7 +93,8 @@ class KeyAccess:
             resource_group_name=resource_group_name,
             location=location,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+            # Not protected, as the workspace's identity is not: the stateful resources are (AML-REL-006).
+            opts=pulumi.ResourceOptions(parent=parent),
         )
         self.role = shared.role_assignment(
             f"{name}-cmk-crypto-user",

@@ -107,7 +107,6 @@ class ContainerRegistry(pulumi.ComponentResource):
                 location=a["location"],
                 tags=dict(a["tags"]),
                 parent=self,
-                protect=protection.protect,
             )
             if cmk is not None
             else None

@@ -143,7 +143,6 @@ class Storage(pulumi.ComponentResource):
                 location=a["location"],
                 tags=dict(a["tags"]),
                 parent=self,
-                protect=protection.protect,
             )
             if cmk is not None
             else None
