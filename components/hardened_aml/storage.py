@@ -8,8 +8,9 @@ Azure Storage's own customer-managed-key configuration. The key is set when the 
 user-assigned identity (a new account accepts no other: "Configure customer-managed keys in the same tenant for
 a new storage account", learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-new-account).
 ``requireInfrastructureEncryption`` and the queue and table ``keyType`` can only be chosen at creation
-(REST spec 2024-01-01 ``EncryptionService.keyType``: ``x-ms-mutability`` create, read): changing them plans a
-new account.
+(REST spec 2024-01-01 ``EncryptionService.keyType``: ``x-ms-mutability`` create, read; "Infrastructure encryption
+cannot be enabled or disabled after the account has been created", learn.microsoft.com/azure/storage/common/
+infrastructure-encryption-enable): an existing account cannot be switched in place.
 """
 
 from collections.abc import Iterator, Mapping
