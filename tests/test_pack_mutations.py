@@ -141,6 +141,25 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-NET-005", "storage firewall allows by default", set_("storage", "networkRuleSet.defaultAction", "Allow")),
     ("AML-NET-005", "storage public network access unset", delete("storage", "publicNetworkAccess")),
     ("AML-NET-005", "cross-tenant object replication allowed", set_("storage", "allowCrossTenantReplication", True)),
+    (
+        "AML-NET-016",
+        "an address range let in beside the storage's private endpoints",
+        set_("storage", "networkRuleSet.ipRules", [{"iPAddressOrRange": "203.0.113.0/24", "action": "Allow"}]),
+    ),
+    (
+        "AML-NET-016",
+        "a resource instance let in beside the storage's private endpoints",
+        set_(
+            "storage",
+            "networkRuleSet.resourceAccessRules",
+            [
+                {
+                    "tenantId": "11111111-1111-1111-1111-111111111111",
+                    "resourceId": SUBSCRIPTION + "/resourceGroups/rg-other/providers/Microsoft.Synapse/workspaces/syn",
+                }
+            ],
+        ),
+    ),
     ("AML-NET-006", "key vault reachable publicly", set_("vault", "properties.publicNetworkAccess", "enabled")),
     ("AML-NET-007", "registry reachable publicly", set_("registry", "publicNetworkAccess", "Enabled")),
     ("AML-NET-008", "no file endpoint for the workspace storage", remove("pe-file", "pe-file-dns")),
@@ -315,6 +334,27 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-ENC-002", "HTTP allowed", set_("storage", "enableHttpsTrafficOnly", False)),
     ("AML-ENC-003", "no key rotation policy", delete("cmk", "properties.rotationPolicy")),
     ("AML-ENC-004", "no high-business-impact flag", set_("workspace", "hbiWorkspace", False)),
+    ("AML-ENC-005", "storage on Microsoft-managed keys", set_("storage", "encryption.keySource", "Microsoft.Storage")),
+    ("AML-ENC-005", "storage key source left to the default", delete("storage", "encryption.keySource")),
+    ("AML-ENC-005", "storage CMK without its vault", delete("storage", "encryption.keyVaultProperties.keyVaultUri")),
+    (
+        "AML-ENC-006",
+        "storage without infrastructure encryption",
+        set_("storage", "encryption.requireInfrastructureEncryption", False),
+    ),
+    (
+        "AML-ENC-007",
+        "storage queues on a service-managed key",
+        set_("storage", "encryption.services.queue.keyType", "Service"),
+    ),
+    ("AML-ENC-007", "storage table key type left to the default", delete("storage", "encryption.services.table")),
+    ("AML-ENC-008", "registry on Microsoft-managed keys", set_("registry", "encryption.status", "disabled")),
+    ("AML-ENC-008", "registry without an encryption block", delete("registry", "encryption")),
+    (
+        "AML-ENC-008",
+        "registry CMK without the identity that reads it",
+        delete("registry", "encryption.keyVaultProperties.identity"),
+    ),
     ("AML-DAT-001", "anonymous blob access", set_("storage", "allowBlobPublicAccess", True)),
     # DAT-002 has a resource policy (the blob service's settings) and a stack policy (every account has a blob
     # service): each row moves the blob service to an account outside the stack and weakens it.

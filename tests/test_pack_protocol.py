@@ -153,6 +153,10 @@ def test_remediation_fixes_what_it_can_and_the_fixed_resource_passes(fresh: Poli
         "networkRuleSet": {"defaultAction": "Allow"},
         "zoneRedundancy": "Enabled",
         "policies": {"retentionPolicy": {"status": "enabled", "days": 7}, "exportPolicy": {"status": "disabled"}},
+        "encryption": {
+            "status": "enabled",
+            "keyVaultProperties": {"keyIdentifier": "https://kv.vault.azure.net/keys/cmk", "identity": "client-id"},
+        },
         "tags": {"environment": "production", "team": "t", "costCentre": "c"},
     }
     token = "azure-native:containerregistry:Registry"

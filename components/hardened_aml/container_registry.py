@@ -1,4 +1,15 @@
-"""The workspace's container registry: Premium, zone-redundant, private, no admin user."""
+"""The workspace's container registry: Premium, zone-redundant, private, no admin user, encrypted with the estate's
+customer-managed key.
+
+Azure ML supports a registry encrypted with a customer-managed key when the registry is created and attached as
+the workspace is provisioned: "Data encryption with Azure Machine Learning", section "Azure Container Registry"
+(MicrosoftDocs/azure-ai-docs ``articles/machine-learning/concept-data-encryption.md``), which the estate does.
+ACR takes the key only at creation, on Premium, through a user-assigned identity named by its client id, and the
+encryption cannot be turned off afterwards ("Encrypt registry using a customer-managed key",
+learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys, "Things to know"). Two registry
+policies are deliberately not switched on by default; see the catalogue's AML-IAM-102 (ARM-audience tokens) and
+AML-DAT-102 (quarantine).
+"""
 
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, NotRequired
@@ -9,7 +20,8 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.cmk import CustomerManagedKey, KeyAccess
+from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.regions import ZONAL_REGIONS
 from hardened_aml.shared import Environment
@@ -38,6 +50,18 @@ class ContainerRegistryArgs(TypedDict):
     environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
     """``production`` protects the registry (``protect`` and a ``CanNotDelete`` lock). Default: ``exploration``
     (control AML-REL-006)."""
+    customer_managed_key: NotRequired[CustomerManagedKey | None]
+    """The key the registry is encrypted with (the estate's key), read through a user-assigned identity made for
+    the registry with Key Vault Crypto Service Encryption User on that key only. ACR takes it only when the
+    registry is created. Required unless ``microsoft_managed_keys`` is set (control AML-ENC-008)."""
+    microsoft_managed_keys: NotRequired[Annotated[bool, Field(default=False)]]
+    """Insecure, by name: keep Microsoft-managed keys instead of a customer-managed key. Refused in production.
+    Default: false (control AML-ENC-008)."""
+    acr_audience_tokens_only: NotRequired[Annotated[bool, Field(default=False)]]
+    """Accept only Entra tokens issued for ACR (``policies.azureADAuthenticationAsArmPolicy.status`` disabled),
+    refusing ARM-audience tokens. Opt-in: some Azure services and integrations, among them pulls from Azure ML
+    compute instances and AKS kubelets, still authenticate with ARM-audience tokens; test before enabling.
+    Default: false, ARM-audience tokens accepted (control AML-IAM-102)."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
@@ -46,6 +70,22 @@ class ContainerRegistryArgs(TypedDict):
 def _zonal_region(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     if r["location"] not in ZONAL_REGIONS:
         yield ("location",), r["location"], "a region with availability zones (AML-REL-002)"
+
+
+@rule(ContainerRegistryArgs)
+def _customer_managed_key(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    given = r.get("customer_managed_key") is not None
+    if r["microsoft_managed_keys"]:
+        if r["environment"] is Environment.PRODUCTION:
+            yield ("microsoft_managed_keys",), True, "false in production: a customer-managed key (AML-ENC-008)"
+        elif given:
+            yield ("microsoft_managed_keys",), True, "false when customer_managed_key is given"
+    elif not given:
+        yield (
+            ("customer_managed_key",),
+            MISSING,
+            "the key to encrypt the registry with (AML-ENC-008), or microsoft_managed_keys=true to do without one",
+        )
 
 
 class ContainerRegistry(pulumi.ComponentResource):
@@ -57,6 +97,38 @@ class ContainerRegistry(pulumi.ComponentResource):
         a = checked(ContainerRegistryArgs, args, name)
         super().__init__("hardened-aml:index:ContainerRegistry", name, None, opts)
         protection = shared.protection(a["environment"])
+        cmk = a.get("customer_managed_key")
+        # AML-ENC-008: the registry's own identity reads the key; the registry waits for its role on the key.
+        self.key_access = (
+            KeyAccess(
+                f"{name}-cr",
+                cmk,
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
+                tags=dict(a["tags"]),
+                parent=self,
+            )
+            if cmk is not None
+            else None
+        )
+        if self.key_access is not None:
+            access = self.key_access
+            encryption = containerregistry.EncryptionPropertyArgs(
+                status="enabled",
+                key_vault_properties=containerregistry.KeyVaultPropertiesArgs(
+                    identity=access.client_id,  # the client id of the identity below
+                    key_identifier=access.key_uri,  # without a version: automatic key rotation
+                ),
+            )
+            identity: containerregistry.IdentityPropertiesArgs | None = containerregistry.IdentityPropertiesArgs(
+                type=containerregistry.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=access.identity_id.apply(
+                    lambda identity_id: {identity_id: containerregistry.UserIdentityPropertiesArgs()}
+                ),
+            )
+        else:  # microsoft_managed_keys, asked for by name
+            encryption = containerregistry.EncryptionPropertyArgs(status="disabled")
+            identity = None
 
         self.registry = containerregistry.Registry(
             f"{name}-cr",
@@ -79,9 +151,21 @@ class ContainerRegistry(pulumi.ComponentResource):
                 # AML-DAT-005: images leave only through the private endpoint (no export), against exfiltration;
                 # ACR accepts "disabled" only with publicNetworkAccess Disabled on Premium (set above).
                 export_policy=containerregistry.ExportPolicyArgs(status="disabled"),
+                # AML-IAM-102: ARM-audience tokens stay accepted unless asked for by name.
+                azure_ad_authentication_as_arm_policy=containerregistry.AzureADAuthenticationAsArmPolicyArgs(
+                    status="disabled" if a["acr_audience_tokens_only"] else "enabled"
+                ),
+                # AML-DAT-102: no quarantine; Azure ML pulls the images it has just built.
+                quarantine_policy=containerregistry.QuarantinePolicyArgs(status="disabled"),
             ),
+            encryption=encryption,
+            identity=identity,
             tags=dict(a["tags"]),
-            opts=pulumi.ResourceOptions(parent=self, protect=protection.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=protection.protect,
+                depends_on=[self.key_access.role] if self.key_access is not None else None,
+            ),
         )
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-cr",

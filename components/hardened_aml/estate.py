@@ -114,13 +114,33 @@ class Estate(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+        # AML-ENC-005 / AML-ENC-008: storage and registry are encrypted with the estate's key, each reading it
+        # through an identity of its own.
+        def key(purpose: str) -> dict[str, Any]:
+            return {
+                "key_id": self.key_vault.key_id,
+                "key_uri": self.key_vault.key_uri_with_version,
+                "identity_name": namer.name("id", purpose),
+                "subscription_id": subscription_id,
+            }
+
         self.storage = Storage(
             f"{name}-storage",
-            _of({"account_name": namer.name("st"), "sku": e.get("storage_sku"), **logged}),
+            _of(
+                {
+                    "account_name": namer.name("st"),
+                    "sku": e.get("storage_sku"),
+                    "customer_managed_key": key("st-cmk"),
+                    **logged,
+                }
+            ),
             opts=child,
         )
         self.registry = ContainerRegistry(
-            f"{name}-registry", _of({"registry_name": namer.name("cr"), **logged}), opts=child
+            f"{name}-registry",
+            _of({"registry_name": namer.name("cr"), "customer_managed_key": key("cr-cmk"), **logged}),
+            opts=child,
         )
         # The identity's roles on the workspace's resources exist before the workspace uses them.
         self.identity_roles = WorkspaceIdentityRoles(

@@ -1,4 +1,17 @@
-"""The workspace's default storage account: private, Entra-only, zone-redundant, soft-deleted blobs."""
+"""The workspace's default storage account: private, Entra-only, zone-redundant, soft-deleted blobs, encrypted
+with the estate's customer-managed key on top of infrastructure (double) encryption.
+
+Azure ML supports a customer-managed key on the workspace's default storage account, which holds snapshots,
+outputs and logs: "Data encryption with Azure Machine Learning", section "Azure Blob Storage"
+(MicrosoftDocs/azure-ai-docs ``articles/machine-learning/concept-data-encryption.md``) sends the reader to
+Azure Storage's own customer-managed-key configuration. The key is set when the account is created, through a
+user-assigned identity (a new account accepts no other: "Configure customer-managed keys in the same tenant for
+a new storage account", learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-new-account).
+``requireInfrastructureEncryption`` and the queue and table ``keyType`` can only be chosen at creation
+(REST spec 2024-01-01 ``EncryptionService.keyType``: ``x-ms-mutability`` create, read; "Infrastructure encryption
+cannot be enabled or disabled after the account has been created", learn.microsoft.com/azure/storage/common/
+infrastructure-encryption-enable): an existing account cannot be switched in place.
+"""
 
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
@@ -11,7 +24,8 @@ from typing_extensions import TypedDict
 
 from hardened_aml import shared
 from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS
-from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.cmk import CustomerManagedKey, KeyAccess
+from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.shared import Environment
 
@@ -74,6 +88,13 @@ class StorageArgs(TypedDict):
     soft_delete_days: NotRequired[Annotated[int, Field(ge=7, le=365)] | None]
     """Blob and container soft-delete retention in days, 7 to 365. Default: none, by environment: 30 in
     production, 7 otherwise (control AML-DAT-002)."""
+    customer_managed_key: NotRequired[CustomerManagedKey | None]
+    """The key the account is encrypted with (the estate's key), read through a user-assigned identity made for
+    the account with Key Vault Crypto Service Encryption User on that key only. Required unless
+    ``microsoft_managed_keys`` is set (control AML-ENC-005)."""
+    microsoft_managed_keys: NotRequired[Annotated[bool, Field(default=False)]]
+    """Insecure, by name: keep Microsoft-managed keys instead of a customer-managed key. Refused in production.
+    Default: false (control AML-ENC-005)."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
@@ -83,6 +104,22 @@ def _geo_redundant_in_production(s: Any, scope: Mapping[str, Any]) -> Iterator[P
     sku = s.get("sku")
     if s["environment"] is Environment.PRODUCTION and sku is not None and sku.value not in GEO_ZONE_REDUNDANT_SKUS:
         yield ("sku",), sku.value, "one of " + ", ".join(GEO_ZONE_REDUNDANT_SKUS) + " in production (AML-REL-001)"
+
+
+@rule(StorageArgs)
+def _customer_managed_key(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    given = s.get("customer_managed_key") is not None
+    if s["microsoft_managed_keys"]:
+        if s["environment"] is Environment.PRODUCTION:
+            yield ("microsoft_managed_keys",), True, "false in production: a customer-managed key (AML-ENC-005)"
+        elif given:
+            yield ("microsoft_managed_keys",), True, "false when customer_managed_key is given"
+    elif not given:
+        yield (
+            ("customer_managed_key",),
+            MISSING,
+            "the key to encrypt the account with (AML-ENC-005), or microsoft_managed_keys=true to do without one",
+        )
 
 
 class Storage(pulumi.ComponentResource):
@@ -97,7 +134,52 @@ class Storage(pulumi.ComponentResource):
         protection = shared.protection(a["environment"])
         sku = a.get("sku") or (StorageSku.STANDARD_GZRS if production else StorageSku.STANDARD_ZRS)
         soft_delete_days = a.get("soft_delete_days") or (30 if production else 7)
-        stateful = pulumi.ResourceOptions(parent=self, protect=protection.protect)
+        cmk = a.get("customer_managed_key")
+        # AML-ENC-005: the account's own identity reads the key; the account waits for its role on the key.
+        self.key_access = (
+            KeyAccess(
+                f"{name}-st",
+                cmk,
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
+                tags=dict(a["tags"]),
+                parent=self,
+            )
+            if cmk is not None
+            else None
+        )
+        stateful = pulumi.ResourceOptions(
+            parent=self,
+            protect=protection.protect,
+            depends_on=[self.key_access.role] if self.key_access is not None else None,
+        )
+        # AML-ENC-006 / AML-ENC-007: infrastructure (double) encryption, and the account key for every service.
+        services = storage.EncryptionServicesArgs(
+            blob=storage.EncryptionServiceArgs(enabled=True, key_type="Account"),
+            file=storage.EncryptionServiceArgs(enabled=True, key_type="Account"),
+            queue=storage.EncryptionServiceArgs(enabled=True, key_type="Account"),
+            table=storage.EncryptionServiceArgs(enabled=True, key_type="Account"),
+        )
+        if self.key_access is not None:
+            encryption = storage.EncryptionArgs(
+                key_source="Microsoft.Keyvault",  # AML-ENC-005
+                key_vault_properties=storage.KeyVaultPropertiesArgs(
+                    # No keyVersion: the account follows the key's rotation (checked daily by Azure Storage).
+                    key_name=self.key_access.key_name,
+                    key_vault_uri=self.key_access.vault_uri,
+                ),
+                encryption_identity=storage.EncryptionIdentityArgs(
+                    encryption_user_assigned_identity=self.key_access.identity_id
+                ),
+                require_infrastructure_encryption=True,
+                services=services,
+            )
+            identity = storage.IdentityArgs(type="UserAssigned", user_assigned_identities=[self.key_access.identity_id])
+        else:  # microsoft_managed_keys, asked for by name
+            encryption = storage.EncryptionArgs(
+                key_source="Microsoft.Storage", require_infrastructure_encryption=True, services=services
+            )
+            identity = None
 
         self.account = storage.StorageAccount(
             f"{name}-st",
@@ -111,7 +193,8 @@ class Storage(pulumi.ComponentResource):
             network_rule_set=storage.NetworkRuleSetArgs(
                 default_action=storage.DefaultAction.DENY,  # AML-NET-005
                 bypass="AzureServices",
-                ip_rules=[],
+                ip_rules=[],  # AML-NET-016: no address reaches the account around its private endpoints
+                resource_access_rules=[],  # AML-NET-016: nor any resource instance
                 virtual_network_rules=[],
             ),
             allow_blob_public_access=False,  # AML-DAT-001
@@ -123,14 +206,8 @@ class Storage(pulumi.ComponentResource):
             is_hns_enabled=False,  # the workspace's default storage must not be hierarchical
             is_sftp_enabled=False,
             is_local_user_enabled=False,  # AML-IAM-006: no SFTP / local-user credentials
-            encryption=storage.EncryptionArgs(
-                key_source="Microsoft.Storage",
-                require_infrastructure_encryption=True,
-                services=storage.EncryptionServicesArgs(
-                    blob=storage.EncryptionServiceArgs(enabled=True, key_type="Account"),
-                    file=storage.EncryptionServiceArgs(enabled=True, key_type="Account"),
-                ),
-            ),
+            encryption=encryption,
+            identity=identity,
             tags=dict(a["tags"]),
             opts=stateful,
         )

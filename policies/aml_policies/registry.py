@@ -6,12 +6,15 @@ pulumi-azure-native 3.29.0 uses): ``adminUserEnabled`` (default false), ``anonym
 ``publicNetworkAccess`` Enabled/Disabled (default Enabled), ``networkRuleSet.defaultAction`` Allow/Deny,
 ``zoneRedundancy`` Enabled/Disabled (default Disabled), ``policies.retentionPolicy.status`` enabled/disabled
 (lower case; Premium only), ``sku.name`` Classic/Basic/Standard/Premium, ``policies.exportPolicy.status``
-enabled/disabled (default enabled; "disabled" is accepted only with publicNetworkAccess Disabled on Premium).
+enabled/disabled (default enabled; "disabled" is accepted only with publicNetworkAccess Disabled on Premium),
+``encryption.status`` enabled/disabled (enum ``EncryptionStatus``, no default in the spec; a registry without the
+block is encrypted with Microsoft-managed keys only) with ``encryption.keyVaultProperties.keyIdentifier`` and
+``.identity`` (the client id of a user-assigned identity of the registry; SDK ``KeyVaultPropertiesArgs``).
 """
 
 from __future__ import annotations
 
-from aml_policies.core import SET_REQUIRED, ResourceRule, all_of, equals, not_equal
+from aml_policies.core import SET_REQUIRED, ResourceRule, all_of, equals, not_equal, present
 
 REGISTRY = ("containerregistry:Registry",)
 
@@ -44,6 +47,22 @@ RULES = (
             "disabled",
             why="no artifact export around the private endpoint",
             default="enabled",
+        ),
+    ),
+    ResourceRule(
+        control="AML-ENC-008",
+        name="registry-customer-managed-key",
+        types=REGISTRY,
+        check=all_of(
+            equals(
+                "encryption.status",
+                "enabled",
+                why="a customer-managed key in Key Vault (built-in 5b9159ae); settable only when the registry is "
+                "created",
+                default="disabled",
+            ),
+            present("encryption.keyVaultProperties.keyIdentifier", why="the key"),
+            present("encryption.keyVaultProperties.identity", why="the client id of the identity that reads the key"),
         ),
     ),
     ResourceRule(

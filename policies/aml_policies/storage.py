@@ -9,6 +9,16 @@ azure-native flattens the account's properties to the top level. Names and enum 
 has no default in the spec, and azurerm / checkov CKV_AZURE_244 treat an unset value as enabled, so a missing
 value fails; ``allowCrossTenantReplication`` is "false for new accounts" by default (spec description), so a
 missing value passes.
+
+Encryption (``Encryption`` in ``storage.json``): ``keySource`` is Microsoft.Storage or Microsoft.Keyvault
+(default Microsoft.Storage); the SDK names the key's properties ``keyVaultProperties.keyName`` /
+``keyVaultUri`` / ``keyVersion`` (REST ``keyvaultproperties.keyname`` ...) and the identity
+``encryptionIdentity.encryptionUserAssignedIdentity`` (REST ``identity.userAssignedIdentity``);
+``requireInfrastructureEncryption`` has no default in the spec (Azure treats it as off); each service's
+``keyType`` is Service or Account, create-only, and the Azure Policy built-ins f0e5abd0 / 7c322315 fail anything
+but Account for queue and table (blob and file always use the account key). ``networkRuleSet.ipRules`` and
+``resourceAccessRules`` are lists of rules that let an address range or a resource instance in beside the private
+endpoints.
 """
 
 from __future__ import annotations
@@ -31,9 +41,11 @@ from aml_policies.core import (
     get,
     in_production,
     is_true,
+    items,
     not_equal,
     number,
     one_of,
+    present,
     same_any,
 )
 
@@ -73,6 +85,24 @@ def _retention(props: Props, config: Config) -> Iterator[str]:
             yield f"{policy}.days {found}; it must be at least {minimum}"
 
 
+#: Firewall rules that let traffic in beside the private endpoints (AML-NET-016).
+FIREWALL_EXCEPTIONS = ("networkRuleSet.ipRules", "networkRuleSet.resourceAccessRules")
+
+
+@described(
+    "networkRuleSet.ipRules and networkRuleSet.resourceAccessRules are empty (no address range or resource "
+    "instance reaches the account beside its private endpoints; missing passes: no rule)"
+)
+def _no_firewall_exceptions(props: Props, _config: Config) -> Iterator[str]:
+    for path in FIREWALL_EXCEPTIONS:
+        rules = items(props, path)
+        if rules:
+            yield (
+                f"{path} has {len(rules)} rule(s); it must be empty: the account is reached through its private "
+                "endpoints only"
+            )
+
+
 def _blob_service_present(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     """An account without a BlobServiceProperties keeps Azure's defaults: no versioning, no soft delete."""
     for account in stack.of_type(*ACCOUNT):
@@ -103,6 +133,47 @@ RULES = (
             ),
         ),
         remediate=SET_REQUIRED,
+    ),
+    ResourceRule(
+        control="AML-NET-016",
+        name="storage-no-firewall-exceptions",
+        types=ACCOUNT,
+        check=_no_firewall_exceptions,
+    ),
+    ResourceRule(
+        control="AML-ENC-005",
+        name="storage-customer-managed-key",
+        types=ACCOUNT,
+        check=all_of(
+            equals(
+                "encryption.keySource",
+                "Microsoft.Keyvault",
+                why="a customer-managed key in Key Vault (built-in 6fac406b)",
+                default="Microsoft.Storage",
+            ),
+            present("encryption.keyVaultProperties.keyVaultUri", why="the vault of the key"),
+            present("encryption.keyVaultProperties.keyName", why="the key"),
+        ),
+    ),
+    ResourceRule(
+        control="AML-ENC-006",
+        name="storage-infrastructure-encryption",
+        types=ACCOUNT,
+        check=equals(
+            "encryption.requireInfrastructureEncryption",
+            True,
+            why="data encrypted twice, also at the infrastructure layer; settable only when the account is created",
+            default=False,
+        ),
+    ),
+    ResourceRule(
+        control="AML-ENC-007",
+        name="storage-queue-table-account-key",
+        types=ACCOUNT,
+        check=all_of(
+            equals("encryption.services.queue.keyType", "Account", why="built-in f0e5abd0", default="Service"),
+            equals("encryption.services.table.keyType", "Account", why="built-in 7c322315", default="Service"),
+        ),
     ),
     ResourceRule(
         control="AML-IAM-006",

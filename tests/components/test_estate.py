@@ -54,7 +54,7 @@ def test_estate_wires_workspace_to_its_dependencies(plan):
     assert ws.inputs["keyVault"] == ids["azure-native:keyvault:Vault"]
     assert ws.inputs["containerRegistry"] == ids["azure-native:containerregistry:Registry"]
     assert ws.inputs["applicationInsights"] == ids["azure-native:applicationinsights:Component"]
-    uai = ids["azure-native:managedidentity:UserAssignedIdentity"]
+    uai = p.named("haml-id").id
     assert ws.inputs["primaryUserAssignedIdentity"] == uai
     # The identity can use the key before the workspace is created with it.
     key_role = p.named("haml-keyvault-cmk-crypto-user")
@@ -72,6 +72,38 @@ def test_estate_wires_workspace_to_its_dependencies(plan):
     assert p.one("azure-native:resources:ResourceGroup").inputs["tags"] == {
         "team": "ml-platform", "costCentre": "cc-1", "environment": "exploration"
     }  # fmt: skip
+
+
+def test_storage_and_registry_use_the_estate_key_through_identities_of_their_own(plan):
+    """AML-ENC-005 / AML-ENC-008: the KeyVault component's key, read by one identity per resource (not the
+    workspace's), each holding Key Vault Crypto Service Encryption User on that key only."""
+    from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
+
+    p = plan(lambda: Estate("haml", _args()))
+    key = p.one("azure-native:keyvault:Key")
+    account = p.one("azure-native:storage:StorageAccount")
+    registry = p.one("azure-native:containerregistry:Registry")
+    st_id, cr_id = p.named("haml-storage-st-cmk-id"), p.named("haml-registry-cr-cmk-id")
+    assert len({st_id.id, cr_id.id, p.named("haml-id").id}) == 3
+    vault = key.inputs["vaultName"]
+    assert account.inputs["encryption"]["keyVaultProperties"] == {
+        "keyName": key.inputs["keyName"],
+        "keyVaultUri": f"https://{vault}.vault.azure.net/",
+    }
+    assert account.inputs["encryption"]["encryptionIdentity"]["encryptionUserAssignedIdentity"] == st_id.id
+    assert registry.inputs["encryption"]["keyVaultProperties"] == {
+        "identity": f"client-of-{cr_id.inputs['resourceName']}",
+        "keyIdentifier": f"https://{vault}.vault.azure.net/keys/{key.inputs['keyName']}",
+    }
+    for resource, identity, role_name in (
+        (account, st_id, "haml-storage-st-cmk-crypto-user"),
+        (registry, cr_id, "haml-registry-cr-cmk-crypto-user"),
+    ):
+        role = p.named(role_name)
+        assert role.inputs["scope"] == key.id
+        assert role.inputs["roleDefinitionId"].endswith(KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER)
+        assert role.inputs["principalId"] == f"principal-of-{identity.inputs['resourceName']}"
+        assert role.urn in resource.dependencies
 
 
 def test_each_dependency_declares_its_own_private_endpoints(plan):
@@ -99,7 +131,7 @@ def test_workspace_identity_roles_are_scoped_to_dependencies(plan):
     on_workspace = p.named("haml-identity-roles-mlw-contributor")
     assert on_workspace.inputs["scope"] == p.one("azure-native:machinelearningservices:Workspace").id
     assert on_workspace.inputs["roleDefinitionId"].endswith(CONTRIBUTOR)
-    uai = p.one("azure-native:managedidentity:UserAssignedIdentity")
+    uai = p.named("haml-id")
     by_target = {(r.inputs["scope"].split("/providers/")[-1].split("/")[1], r.inputs["roleDefinitionId"][-36:])
                  for r in roles}  # fmt: skip
     assert ("storageAccounts", STORAGE_BLOB_DATA_CONTRIBUTOR) in by_target
@@ -190,6 +222,8 @@ def test_estate_wires_compute_and_serving(plan):
     identities = {r.name: r.id for r in p.of_type("azure-native:managedidentity:UserAssignedIdentity")}
     assert set(identities) == {
         "haml-id",
+        "haml-storage-st-cmk-id",  # AML-ENC-005: reads the key for the storage account only
+        "haml-registry-cr-cmk-id",  # AML-ENC-008: reads the key for the registry only
         "haml-aks-id",
         "haml-wid-cl-cpu-train-id",
         "haml-wid-cl-cpu-batch-id",

@@ -3,14 +3,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from component_plan import LAW_ID, TAGS, refused
+from component_plan import LAW_ID, RG_ID, SUB, TAGS, refused
 
+from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
 from hardened_aml.catalogue import ZONE_REDUNDANT_SKUS
 from hardened_aml.container_registry import ContainerRegistry, ContainerRegistryArgs
+from hardened_aml.errors import MISSING
 from hardened_aml.monitoring import Monitoring, MonitoringArgs
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.shared import Environment
 from hardened_aml.storage import Storage, StorageArgs, StorageSku
+
+KEY_ID = RG_ID + "/providers/Microsoft.KeyVault/vaults/kv-test/keys/cmk"
+KEY_URI = "https://kv-test.vault.azure.net/keys/cmk/0123456789abcdef"
+
+
+def _cmk(identity_name: str) -> dict[str, object]:
+    return {"key_id": KEY_ID, "key_uri": KEY_URI, "identity_name": identity_name, "subscription_id": SUB}
 
 
 def _storage(**overrides: object) -> StorageArgs:
@@ -19,6 +28,7 @@ def _storage(**overrides: object) -> StorageArgs:
         location="westeurope",
         account_name="sttest",
         log_analytics_workspace_id=LAW_ID,
+        customer_managed_key=_cmk("id-st-cmk"),
         tags=TAGS,
     )
     values.update(overrides)
@@ -31,6 +41,7 @@ def _registry(**overrides: object) -> ContainerRegistryArgs:
         location="westeurope",
         registry_name="crtest",
         log_analytics_workspace_id=LAW_ID,
+        customer_managed_key=_cmk("id-cr-cmk"),
         tags=TAGS,
     )
     values.update(overrides)
@@ -57,6 +68,60 @@ def test_storage_account(plan):
     assert blob.inputs["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 7}
     uris = sorted(d.inputs["resourceUri"] for d in p.of_type("azure-native:monitor:DiagnosticSetting"))
     assert uris[0].endswith("/storageAccounts/sttest") and uris[1].endswith("/blobServices/default")
+
+
+def test_storage_encrypted_with_the_customer_managed_key(plan):
+    p = plan(lambda: Storage("st", _storage()))
+    account = p.one("azure-native:storage:StorageAccount")
+    identity = p.one("azure-native:managedidentity:UserAssignedIdentity")
+    assert identity.inputs["resourceName"] == "id-st-cmk" and identity.inputs["tags"] == TAGS
+    encryption = account.inputs["encryption"]
+    assert encryption["keySource"] == "Microsoft.Keyvault"  # AML-ENC-005
+    # the vault and the key name, without a version: the account follows the key's rotation
+    assert encryption["keyVaultProperties"] == {"keyName": "cmk", "keyVaultUri": "https://kv-test.vault.azure.net/"}
+    assert encryption["encryptionIdentity"] == {"encryptionUserAssignedIdentity": identity.id}
+    assert account.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
+    assert encryption["requireInfrastructureEncryption"] is True  # AML-ENC-006
+    assert {k: v["keyType"] for k, v in encryption["services"].items()} == dict.fromkeys(
+        ("blob", "file", "queue", "table"), "Account"
+    )  # AML-ENC-007
+    rules = account.inputs["networkRuleSet"]  # AML-NET-016
+    assert rules["ipRules"] == [] and rules["resourceAccessRules"] == [] and rules["bypass"] == "AzureServices"
+    # least privilege: Crypto Service Encryption User on the key alone, for the account's own identity, and the
+    # account waits for it
+    (role,) = p.of_type("azure-native:authorization:RoleAssignment")
+    assert role.inputs["scope"] == KEY_ID
+    assert role.inputs["roleDefinitionId"].endswith("/roleDefinitions/" + KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER)
+    assert role.inputs["principalId"] == "principal-of-id-st-cmk"
+    assert role.urn in account.dependencies
+
+
+def test_storage_on_microsoft_managed_keys_only_by_name(plan):
+    p = plan(lambda: Storage("st", _storage(customer_managed_key=None, microsoft_managed_keys=True)))
+    account = p.one("azure-native:storage:StorageAccount")
+    assert account.inputs["encryption"]["keySource"] == "Microsoft.Storage"
+    assert account.inputs["encryption"]["requireInfrastructureEncryption"] is True
+    assert "identity" not in account.inputs
+    assert p.of_type("azure-native:managedidentity:UserAssignedIdentity") == []
+    err = refused(lambda: Storage("st", _storage(customer_managed_key=None)))
+    assert (err.key, err.value) == ("st.customer_managed_key", MISSING)
+    assert err.allowed == (
+        "the key to encrypt the account with (AML-ENC-005), or microsoft_managed_keys=true to do without one"
+    )
+    err = refused(lambda: Storage("st", _storage(microsoft_managed_keys=True)))
+    assert (err.key, err.value) == ("st.microsoft_managed_keys", True)
+    err = refused(
+        lambda: Storage(
+            "st", _storage(customer_managed_key=None, microsoft_managed_keys=True, environment=Environment.PRODUCTION)
+        )
+    )
+    assert err.key == "st.microsoft_managed_keys" and "production" in err.allowed
+
+
+def test_storage_refuses_a_key_uri_that_is_no_key_uri():
+    err = refused(lambda: Storage("st", _storage(customer_managed_key={**_cmk("id-st-cmk"), "key_uri": "cmk"})))
+    assert err.key == "st.customer_managed_key.key_uri" and err.value == "cmk"
+    assert err.allowed == "a key URI https://<vault>.vault.azure.net/keys/<name>[/<version>]"
 
 
 def test_storage_in_production(plan):
@@ -132,6 +197,49 @@ def test_registry(plan):
     assert i["networkRuleSet"]["defaultAction"] == "Deny"
     assert i["policies"]["retentionPolicy"] == {"status": "enabled", "days": 7}  # AML-DAT-004
     assert p.one("azure-native:monitor:DiagnosticSetting").inputs["resourceUri"].endswith("/registries/crtest")
+
+
+def test_registry_encrypted_with_the_customer_managed_key(plan):
+    p = plan(lambda: ContainerRegistry("cr", _registry()))
+    reg = p.one("azure-native:containerregistry:Registry")
+    identity = p.one("azure-native:managedidentity:UserAssignedIdentity")
+    assert identity.inputs["resourceName"] == "id-cr-cmk"
+    assert reg.inputs["encryption"] == {
+        "status": "enabled",  # AML-ENC-008
+        "keyVaultProperties": {
+            "identity": "client-of-id-cr-cmk",
+            "keyIdentifier": "https://kv-test.vault.azure.net/keys/cmk",  # no version: automatic rotation
+        },
+    }
+    assert reg.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": {identity.id: {}}}
+    (role,) = p.of_type("azure-native:authorization:RoleAssignment")
+    assert role.inputs["scope"] == KEY_ID and role.inputs["principalId"] == "principal-of-id-cr-cmk"
+    assert role.inputs["roleDefinitionId"].endswith("/roleDefinitions/" + KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER)
+    assert role.urn in reg.dependencies
+    # AML-IAM-102 / AML-DAT-102: ARM-audience tokens accepted and no quarantine, both written out
+    assert reg.inputs["policies"]["azureADAuthenticationAsArmPolicy"] == {"status": "enabled"}
+    assert reg.inputs["policies"]["quarantinePolicy"] == {"status": "disabled"}
+
+
+def test_registry_acr_audience_tokens_only_by_name(plan):
+    p = plan(lambda: ContainerRegistry("cr", _registry(acr_audience_tokens_only=True)))
+    policies = p.one("azure-native:containerregistry:Registry").inputs["policies"]
+    assert policies["azureADAuthenticationAsArmPolicy"] == {"status": "disabled"}
+
+
+def test_registry_on_microsoft_managed_keys_only_by_name(plan):
+    p = plan(lambda: ContainerRegistry("cr", _registry(customer_managed_key=None, microsoft_managed_keys=True)))
+    reg = p.one("azure-native:containerregistry:Registry")
+    assert reg.inputs["encryption"] == {"status": "disabled"} and "identity" not in reg.inputs
+    err = refused(lambda: ContainerRegistry("cr", _registry(customer_managed_key=None)))
+    assert err.key == "cr.customer_managed_key" and "AML-ENC-008" in err.allowed
+    err = refused(
+        lambda: ContainerRegistry(
+            "cr",
+            _registry(customer_managed_key=None, microsoft_managed_keys=True, environment=Environment.PRODUCTION),
+        )
+    )
+    assert (err.key, err.value) == ("cr.microsoft_managed_keys", True) and "production" in err.allowed
 
 
 def test_registry_in_production(plan):

@@ -22,6 +22,11 @@ REGISTRY: dict[str, Any] = {
     "networkRuleSet": {"defaultAction": "Deny"},
     "zoneRedundancy": "Enabled",
     "policies": {"retentionPolicy": {"status": "enabled", "days": 7}, "exportPolicy": {"status": "disabled"}},
+    "identity": {"type": "UserAssigned", "userAssignedIdentities": {"/subscriptions/s/resourceGroups/rg/id-cmk": {}}},
+    "encryption": {
+        "status": "enabled",
+        "keyVaultProperties": {"keyIdentifier": "https://kv.vault.azure.net/keys/cmk", "identity": "client-id"},
+    },
 }
 
 RULES = {rule.policy_name: rule for rule in registry.RULES}
@@ -41,6 +46,44 @@ def test_the_ml_registry_is_not_a_container_registry() -> None:
 
 
 CASES = [
+    # AML-ENC-008
+    (
+        "aml-enc-008-registry-customer-managed-key",
+        "encryption.status",
+        "disabled",
+        [
+            "[AML-ENC-008] encryption.status is 'disabled'; it must be 'enabled' (a customer-managed key in Key "
+            "Vault (built-in 5b9159ae); settable only when the registry is created)"
+        ],
+    ),
+    ("aml-enc-008-registry-customer-managed-key", "encryption.status", "Enabled", []),
+    (
+        "aml-enc-008-registry-customer-managed-key",
+        "encryption",
+        DELETE,
+        [
+            "[AML-ENC-008] encryption.status is not set; Azure's default is 'disabled': set it to 'enabled' (a "
+            "customer-managed key in Key Vault (built-in 5b9159ae); settable only when the registry is created)",
+            "[AML-ENC-008] encryption.keyVaultProperties.keyIdentifier is not set (the key)",
+            "[AML-ENC-008] encryption.keyVaultProperties.identity is not set (the client id of the identity that "
+            "reads the key)",
+        ],
+    ),
+    (
+        "aml-enc-008-registry-customer-managed-key",
+        "encryption.keyVaultProperties.identity",
+        "",
+        [
+            "[AML-ENC-008] encryption.keyVaultProperties.identity is not set (the client id of the identity that "
+            "reads the key)"
+        ],
+    ),
+    (
+        "aml-enc-008-registry-customer-managed-key",
+        "encryption.keyVaultProperties",
+        ["https://kv.vault.azure.net/keys/cmk"],
+        ["[AML-ENC-008] encryption.keyVaultProperties is unreadable: expected an object, got a list"],
+    ),
     # AML-NET-007
     (
         "aml-net-007-registry-private-access",

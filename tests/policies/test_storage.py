@@ -27,7 +27,15 @@ ACCOUNT: dict[str, Any] = {
     "kind": "StorageV2",
     "sku": {"name": "Standard_GZRS"},
     "publicNetworkAccess": "Disabled",
-    "networkRuleSet": {"defaultAction": "Deny", "bypass": "AzureServices"},
+    "networkRuleSet": {"defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [], "resourceAccessRules": []},
+    "identity": {"type": "UserAssigned", "userAssignedIdentities": ["/subscriptions/s/resourceGroups/rg/id-cmk"]},
+    "encryption": {
+        "keySource": "Microsoft.Keyvault",
+        "keyVaultProperties": {"keyName": "cmk", "keyVaultUri": "https://kv.vault.azure.net/"},
+        "encryptionIdentity": {"encryptionUserAssignedIdentity": "/subscriptions/s/resourceGroups/rg/id-cmk"},
+        "requireInfrastructureEncryption": True,
+        "services": {"queue": {"keyType": "Account"}, "table": {"keyType": "Account"}},
+    },
     "allowSharedKeyAccess": False,
     "isLocalUserEnabled": False,
     "allowCrossTenantReplication": False,
@@ -69,7 +77,7 @@ def test_each_type_is_judged_by_its_rules() -> None:
     assert sorted(n for n, r in RULES.items() if applies(r, BLOB_TOKEN, BLOB)) == [
         "aml-dat-002-blob-versioning-and-soft-delete"
     ]
-    assert len([r for r in RULES.values() if applies(r, ACCOUNT_TOKEN, ACCOUNT)]) == 5
+    assert len([r for r in RULES.values() if applies(r, ACCOUNT_TOKEN, ACCOUNT)]) == 9
     assert not any(applies(r, "azure-native:storage:FileServiceProperties", BLOB) for r in RULES.values())
 
 
@@ -123,6 +131,150 @@ CASES = [
     ),
     # the spec's default is false for new accounts
     ("aml-net-005-storage-private-access", ACCOUNT_TOKEN, ACCOUNT, "allowCrossTenantReplication", DELETE, []),
+    # AML-NET-016
+    (
+        "aml-net-016-storage-no-firewall-exceptions",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet.ipRules",
+        [{"iPAddressOrRange": "203.0.113.0/24", "action": "Allow"}],
+        [
+            "[AML-NET-016] networkRuleSet.ipRules has 1 rule(s); it must be empty: the account is reached through "
+            "its private endpoints only"
+        ],
+    ),
+    (
+        "aml-net-016-storage-no-firewall-exceptions",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet.resourceAccessRules",
+        [{"tenantId": "t", "resourceId": "r1"}, {"tenantId": "t", "resourceId": "r2"}],
+        [
+            "[AML-NET-016] networkRuleSet.resourceAccessRules has 2 rule(s); it must be empty: the account is "
+            "reached through its private endpoints only"
+        ],
+    ),
+    (
+        "aml-net-016-storage-no-firewall-exceptions",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet.ipRules",
+        "203.0.113.7",
+        ["[AML-NET-016] networkRuleSet.ipRules is unreadable: expected a list, got the string '203.0.113.7'"],
+    ),
+    # no rule list at all is no rule (AML-NET-005 judges the firewall itself)
+    ("aml-net-016-storage-no-firewall-exceptions", ACCOUNT_TOKEN, ACCOUNT, "networkRuleSet.ipRules", DELETE, []),
+    # AML-ENC-005
+    (
+        "aml-enc-005-storage-customer-managed-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.keySource",
+        "Microsoft.Storage",
+        [
+            "[AML-ENC-005] encryption.keySource is 'Microsoft.Storage'; it must be 'Microsoft.Keyvault' (a "
+            "customer-managed key in Key Vault (built-in 6fac406b))"
+        ],
+    ),
+    (
+        "aml-enc-005-storage-customer-managed-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.keySource",
+        "microsoft.keyvault",
+        [],
+    ),
+    (
+        "aml-enc-005-storage-customer-managed-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption",
+        DELETE,
+        [
+            "[AML-ENC-005] encryption.keySource is not set; Azure's default is 'Microsoft.Storage': set it to "
+            "'Microsoft.Keyvault' (a customer-managed key in Key Vault (built-in 6fac406b))",
+            "[AML-ENC-005] encryption.keyVaultProperties.keyVaultUri is not set (the vault of the key)",
+            "[AML-ENC-005] encryption.keyVaultProperties.keyName is not set (the key)",
+        ],
+    ),
+    (
+        "aml-enc-005-storage-customer-managed-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.keyVaultProperties.keyName",
+        "",
+        ["[AML-ENC-005] encryption.keyVaultProperties.keyName is not set (the key)"],
+    ),
+    (
+        "aml-enc-005-storage-customer-managed-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption",
+        "Microsoft.Keyvault",
+        ["[AML-ENC-005] encryption is unreadable: expected an object, got the string 'Microsoft.Keyvault'"],
+    ),
+    # AML-ENC-006
+    (
+        "aml-enc-006-storage-infrastructure-encryption",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.requireInfrastructureEncryption",
+        DELETE,
+        [
+            "[AML-ENC-006] encryption.requireInfrastructureEncryption is not set; Azure's default is False: set it "
+            "to True (data encrypted twice, also at the infrastructure layer; settable only when the account is "
+            "created)"
+        ],
+    ),
+    (
+        "aml-enc-006-storage-infrastructure-encryption",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.requireInfrastructureEncryption",
+        "false",
+        [
+            "[AML-ENC-006] encryption.requireInfrastructureEncryption is 'false'; it must be True (data encrypted "
+            "twice, also at the infrastructure layer; settable only when the account is created)"
+        ],
+    ),
+    (
+        "aml-enc-006-storage-infrastructure-encryption",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.requireInfrastructureEncryption",
+        "True",
+        [],
+    ),
+    # AML-ENC-007
+    (
+        "aml-enc-007-storage-queue-table-account-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.services.queue.keyType",
+        "Service",
+        ["[AML-ENC-007] encryption.services.queue.keyType is 'Service'; it must be 'Account' (built-in f0e5abd0)"],
+    ),
+    (
+        "aml-enc-007-storage-queue-table-account-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.services",
+        DELETE,
+        [
+            "[AML-ENC-007] encryption.services.queue.keyType is not set; Azure's default is 'Service': set it to "
+            "'Account' (built-in f0e5abd0)",
+            "[AML-ENC-007] encryption.services.table.keyType is not set; Azure's default is 'Service': set it to "
+            "'Account' (built-in 7c322315)",
+        ],
+    ),
+    (
+        "aml-enc-007-storage-queue-table-account-key",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "encryption.services.table.keyType",
+        "account",
+        [],
+    ),
     # AML-IAM-006
     (
         "aml-iam-006-storage-no-shared-key",
