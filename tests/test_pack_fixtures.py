@@ -72,12 +72,13 @@ INSECURE: dict[str, set[str]] = {
     "vault": {
         TAGS,
         "aml-dat-003-key-vault-purge-protection",
+        "aml-enc-005-key-vault-premium",
         "aml-iam-004-key-vault-rbac-authorization",
         "aml-mon-002-dependency-diagnostics",
         "aml-net-006-key-vault-private-access",
         "aml-rel-006-production-delete-locks",
     },
-    "cmk": {"aml-enc-003-key-rotation-policy"},
+    "cmk": {"aml-enc-003-key-rotation-policy", "aml-enc-005-key-hsm-size-expiry"},
     "registry": {
         TAGS,
         "aml-dat-004-registry-retention-policy",

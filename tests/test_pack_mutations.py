@@ -311,6 +311,25 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-ENC-002", "TLS 1.0 allowed", set_("storage", "minimumTlsVersion", "TLS1_0")),
     ("AML-ENC-002", "HTTP allowed", set_("storage", "enableHttpsTrafficOnly", False)),
     ("AML-ENC-003", "no key rotation policy", delete("cmk", "properties.rotationPolicy")),
+    (
+        "AML-ENC-003",
+        "the key expires before it is rotated",
+        set_("cmk", "properties.rotationPolicy.lifetimeActions.0.trigger.timeBeforeExpiry", "P2Y"),
+    ),
+    (
+        "AML-ENC-005",
+        "a software key without an expiry in a Standard vault",
+        both(
+            set_("cmk", "properties.kty", "RSA"),
+            delete("cmk", "properties.attributes.expires"),
+            set_("vault", "properties.sku.name", "standard"),
+        ),
+    ),
+    (
+        "AML-ENC-005",
+        "a 2048-bit HSM key in a vault without a SKU name",
+        both(set_("cmk", "properties.keySize", 2048), delete("vault", "properties.sku.name")),
+    ),
     ("AML-ENC-004", "no high-business-impact flag", set_("workspace", "hbiWorkspace", False)),
     ("AML-DAT-001", "anonymous blob access", set_("storage", "allowBlobPublicAccess", True)),
     # DAT-002 has a resource policy (the blob service's settings) and a stack policy (every account has a blob
