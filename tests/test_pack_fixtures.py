@@ -143,6 +143,10 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-008-cluster-pool-autoscaling",
         "aml-aks-010-cluster-pool-encryption-at-host",
         "aml-aks-011-cluster-pool-ssh-disabled",
+        "aml-aks-014-disk-encryption-set",
+        "aml-aks-015-defender-profile",
+        "aml-aks-016-workload-identity",
+        "aml-aks-017-image-cleaner",
         "aml-mon-005-aks-audit-logs",
     },
     "aks-inference": {
@@ -150,6 +154,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-008-agent-pool-autoscaling",
         "aml-aks-010-agent-pool-encryption-at-host",
         "aml-aks-011-agent-pool-ssh-disabled",
+        "aml-aks-018-agent-pool-min-nodes-scale-sets",
     },
     "budget": set(),
 }

@@ -521,6 +521,33 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             set_("aks", "addonProfiles.KubeDashboard", {"enabled": True}),
         ),
     ),
+    ("AML-AKS-014", "node disks without a disk encryption set", delete("aks", "diskEncryptionSetID")),
+    ("AML-AKS-014", "an empty disk encryption set id", set_("aks", "diskEncryptionSetID", "")),
+    (
+        "AML-AKS-015",
+        "Defender for Containers off",
+        set_("aks", "securityProfile.defender.securityMonitoring.enabled", "false"),
+    ),
+    (
+        "AML-AKS-016",
+        "workload identity without the OIDC issuer",
+        delete("aks", "oidcIssuerProfile"),
+    ),
+    ("AML-AKS-017", "no Image Cleaner", delete("aks", "securityProfile.imageCleaner")),
+    ("AML-AKS-017", "Image Cleaner every hour", set_("aks", "securityProfile.imageCleaner.intervalHours", 1)),
+    (
+        "AML-AKS-018",
+        "an availability-set system pool and a two-node user pool",
+        both(
+            set_("aks", "agentPoolProfiles.0.type", "AvailabilitySet"),
+            set_("aks-inference", "minCount", 2),
+        ),
+    ),
+    (
+        "AML-AKS-019",
+        "the Secrets Store CSI driver without rotation",
+        set_("aks", "addonProfiles.azureKeyvaultSecretsProvider", {"enabled": True, "config": {}}),
+    ),
     ("AML-AKS-009", "AKS attached without the Azure ML extension", remove("aks-ml-extension")),
     (
         "AML-AKS-009",

@@ -26,16 +26,11 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from aml_catalogue.facts import CMK_KEY_SIZE, CMK_KEY_TYPE, calendar_duration
+from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
 from hardened_aml import shared
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.shared import Environment
-
-#: "Key Vault Crypto Service Encryption User": read key metadata and wrap/unwrap only; the least-privilege
-#: built-in role for a service identity that uses a CMK. Source: learn.microsoft.com/azure/
-#: role-based-access-control/built-in-roles/security#key-vault-crypto-service-encryption-user; the same
-#: GUID in Azure/bicep-registry-modules (avm/res/key-vault/vault role map) and Azure Quickstart templates.
-KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 #: The vault's private-link sub-resource and its zone ("Azure Private Endpoint private DNS zone values",
 #: learn.microsoft.com/azure/private-link/private-endpoint-dns: Microsoft.KeyVault/vaults, ``vault``).
@@ -179,7 +174,8 @@ class KeyVault(pulumi.ComponentResource):
         )
         # The key is created through ARM (control plane), so the vault's closed data plane does not block it.
         self.key = self.add_key(f"{name}-cmk", a["key_name"])
-        # Least privilege: the identity may wrap/unwrap with this one key, nothing else (AML-IAM-003).
+        # Least privilege: the identity may wrap/unwrap with this one key, nothing else (AML-IAM-003): "Key Vault
+        # Crypto Service Encryption User" reads key metadata and wraps/unwraps only (built-in roles, security).
         # ``key_access``: depend on it before using the key. An attribute, not an output (a resource is no
         # value other languages can read), hence annotated here rather than on the class.
         self.key_access: pulumi.Resource = shared.role_assignment(
