@@ -454,6 +454,13 @@ def _system_pool_profile(pool: NodePool, subnet_id: Input[str]) -> containerserv
     )
 
 
+def _system_principal(identity: Any) -> str:
+    """The principal id of a resource's system-assigned identity, which Azure sets on creation."""
+    if identity is None or not identity.principal_id:
+        raise ValueError("the disk encryption set has no system-assigned identity")
+    return str(identity.principal_id)
+
+
 class InferenceCluster(pulumi.ComponentResource):
     """A private, Entra-only, zonal AKS cluster with a tainted inference pool, attached as Kubernetes compute."""
 
@@ -507,7 +514,7 @@ class InferenceCluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        des_principal = self.disk_encryption_set.identity.apply(lambda i: i.principal_id if i else None)
+        des_principal = self.disk_encryption_set.identity.apply(_system_principal)
         # The set wraps and unwraps with this one key, nothing else (least privilege: the key, not the vault).
         self.disk_key_role = shared.role_assignment(
             f"{name}-des-crypto-user",

@@ -282,6 +282,7 @@ def test_roles_trusted_access_and_namespace(plan):
         ROLE_PREFIX + KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     )
     assert des_key["principalType"] == "ServicePrincipal"
+    assert des_key["principalId"] == "principal-of-inf-des"  # the set's system-assigned identity
     des_reader = roles.pop("inf-des-reader")
     assert des_reader["scope"] == p.one(DES).id and des_reader["principalId"] == AKS_PRINCIPAL
     assert des_reader["roleDefinitionId"] == ROLE_PREFIX + READER
