@@ -9,7 +9,7 @@ version expires, and an expiry on the first version too. Key Vault's rotation po
 the versions it rotates in ("Configure cryptographic key auto-rotation in Azure Key Vault",
 learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation: "Expiry time ... used to set expiration date
 on newly rotated key"), while built-in 152b15f7 "Key Vault keys should have an expiration date" reads the current
-version's ``attributes.exp``. So the first version is given ``attributes.expires`` = creation time + ``key_expiry``
+version's ``attributes.exp``. So the first version is given ``attributes.expires`` = creation day + ``key_expiry``
 (a year counted as 365 days): derived when the key is created and then left alone (``ignore_changes``), so a
 redeploy neither churns it nor pushes it out. The ARM ``Keys - Create`` call creates only the first version and
 never updates an existing key (REST spec ``keys.json``), so a later change of the expiry would do nothing anyway;
@@ -43,13 +43,18 @@ KEY_EXPIRY_PATH = "properties.attributes.expires"
 NOTIFY_BEFORE_EXPIRY = "P30D"
 
 
+_DAY = 86400
+
+
 def initial_expiry(key_expiry: str, now: float | None = None) -> int:
-    """The first key version's expiry, seconds since 1970-01-01T00:00:00Z: ``now`` plus the shortest reading of
-    ``key_expiry`` (an ISO-8601 duration in years, months and days)."""
+    """The first key version's expiry, seconds since 1970-01-01T00:00:00Z: the start (UTC) of the day of ``now``
+    plus the shortest reading of ``key_expiry`` (an ISO-8601 duration in years, months and days). Counting from the
+    day, not the second, keeps every plan and preview of one day equal."""
     span = calendar_duration(key_expiry)
     if span is None:
         raise ValueError(f"key_expiry {key_expiry!r} is not an ISO-8601 duration in years, months and days")
-    return int((time.time() if now is None else now) + span[0].total_seconds())
+    today = int(time.time() if now is None else now) // _DAY * _DAY
+    return today + int(span[0].total_seconds())
 
 
 def cmk_properties(key_expiry: str, rotate_before_expiry: str, now: float | None = None) -> keyvault.KeyPropertiesArgs:
