@@ -75,12 +75,13 @@ INSECURE: dict[str, set[str]] = {
     "vault": {
         TAGS,
         "aml-dat-003-key-vault-purge-protection",
+        "aml-enc-009-key-vault-premium",
         "aml-iam-004-key-vault-rbac-authorization",
         "aml-mon-002-dependency-diagnostics",
         "aml-net-006-key-vault-private-access",
         "aml-rel-006-production-delete-locks",
     },
-    "cmk": {"aml-enc-003-key-rotation-policy"},
+    "cmk": {"aml-enc-003-key-rotation-policy", "aml-enc-009-key-hsm-size-expiry"},
     "registry": {
         TAGS,
         "aml-dat-004-registry-retention-policy",
@@ -146,6 +147,10 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-008-cluster-pool-autoscaling",
         "aml-aks-010-cluster-pool-encryption-at-host",
         "aml-aks-011-cluster-pool-ssh-disabled",
+        "aml-aks-014-disk-encryption-set",
+        "aml-aks-015-defender-profile",
+        "aml-aks-016-workload-identity",
+        "aml-aks-017-image-cleaner",
         "aml-mon-005-aks-audit-logs",
     },
     "aks-inference": {
@@ -153,6 +158,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-008-agent-pool-autoscaling",
         "aml-aks-010-agent-pool-encryption-at-host",
         "aml-aks-011-agent-pool-ssh-disabled",
+        "aml-aks-018-agent-pool-min-nodes-scale-sets",
     },
     "budget": set(),
     "assign-vnet": {"aml-gov-009-production-assignments-enforced"},

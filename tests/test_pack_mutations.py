@@ -333,6 +333,25 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-ENC-002", "TLS 1.0 allowed", set_("storage", "minimumTlsVersion", "TLS1_0")),
     ("AML-ENC-002", "HTTP allowed", set_("storage", "enableHttpsTrafficOnly", False)),
     ("AML-ENC-003", "no key rotation policy", delete("cmk", "properties.rotationPolicy")),
+    (
+        "AML-ENC-003",
+        "the key expires before it is rotated",
+        set_("cmk", "properties.rotationPolicy.lifetimeActions.0.trigger.timeBeforeExpiry", "P2Y"),
+    ),
+    (
+        "AML-ENC-009",
+        "a software key without an expiry in a Standard vault",
+        both(
+            set_("cmk", "properties.kty", "RSA"),
+            delete("cmk", "properties.attributes.expires"),
+            set_("vault", "properties.sku.name", "standard"),
+        ),
+    ),
+    (
+        "AML-ENC-009",
+        "a 2048-bit HSM key in a vault without a SKU name",
+        both(set_("cmk", "properties.keySize", 2048), delete("vault", "properties.sku.name")),
+    ),
     ("AML-ENC-004", "no high-business-impact flag", set_("workspace", "hbiWorkspace", False)),
     ("AML-ENC-005", "storage on Microsoft-managed keys", set_("storage", "encryption.keySource", "Microsoft.Storage")),
     ("AML-ENC-005", "storage key source left to the default", delete("storage", "encryption.keySource")),
@@ -549,6 +568,33 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             set_("aks", "addonProfiles.httpApplicationRouting", {"enabled": True}),
             set_("aks", "addonProfiles.KubeDashboard", {"enabled": True}),
         ),
+    ),
+    ("AML-AKS-014", "node disks without a disk encryption set", delete("aks", "diskEncryptionSetID")),
+    ("AML-AKS-014", "an empty disk encryption set id", set_("aks", "diskEncryptionSetID", "")),
+    (
+        "AML-AKS-015",
+        "Defender for Containers off",
+        set_("aks", "securityProfile.defender.securityMonitoring.enabled", "false"),
+    ),
+    (
+        "AML-AKS-016",
+        "workload identity without the OIDC issuer",
+        delete("aks", "oidcIssuerProfile"),
+    ),
+    ("AML-AKS-017", "no Image Cleaner", delete("aks", "securityProfile.imageCleaner")),
+    ("AML-AKS-017", "Image Cleaner every hour", set_("aks", "securityProfile.imageCleaner.intervalHours", 1)),
+    (
+        "AML-AKS-018",
+        "an availability-set system pool and a two-node user pool",
+        both(
+            set_("aks", "agentPoolProfiles.0.type", "AvailabilitySet"),
+            set_("aks-inference", "minCount", 2),
+        ),
+    ),
+    (
+        "AML-AKS-019",
+        "the Secrets Store CSI driver without rotation",
+        set_("aks", "addonProfiles.azureKeyvaultSecretsProvider", {"enabled": True, "config": {}}),
     ),
     ("AML-AKS-009", "AKS attached without the Azure ML extension", remove("aks-ml-extension")),
     (

@@ -43,6 +43,24 @@ disk caches at the host (``enableEncryptionAtHost``). Encryption at host needs t
 learn.microsoft.com/azure/aks/enable-host-encryption, linked from the SDK docstring of
 ``enable_encryption_at_host``) and a VM size that supports it. The control-plane audit logs
 (``kube-audit-admin``, ``guard``) go to Log Analytics (control AML-MON-005).
+
+Disks (control AML-AKS-014): the node OS disks, and the data disks of the default storage classes, are encrypted
+with the estate's own key through a disk encryption set (``compute:DiskEncryptionSet``, REST API 2024-03-02;
+``encryptionType`` ``EncryptionAtRestWithCustomerKey``, ``rotationToLatestKeyVersionEnabled`` so the set follows the
+key's rotation; ``activeKey.keyUrl`` must name a key version, per the SDK docstring) named by the cluster's
+``diskEncryptionSetID`` ("Bring your own keys (BYOK) with Azure managed disks in AKS",
+MicrosoftDocs/azure-aks-docs ``azure-disk-customer-managed-keys.md``: the set's identity gets "Key Vault Crypto
+Service Encryption User", here on the key alone rather than the vault; the cluster identity needs Reader on the
+set; OS disk encryption can only be chosen when the cluster is created). The set's system-assigned identity reaches
+the private vault as a trusted service: "Azure Disk Storage, when configured with a Disk Encryption Set" is in the
+trusted-services list of Key Vault's network security page, and the vault lets trusted services through
+(``networkAcls.bypass = AzureServices``).
+
+Security profile (controls AML-AKS-015..017): Microsoft Defender for Containers' sensor
+(``securityProfile.defender``, reporting to the estate's Log Analytics workspace), workload identity with the OIDC
+issuer it needs (``securityProfile.workloadIdentity``, ``oidcIssuerProfile``) and Image Cleaner
+(``securityProfile.imageCleaner``, every ``imageCleanerIntervalHours``). The Defender profile deploys the sensor;
+what Defender for Cloud bills follows the subscription's Defender for Containers plan.
 """
 
 import base64
@@ -54,15 +72,18 @@ from typing import Annotated, Any, NotRequired
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.compute as compute
 import pulumi_azure_native.containerservice as containerservice
 import pulumi_azure_native.kubernetesconfiguration as kubernetesconfiguration
 import pulumi_azure_native.machinelearningservices as ml
 from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
 
+from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MIN_POOL_NODES
 from aml_catalogue.roles import (
     AKS_CLUSTER_ADMIN_ROLE,
     CONTRIBUTOR,
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     KUBERNETES_EXTENSION_CONTRIBUTOR,
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
@@ -162,8 +183,9 @@ class NodePool(TypedDict):
     vm_size: VmSize
     """VM size, e.g. ``Standard_D4s_v5``; it must support encryption at host. Required (control AML-AKS-010)."""
     min_count: Annotated[int, Field(ge=0, le=MAX_NODES)]
-    """Fewest nodes the cluster autoscaler keeps, 0 to 1000 (at least 1 in the system pool, 3 in the inference
-    pool with ``routerHighAvailability``). Required (control AML-AKS-008)."""
+    """Fewest nodes the cluster autoscaler keeps, 0 to 1000: at least 3 (for failover and upgrades, control
+    AML-AKS-018) unless the cluster sets ``fewerNodesForExploration``, and then at least 1 in the system pool and 3
+    in the inference pool with ``routerHighAvailability``. Required (control AML-AKS-008)."""
     max_count: Annotated[int, Field(ge=1, le=MAX_NODES)]
     """Most nodes the cluster autoscaler adds, 1 to 1000 and at least ``minCount``. Required (control
     AML-AKS-008)."""
@@ -251,6 +273,14 @@ class InferenceClusterSettings(TypedDict):
     admin_group_object_ids: NotRequired[Annotated[list[ObjectId], Field(default_factory=list)]]
     """Entra ID groups that administer the cluster. Default: none, access through Azure RBAC roles (control
     AML-AKS-003)."""
+    fewer_nodes_for_exploration: NotRequired[Annotated[bool, Field(default=False)]]
+    """Allow pools of fewer than three nodes (a cheaper exploration cluster, which loses a node's capacity in
+    every upgrade and cannot lose a zone). Default: ``false`` (control AML-AKS-018)."""
+    image_cleaner_interval_hours: NotRequired[
+        Annotated[int, Field(default=168, ge=IMAGE_CLEANER_INTERVAL_HOURS[0], le=IMAGE_CLEANER_INTERVAL_HOURS[1])]
+    ]
+    """How often Image Cleaner removes unused images with known vulnerabilities from the nodes, in hours: 24 to
+    2160. Default: ``168`` (a week, the Azure CLI's default; control AML-AKS-017)."""
     kubernetes_version: NotRequired[Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None]
     """Kubernetes version at creation, e.g. ``1.30``. Default: AKS's default; the ``patch`` channel keeps it
     patched (control AML-AKS-006)."""
@@ -292,8 +322,16 @@ class InferenceClusterArgs(InferenceClusterSettings):
     kubelet_principal_id: Annotated[Input[str], Wired()]
     """Its principal (object) id. Required."""
     log_analytics_workspace_id: Annotated[Input[str], Wired()]
-    """Where Container insights and the control-plane audit logs go. Required (controls AML-AKS-007,
-    AML-MON-005)."""
+    """Where Container insights, the control-plane audit logs and Defender for Containers' findings go. Required
+    (controls AML-AKS-007, AML-AKS-015, AML-MON-005)."""
+    key_vault_id: Annotated[Input[str], Wired()]
+    """The estate's Key Vault, which holds the disk encryption key. Required (control AML-AKS-014)."""
+    disk_encryption_key_id: Annotated[Input[str], Wired()]
+    """ARM id of the key that encrypts the node and data disks (made by ``KeyVault.add_key``, the estate's one key
+    specification); the disk encryption set's identity gets "Key Vault Crypto Service Encryption User" on it alone.
+    Required (control AML-AKS-014)."""
+    disk_encryption_key_url: Annotated[Input[str], Wired()]
+    """Its URI with the version (the set then follows rotations by itself). Required (control AML-AKS-014)."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
@@ -315,12 +353,22 @@ def _settings_rules(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
         yield ("tls",), s.get("tls", MISSING), f"cname and secretName with transport https, or transport {insecure}"
     if s["system_pool"]["min_count"] < 1:
         yield ("system_pool", "min_count"), s["system_pool"]["min_count"], "1 or more (a System pool)"
-    if s["router_high_availability"] and s["inference_pool"]["min_count"] < 3:
+    ha_short = s["router_high_availability"] and s["inference_pool"]["min_count"] < 3
+    if ha_short:
         yield (
             ("inference_pool", "min_count"),
             s["inference_pool"]["min_count"],
             "3 or more while routerHighAvailability is true (three router replicas)",
         )
+    if not s["fewer_nodes_for_exploration"]:  # AML-AKS-018
+        # a pool already refused above is not refused twice
+        for pool, reported in (("system_pool", s["system_pool"]["min_count"] < 1), ("inference_pool", ha_short)):
+            if not reported and s[pool]["min_count"] < MIN_POOL_NODES:
+                yield (
+                    (pool, "min_count"),
+                    s[pool]["min_count"],
+                    f"{MIN_POOL_NODES} or more (failover and upgrades), or fewerNodesForExploration: true",
+                )
     if s["namespace"] in RESERVED_NAMESPACES:
         yield ("namespace",), s["namespace"], "a DNS label other than " + " and ".join(RESERVED_NAMESPACES)
     pods, services = ipaddress.IPv4Network(s["pod_cidr"]), ipaddress.IPv4Network(s["service_cidr"])
@@ -390,7 +438,7 @@ def _system_pool_profile(pool: NodePool, subnet_id: Input[str]) -> containerserv
     return containerservice.ManagedClusterAgentPoolProfileArgs(
         name=SYSTEM_POOL,
         mode=containerservice.AgentPoolMode.SYSTEM,
-        type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+        type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,  # AML-AKS-018
         os_type=containerservice.OSType.LINUX,
         vm_size=pool["vm_size"],
         availability_zones=list(ZONES),  # AML-AKS-001
@@ -404,6 +452,13 @@ def _system_pool_profile(pool: NodePool, subnet_id: Input[str]) -> containerserv
         enable_encryption_at_host=True,  # AML-AKS-010 (needs Microsoft.Compute/EncryptionAtHost registered)
         security_profile=_NODE_SECURITY,  # AML-AKS-011
     )
+
+
+def _system_principal(identity: Any) -> str:
+    """The principal id of a resource's system-assigned identity, which Azure sets on creation."""
+    if identity is None or not identity.principal_id:
+        raise ValueError("the disk encryption set has no system-assigned identity")
+    return str(identity.principal_id)
 
 
 class InferenceCluster(pulumi.ComponentResource):
@@ -438,6 +493,43 @@ class InferenceCluster(pulumi.ComponentResource):
             f"{name}-kubelet-identity-operator",
             scope=a["kubelet_identity_id"],
             role_guid=MANAGED_IDENTITY_OPERATOR,
+            principal_id=a["control_plane_principal_id"],
+            principal_type="ServicePrincipal",
+            subscription_id=a["subscription_id"],
+            parent=self,
+        )
+        # AML-AKS-014: node OS and data disks encrypted with the estate's key through a disk encryption set.
+        self.disk_encryption_set = compute.DiskEncryptionSet(
+            f"{name}-des",
+            disk_encryption_set_name=f"des-{a['cluster_name']}",
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
+            identity=compute.EncryptionSetIdentityArgs(type=compute.DiskEncryptionSetIdentityType.SYSTEM_ASSIGNED),
+            encryption_type=compute.DiskEncryptionSetType.ENCRYPTION_AT_REST_WITH_CUSTOMER_KEY,
+            active_key=compute.KeyForDiskEncryptionSetArgs(
+                key_url=a["disk_encryption_key_url"],
+                source_vault=compute.SourceVaultArgs(id=a["key_vault_id"]),
+            ),
+            rotation_to_latest_key_version_enabled=True,
+            tags=tags,
+            opts=child,
+        )
+        des_principal = self.disk_encryption_set.identity.apply(_system_principal)
+        # The set wraps and unwraps with this one key, nothing else (least privilege: the key, not the vault).
+        self.disk_key_role = shared.role_assignment(
+            f"{name}-des-crypto-user",
+            scope=a["disk_encryption_key_id"],
+            role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+            principal_id=des_principal,
+            principal_type="ServicePrincipal",
+            subscription_id=a["subscription_id"],
+            parent=self,
+        )
+        # The cluster identity reads the set (the BYOK page: "needs Reader access to the DiskEncryptionSet").
+        self.des_reader = shared.role_assignment(
+            f"{name}-des-reader",
+            scope=self.disk_encryption_set.id,
+            role_guid=READER,
             principal_id=a["control_plane_principal_id"],
             principal_type="ServicePrincipal",
             subscription_id=a["subscription_id"],
@@ -481,6 +573,23 @@ class InferenceCluster(pulumi.ComponentResource):
             ),
             enable_rbac=True,  # AML-AKS-003: Kubernetes RBAC stays on
             disable_local_accounts=True,
+            disk_encryption_set_id=self.disk_encryption_set.id,  # AML-AKS-014
+            # AML-AKS-016: pods reach Azure as Entra workload identities (federated through the OIDC issuer).
+            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+                # AML-AKS-015: Defender for Containers' sensor, reporting to the estate's Log Analytics.
+                defender=containerservice.ManagedClusterSecurityProfileDefenderArgs(
+                    log_analytics_workspace_resource_id=a["log_analytics_workspace_id"],
+                    security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
+                        enabled=True
+                    ),
+                ),
+                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                # AML-AKS-017: unused images with known vulnerabilities are removed from the nodes.
+                image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
+                    enabled=True, interval_hours=a["image_cleaner_interval_hours"]
+                ),
+            ),
             # AML-AKS-005: Azure CNI overlay powered by Cilium; networkPolicy "cilium" needs networkDataplane
             # "cilium" (NetworkPolicy enum docs). Azure Network Policy Manager ("azure") is being retired on
             # Linux (learn.microsoft.com/azure/aks/use-network-policies), so it is never used. The CIDRs are
@@ -516,7 +625,9 @@ class InferenceCluster(pulumi.ComponentResource):
             # AML-AKS-001, AML-AKS-008: the system pool spans zones 1-3 with the autoscaler on.
             agent_pool_profiles=[_system_pool_profile(a["system_pool"], a["subnet_id"])],
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.subnet_role, self.kubelet_role]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.subnet_role, self.kubelet_role, self.disk_key_role, self.des_reader]
+            ),
         )
         # AML-AKS-001, AML-AKS-008: inference runs in its own autoscaled User pool across zones 1-3. The label
         # pins the Azure ML extension and its workloads here; the taint keeps other workloads away (see the
@@ -527,7 +638,7 @@ class InferenceCluster(pulumi.ComponentResource):
             resource_name_=self.cluster.name,
             resource_group_name=a["resource_group_name"],
             mode=containerservice.AgentPoolMode.USER,
-            type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+            type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,  # AML-AKS-018
             os_type=containerservice.OSType.LINUX,
             vm_size=a["inference_pool"]["vm_size"],
             availability_zones=list(ZONES),

@@ -397,6 +397,9 @@ class Estate(pulumi.ComponentResource):
         # from AKS"); the attached compute runs as its own identity (AcrPull and blob read, as an endpoint).
         kubelet = self._workload_identity(name, namer, "aks-kubelet", self._grants["pull"])
         compute = self._workload_identity(name, namer, "aks-compute", self._grants["endpoint"])
+        # AML-AKS-014: the node and data disks are encrypted with a key of their own, of the estate's one
+        # specification (AML-ENC-009), in the estate's vault.
+        disk_key = self.key_vault.add_key(f"{name}-aks-disk-cmk", namer.name("cmk", "aks-disk"), lock=True)
         return InferenceCluster(
             f"{name}-aks",
             _of(
@@ -415,6 +418,9 @@ class Estate(pulumi.ComponentResource):
                     "kubelet_client_id": kubelet.client_id,
                     "kubelet_principal_id": kubelet.principal_id,
                     "log_analytics_workspace_id": self.monitoring.log_analytics_workspace_id,
+                    "key_vault_id": self.key_vault.vault_id,
+                    "disk_encryption_key_id": disk_key.id,
+                    "disk_encryption_key_url": disk_key.key_uri_with_version,
                     **here,
                 }
             ),

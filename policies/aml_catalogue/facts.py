@@ -9,16 +9,23 @@ import re
 from datetime import timedelta
 
 __all__ = [
+    "CMK_KEY_SIZE",
+    "CMK_KEY_TYPE",
     "GEO_ZONE_REDUNDANT_SKUS",
+    "HSM_KEY_TYPES",
     "IDLE_SHUTDOWN_MAX",
     "IDLE_SHUTDOWN_MIN",
     "IDLE_SHUTDOWN_RANGE_TEXT",
+    "IMAGE_CLEANER_INTERVAL_HOURS",
     "IMAGE_EPOCH_TAG",
     "INTERRUPTIBLE_TAG",
     "MANAGED_NETWORK_TAG",
+    "MIN_POOL_NODES",
+    "MIN_RSA_KEY_SIZE",
     "ZONE_REDUNDANT_SKUS",
     "all_ports",
     "broad_service_tag",
+    "calendar_duration",
     "parse_duration",
     "wildcard_fqdn",
 ]
@@ -85,3 +92,41 @@ def parse_duration(text: object) -> timedelta | None:
         return None
     parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
     return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+
+
+# ---- key material (AML-ENC-009) ------------------------------------------------------------------------------
+#: Key types whose private key never leaves a hardware security module: built-in 587c79fe "Keys should be backed
+#: by a hardware security module (HSM)" (Azure/azure-policy Key Vault/Keys_HSMBacked.json: keyType notIn these).
+#: Key Vault creates them only in a Premium vault (``SkuName`` standard | premium, pulumi-azure-native 3.29.0).
+HSM_KEY_TYPES: tuple[str, ...] = ("RSA-HSM", "EC-HSM")
+#: The smallest RSA key accepted: built-in 82067dbb "Keys using RSA cryptography should have a specified minimum
+#: key size" offers 2048, 3072 or 4096 (Keys_RSA_MinimumKeySize.json); this estate asks for 3072. Key Vault's
+#: default for RSA keys is 2048 (SDK docstring of ``KeyPropertiesArgs.key_size``).
+MIN_RSA_KEY_SIZE = 3072
+#: What the estate creates: every customer-managed key of the estate (workspace, AKS disks) has this type and size.
+CMK_KEY_TYPE = "RSA-HSM"
+CMK_KEY_SIZE = MIN_RSA_KEY_SIZE
+
+# ---- AKS (AML-AKS-017, AML-AKS-018) --------------------------------------------------------------------------
+#: Image Cleaner's scan interval: "Use Image Cleaner on AKS" (learn.microsoft.com/azure/aks/image-cleaner,
+#: ``--image-cleaner-interval-hours``): the CLI's default is one week, the minimum 24 hours, the maximum three
+#: months (2160 hours); ARM clients must set it.
+IMAGE_CLEANER_INTERVAL_HOURS = (24, 2160)
+#: Fewest nodes a pool keeps: PSRule Azure.AKS.MinNodeCount (the system pool) and Azure.AKS.MinUserPoolNodes
+#: (each user pool; minCount when autoscaled) both default to 3 ("for failover and updates").
+MIN_POOL_NODES = 3
+
+_CALENDAR = re.compile(r"^P(?!$)(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<d>\d+)D)?$")
+
+
+def calendar_duration(text: object) -> tuple[timedelta, timedelta] | None:
+    """The shortest and longest span of an ISO-8601 duration in years, months and days (``P2Y``, ``P60D``; any
+    case), as Key Vault's rotation policy writes them, or ``None`` if ``text`` is not one. A year counts 365 to
+    366 days and a month 28 to 31, so a comparison of two such spans holds whatever the calendar."""
+    if not isinstance(text, str):
+        return None
+    match = _CALENDAR.match(text.strip().upper())
+    if match is None:
+        return None
+    y, mo, d = (int(match.group(k) or 0) for k in ("y", "mo", "d"))
+    return timedelta(days=365 * y + 28 * mo + d), timedelta(days=366 * y + 31 * mo + d)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MIN_POOL_NODES
 from aml_policies.core import (
     MISSING,
     Config,
@@ -38,6 +39,7 @@ from aml_policies.core import (
     StackRule,
     Unreadable,
     all_of,
+    as_number,
     describe,
     described,
     equals,
@@ -47,6 +49,7 @@ from aml_policies.core import (
     not_equal,
     number,
     one_of,
+    present,
     same,
     same_any,
     type_key,
@@ -374,6 +377,71 @@ def _private_https_router(props: Props, _config: Config) -> Iterator[str]:
         )
 
 
+# --- AML-AKS-017 ------------------------------------------------------------------------------------
+@described(
+    "securityProfile.imageCleaner.enabled is true (missing fails) and securityProfile.imageCleaner.intervalHours is "
+    f"a number from {IMAGE_CLEANER_INTERVAL_HOURS[0]} to {IMAGE_CLEANER_INTERVAL_HOURS[1]} (missing fails: ARM "
+    "clients must set it)"
+)
+def _image_cleaner(props: Props, _config: Config) -> Iterator[str]:
+    enabled = get(props, "securityProfile.imageCleaner.enabled")
+    if not is_true(enabled):
+        found = "is not set" if enabled is MISSING else f"is {enabled!r}"
+        yield (
+            f"securityProfile.imageCleaner.enabled {found}; it must be True (unused images with known "
+            "vulnerabilities stay on the nodes otherwise)"
+        )
+        return
+    hours = get(props, "securityProfile.imageCleaner.intervalHours")
+    low, high = IMAGE_CLEANER_INTERVAL_HOURS
+    read = as_number(hours)
+    if hours is MISSING:
+        yield f"securityProfile.imageCleaner.intervalHours is not set; set it to {low} to {high} hours"
+    elif read is None or not low <= read <= high:
+        yield f"securityProfile.imageCleaner.intervalHours is {hours!r}; it must be {low} to {high} hours"
+
+
+# --- AML-AKS-018 ------------------------------------------------------------------------------------
+@described(
+    "type is 'VirtualMachineScaleSets' (missing passes: Azure's default; 'AvailabilitySet' fails); a pool other than "
+    f"a Spot pool (scaleSetPriority 'Spot') keeps at least {MIN_POOL_NODES} nodes: minCount when enableAutoScaling "
+    "is true, else count (missing fails)"
+)
+def _min_nodes(pool: Any, _config: Config) -> Iterator[str]:
+    kind = get(pool, "type")
+    if kind is not MISSING and not same(kind, "VirtualMachineScaleSets", "type"):
+        yield f"type is {kind!r}; it must be 'VirtualMachineScaleSets' (availability-set pools are discouraged)"
+    priority = get(pool, "scaleSetPriority")
+    if priority is not MISSING and same(priority, "Spot", "scaleSetPriority"):
+        return  # burst capacity without a guarantee of availability, as PSRule excludes it
+    path = "minCount" if is_true(get(pool, "enableAutoScaling")) else "count"
+    nodes = get(pool, path)
+    read = as_number(nodes)
+    if nodes is MISSING:
+        yield f"{path} is not set; keep at least {MIN_POOL_NODES} nodes for failover and upgrades"
+    elif read is None:
+        raise Unreadable(path, nodes, "a number of nodes")
+    elif read < MIN_POOL_NODES:
+        yield f"{path} is {number(nodes)!r}; keep at least {MIN_POOL_NODES} nodes for failover and upgrades"
+
+
+# --- AML-AKS-019 ------------------------------------------------------------------------------------
+SECRETS_PROVIDER = "azureKeyvaultSecretsProvider"
+
+
+def _secret_rotation(props: Props, _config: Config) -> Iterator[str]:
+    profile = _key(get(props, "addonProfiles"), SECRETS_PROVIDER)
+    if profile is MISSING or not is_true(get(profile, "enabled")):
+        return
+    rotation = _key(get(profile, "config"), "enableSecretRotation")
+    if not is_true(rotation):
+        found = "is not set" if rotation is MISSING else f"is {rotation!r}"
+        yield (
+            f"addonProfiles.{SECRETS_PROVIDER}.config.enableSecretRotation {found}; with the Secrets Store CSI "
+            "driver enabled it must be 'true', so that rotated Key Vault secrets reach the pods"
+        )
+
+
 RULES: tuple[ResourceRule | StackRule, ...] = (
     *_pool_rules("AML-AKS-001", "zones", _zones),
     ResourceRule(
@@ -474,6 +542,47 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         types=(EXTENSION,),
         where=where_equals("extensionType", ML_EXTENSION, "Azure ML extensions"),
         check=_private_https_router,
+    ),
+    ResourceRule(
+        control="AML-AKS-014",
+        name="disk-encryption-set",
+        types=MANAGED_CLUSTER,
+        check=present(
+            "diskEncryptionSetID",
+            why="node OS and data disks are encrypted with a customer-managed key through a disk encryption set; "
+            "an empty string fails",
+        ),
+    ),
+    ResourceRule(
+        control="AML-AKS-015",
+        name="defender-profile",
+        types=MANAGED_CLUSTER,
+        check=all_of(
+            equals("securityProfile.defender.securityMonitoring.enabled", True, default=False),
+            present(
+                "securityProfile.defender.logAnalyticsWorkspaceResourceId",
+                why="Defender for Containers reports to a Log Analytics workspace",
+            ),
+        ),
+    ),
+    ResourceRule(
+        control="AML-AKS-016",
+        name="workload-identity",
+        types=MANAGED_CLUSTER,
+        check=all_of(
+            equals("securityProfile.workloadIdentity.enabled", True, default=False),
+            equals("oidcIssuerProfile.enabled", True, why="workload identity needs the OIDC issuer", default=False),
+        ),
+    ),
+    ResourceRule(control="AML-AKS-017", name="image-cleaner", types=MANAGED_CLUSTER, check=_image_cleaner),
+    *_pool_rules("AML-AKS-018", "min-nodes-scale-sets", _min_nodes),
+    ResourceRule(
+        control="AML-AKS-019",
+        name="secret-store-rotation",
+        types=MANAGED_CLUSTER,
+        description=f"when addonProfiles.{SECRETS_PROVIDER} is enabled (key matched ignoring case), its "
+        "config.enableSecretRotation reads as true (missing fails); a cluster without the add-on passes.",
+        check=_secret_rotation,
     ),
     StackRule(
         control="AML-AKS-009",

@@ -4,19 +4,24 @@ A vault's settings sit under ``properties`` (azure-native does not flatten them)
 ``Microsoft.KeyVault/stable/2024-11-01/keyvault.json`` (``VaultProperties``: ``enableRbacAuthorization``,
 ``enablePurgeProtection``, ``enableSoftDelete``, ``softDeleteRetentionInDays`` 7-90 with default 90,
 ``publicNetworkAccess`` a free string defaulting to "enabled", ``networkAcls.defaultAction``). Keys:
-``keys.json`` (``KeyProperties.rotationPolicy.lifetimeActions[].action.type`` rotate / notify).
+``keys.json`` (``KeyProperties.rotationPolicy.lifetimeActions[].action.type`` rotate / notify, ``trigger``
+``timeAfterCreate`` / ``timeBeforeExpiry``; ``kty`` EC | EC-HSM | RSA | RSA-HSM; ``keySize`` defaults to 2048 for
+RSA; ``attributes.expires`` in seconds since 1970-01-01T00:00:00Z; vault ``sku.name`` standard | premium).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
 
+from aml_catalogue.facts import HSM_KEY_TYPES, MIN_RSA_KEY_SIZE, calendar_duration
 from aml_policies.core import (
     MISSING,
     SET_REQUIRED,
     Config,
     Props,
     ResourceRule,
+    Unreadable,
     all_of,
     as_number,
     described,
@@ -24,6 +29,7 @@ from aml_policies.core import (
     get,
     items,
     same,
+    same_any,
 )
 
 VAULT = ("keyvault:Vault",)
@@ -45,13 +51,74 @@ def _soft_delete(props: Props, config: Config) -> Iterator[str]:
         yield f"properties.softDeleteRetentionInDays is {days!r}; it must be at least {minimum} (Azure's default is 90)"
 
 
+EXPIRY_TIME = "properties.rotationPolicy.attributes.expiryTime"
+_SPAN = "an ISO-8601 duration in years, months and days such as P2Y or P60D"
+
+
+def _span(value: object, path: str) -> tuple[timedelta, timedelta]:
+    span = calendar_duration(value)
+    if span is None:
+        raise Unreadable(path, value, _SPAN)
+    return span
+
+
+def _rotates_before_expiry(action: Mapping[str, object], i: int, expiry: tuple[timedelta, timedelta]) -> bool:
+    """Whether a rotate action fires before a version that lives ``expiry`` expires, whatever the calendar."""
+    base = f"properties.rotationPolicy.lifetimeActions.{i}.trigger"
+    before, after = get(action, "trigger.timeBeforeExpiry"), get(action, "trigger.timeAfterCreate")
+    if before is not MISSING:
+        return _span(before, f"{base}.timeBeforeExpiry")[1] < expiry[0]
+    if after is not MISSING:
+        return _span(after, f"{base}.timeAfterCreate")[1] < expiry[0]
+    return False
+
+
 def _rotation(props: Props, _config: Config) -> Iterator[str]:
     actions = items(props, "properties.rotationPolicy.lifetimeActions")
-    kinds = {str(get(a, "action.type")).lower() for a in actions}
-    if "rotate" not in kinds:
+    rotations = [(i, a) for i, a in enumerate(actions) if str(get(a, "action.type")).lower() == "rotate"]
+    expiry_time = get(props, EXPIRY_TIME)
+    if not rotations:
         yield "properties.rotationPolicy.lifetimeActions has no 'rotate' action; the key is never rotated"
-    if get(props, "properties.rotationPolicy.attributes.expiryTime") is MISSING:
-        yield "properties.rotationPolicy.attributes.expiryTime is not set; rotated key versions never expire"
+    if expiry_time is MISSING:
+        yield f"{EXPIRY_TIME} is not set; rotated key versions never expire"
+        return
+    expiry = _span(expiry_time, EXPIRY_TIME)
+    if rotations and not any(_rotates_before_expiry(a, i, expiry) for i, a in rotations):
+        yield (
+            f"no 'rotate' action of properties.rotationPolicy.lifetimeActions fires before {EXPIRY_TIME} "
+            f"({expiry_time!r}) runs out; the key would expire before it is rotated: trigger it with a "
+            "timeBeforeExpiry or timeAfterCreate shorter than the expiry"
+        )
+
+
+# --- AML-ENC-009 ------------------------------------------------------------------------------------
+@described(
+    f"properties.kty is {' or '.join(repr(t) for t in HSM_KEY_TYPES)} (missing fails); an RSA key's "
+    f"properties.keySize is at least {MIN_RSA_KEY_SIZE} (missing fails: Key Vault's default is 2048); "
+    "properties.attributes.expires is set (seconds since 1970)"
+)
+def _key_material(props: Props, _config: Config) -> Iterator[str]:
+    kty = get(props, "properties.kty")
+    allowed = " or ".join(repr(t) for t in HSM_KEY_TYPES)
+    if kty is MISSING:
+        yield f"properties.kty is not set; it must be {allowed} (a key held in a hardware security module)"
+    elif not same_any(kty, HSM_KEY_TYPES, "properties.kty"):
+        yield f"properties.kty is {kty!r}; it must be {allowed} (a key held in a hardware security module)"
+    if isinstance(kty, str) and kty.strip().upper().startswith("RSA"):
+        size = get(props, "properties.keySize")
+        read = as_number(size)
+        if size is MISSING:
+            yield f"properties.keySize is not set; Key Vault's default is 2048: set it to {MIN_RSA_KEY_SIZE} or more"
+        elif read is None or read < MIN_RSA_KEY_SIZE:
+            yield f"properties.keySize is {size!r}; an RSA key must have at least {MIN_RSA_KEY_SIZE} bits"
+    expires = get(props, "properties.attributes.expires")
+    if expires is MISSING:
+        yield (
+            "properties.attributes.expires is not set; the key version never expires (the rotation policy's "
+            "expiryTime applies only to versions it rotates in)"
+        )
+    elif as_number(expires) is None:
+        raise Unreadable("properties.attributes.expires", expires, "seconds since 1970-01-01T00:00:00Z")
 
 
 RULES = (
@@ -96,7 +163,21 @@ RULES = (
         control="AML-ENC-003",
         name="key-rotation-policy",
         types=KEY,
-        description="properties.rotationPolicy has a 'rotate' lifetime action and an expiry time.",
+        description="properties.rotationPolicy has a 'rotate' lifetime action that fires before the expiry time "
+        "(timeBeforeExpiry or timeAfterCreate shorter than attributes.expiryTime, a year read as 365-366 days and a "
+        "month as 28-31) and an expiry time.",
         check=_rotation,
+    ),
+    ResourceRule(
+        control="AML-ENC-009",
+        name="key-hsm-size-expiry",
+        types=KEY,
+        check=_key_material,
+    ),
+    ResourceRule(
+        control="AML-ENC-009",
+        name="key-vault-premium",
+        types=VAULT,
+        check=equals("properties.sku.name", "premium", why="HSM-protected keys need a Premium vault"),
     ),
 )

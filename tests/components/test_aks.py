@@ -10,6 +10,7 @@ from component_plan import LAW_ID, RG_ID, SUB, TAGS, refused
 from hardened_aml.aks import (
     AKS_CLUSTER_ADMIN_ROLE,
     CONTRIBUTOR,
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     KUBERNETES_EXTENSION_CONTRIBUTOR,
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
@@ -32,6 +33,9 @@ AKS_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentitie
 COMPUTE_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks-compute"
 KUBELET_UAI_ID = RG_ID + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks-kubelet"
 WS_ID = RG_ID + "/providers/Microsoft.MachineLearningServices/workspaces/mlw-test"
+VAULT_ID = RG_ID + "/providers/Microsoft.KeyVault/vaults/kv-test"
+DISK_KEY_ID = VAULT_ID + "/keys/cmk-test-aks-disk"
+DISK_KEY_URL = "https://kv-test.vault.azure.net/keys/cmk-test-aks-disk/0123456789abcdef0123456789abcdef"
 AKS_PRINCIPAL = "11111111-1111-1111-1111-111111111111"
 WS_PRINCIPAL = "22222222-2222-2222-2222-222222222222"
 ROLE_PREFIX = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
@@ -45,6 +49,7 @@ NAMESPACE = "azure-native:containerservice:ManagedNamespace"
 COMPUTE = "azure-native:machinelearningservices:Compute"
 ROLE = "azure-native:authorization:RoleAssignment"
 DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting"
+DES = "azure-native:compute:DiskEncryptionSet"
 NODE_SECURITY = {"sshAccess": "Disabled"}  # AML-AKS-011
 
 
@@ -65,6 +70,9 @@ def _args(**overrides: Any) -> InferenceClusterArgs:
         kubelet_client_id="client-of-kubelet",
         kubelet_principal_id="principal-of-kubelet",
         log_analytics_workspace_id=LAW_ID,
+        key_vault_id=VAULT_ID,
+        disk_encryption_key_id=DISK_KEY_ID,
+        disk_encryption_key_url=DISK_KEY_URL,
         tls=TLS,
         tags=TAGS,
     )
@@ -76,8 +84,8 @@ def test_children_names_and_parents(plan):
     p = plan(lambda: InferenceCluster("inf", _args()))
     component = p.one("hardened-aml:index:InferenceCluster")
     assert p.types() == sorted(
-        ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE, DIAGNOSTICS]
-        + [ROLE] * 6
+        ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE, DIAGNOSTICS, DES]
+        + [ROLE] * 8
     )
     assert {r.name for r in p.resources if r.type != "hardened-aml:index:InferenceCluster"} == {
         "inf-aks",
@@ -89,6 +97,9 @@ def test_children_names_and_parents(plan):
         "inf-diag-aks",
         "inf-subnet-network-contributor",
         "inf-kubelet-identity-operator",
+        "inf-des",
+        "inf-des-crypto-user",
+        "inf-des-reader",
         "inf-ws-reader",
         "inf-ws-extension-contributor",
         "inf-ws-cluster-admin",
@@ -130,6 +141,16 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
     }
     assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [AKS_UAI_ID]}
     assert i["tags"] == TAGS
+    assert i["diskEncryptionSetID"] == p.one(DES).id  # AML-AKS-014
+    assert i["oidcIssuerProfile"] == {"enabled": True}  # AML-AKS-016
+    assert i["securityProfile"] == {
+        "defender": {  # AML-AKS-015
+            "logAnalyticsWorkspaceResourceId": LAW_ID,
+            "securityMonitoring": {"enabled": True},
+        },
+        "workloadIdentity": {"enabled": True},  # AML-AKS-016
+        "imageCleaner": {"enabled": True, "intervalHours": 168},  # AML-AKS-017
+    }
     [system] = i["agentPoolProfiles"]
     assert system == {  # AML-AKS-001, AML-AKS-008
         "name": "system",
@@ -223,6 +244,7 @@ def test_insecure_http_and_cluster_ip_only_by_name(plan):
         router_exposure=RouterExposure.CLUSTER_IP,
         router_high_availability=False,
         inference_pool=NodePool(vm_size="Standard_D4s_v5", min_count=0, max_count=2),
+        fewer_nodes_for_exploration=True,
     )
     p = plan(lambda: InferenceCluster("inf", args))
     settings = p.one(EXTENSION).inputs["configurationSettings"]
@@ -253,6 +275,17 @@ def test_roles_trusted_access_and_namespace(plan):
         }
     }
     assert p.named("inf-kubelet-identity-operator").urn in p.one(CLUSTER).dependencies
+    # AML-AKS-014: the set's identity wraps with the disk key alone; the cluster identity reads the set.
+    des_key = roles.pop("inf-des-crypto-user")
+    assert (des_key["scope"], des_key["roleDefinitionId"]) == (
+        DISK_KEY_ID,
+        ROLE_PREFIX + KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    )
+    assert des_key["principalType"] == "ServicePrincipal"
+    assert des_key["principalId"] == "principal-of-inf-des"  # the set's system-assigned identity
+    des_reader = roles.pop("inf-des-reader")
+    assert des_reader["scope"] == p.one(DES).id and des_reader["principalId"] == AKS_PRINCIPAL
+    assert des_reader["roleDefinitionId"] == ROLE_PREFIX + READER
     # The extension has an identity of its own, and no role.
     assert p.one(EXTENSION).inputs["identity"] == {"type": "SystemAssigned"}
     assert {n: r["roleDefinitionId"].removeprefix(ROLE_PREFIX) for n, r in roles.items()} == {
@@ -293,7 +326,13 @@ def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespac
     assert props["properties"] == {"namespace": "inference"}
     # PITFALLS "Attaching AKS fails on identity": everything the attach needs comes first.
     needed = [p.one(EXTENSION), p.one(BINDING), p.one(NAMESPACE), *p.of_type(ROLE)]
-    needed = [r for r in needed if r.name not in ("inf-subnet-network-contributor", "inf-kubelet-identity-operator")]
+    before_cluster = (
+        "inf-subnet-network-contributor",
+        "inf-kubelet-identity-operator",
+        "inf-des-crypto-user",
+        "inf-des-reader",
+    )
+    needed = [r for r in needed if r.name not in before_cluster]
     assert len(needed) == 7
     for r in needed:
         assert r.urn in compute.dependencies, r.name
@@ -476,3 +515,41 @@ def test_router_certificate_given_inline_goes_to_protected_settings(plan):
 def test_router_certificate_is_given_one_way(tls: dict[str, Any], key: str, allowed: str) -> None:
     err = refused(lambda: InferenceCluster("inf", _args(tls=tls)))
     assert err.key == key and allowed in err.allowed
+
+
+def test_disk_encryption_set_follows_the_estate_key(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    des = p.one(DES)
+    assert des.inputs == {  # AML-AKS-014
+        "diskEncryptionSetName": "des-aks-haml-test-1a2b",
+        "resourceGroupName": "rg-test",
+        "location": "westeurope",
+        "identity": {"type": "SystemAssigned"},
+        "encryptionType": "EncryptionAtRestWithCustomerKey",
+        "activeKey": {"keyUrl": DISK_KEY_URL, "sourceVault": {"id": VAULT_ID}},
+        "rotationToLatestKeyVersionEnabled": True,
+        "tags": TAGS,
+    }
+    # both grants exist before the cluster uses the set
+    deps = p.one(CLUSTER).dependencies
+    assert p.named("inf-des-crypto-user").urn in deps and p.named("inf-des-reader").urn in deps
+
+
+def test_image_cleaner_interval_is_configurable_within_azure_range(plan):
+    p = plan(lambda: InferenceCluster("inf", _args(image_cleaner_interval_hours=24)))
+    assert p.one(CLUSTER).inputs["securityProfile"]["imageCleaner"] == {"enabled": True, "intervalHours": 24}
+    for hours in (23, 2161):
+        err = refused(lambda hours=hours: InferenceCluster("inf", _args(image_cleaner_interval_hours=hours)))
+        assert (err.key, err.value) == ("inf.image_cleaner_interval_hours", hours)
+
+
+def test_pools_of_fewer_than_three_nodes_only_by_name(plan):
+    small = NodePool(vm_size=POOL_D4, min_count=1, max_count=3)
+    err = refused(lambda: InferenceCluster("inf", _args(system_pool=small)))
+    assert (err.key, err.value) == ("inf.system_pool.min_count", 1)
+    assert err.allowed == "3 or more (failover and upgrades), or fewerNodesForExploration: true"
+    err = refused(lambda: InferenceCluster("inf", _args(router_high_availability=False, inference_pool=small)))
+    assert (err.key, err.value) == ("inf.inference_pool.min_count", 1)
+    p = plan(lambda: InferenceCluster("inf", _args(system_pool=small, fewer_nodes_for_exploration=True)))
+    assert p.one(CLUSTER).inputs["agentPoolProfiles"][0]["minCount"] == 1
+    assert p.one(POOL).inputs["type"] == "VirtualMachineScaleSets"  # AML-AKS-018

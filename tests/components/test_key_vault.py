@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import time
+
 from component_plan import LAW_ID, TAGS, refused
 
-from hardened_aml.key_vault import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KeyVault, KeyVaultArgs
+from aml_catalogue.facts import MIN_RSA_KEY_SIZE
+from hardened_aml.key_vault import (
+    KEY_EXPIRY_PATH,
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KeyVault,
+    KeyVaultArgs,
+    initial_expiry,
+)
 from hardened_aml.shared import Environment
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -46,6 +55,7 @@ def test_vault_key_role_and_diagnostics(plan):
     assert props["softDeleteRetentionInDays"] == 90
     assert props["publicNetworkAccess"] == "Disabled"  # AML-NET-006
     assert props["networkAcls"]["defaultAction"] == "Deny"
+    assert props["sku"] == {"family": "A", "name": "premium"}  # AML-ENC-009: HSM keys need Premium
     assert vault.inputs["tags"] == TAGS
 
     key = p.one("azure-native:keyvault:Key")
@@ -53,6 +63,13 @@ def test_vault_key_role_and_diagnostics(plan):
     rotation = key.inputs["properties"]["rotationPolicy"]  # AML-ENC-003
     assert {"action": {"type": "rotate"}, "trigger": {"timeBeforeExpiry": "P60D"}} in rotation["lifetimeActions"]
     assert rotation["attributes"]["expiryTime"] == "P2Y"
+    material = key.inputs["properties"]  # AML-ENC-009
+    assert material["kty"] == "RSA-HSM" and material["keySize"] == MIN_RSA_KEY_SIZE == 3072
+    assert material["attributes"]["exportable"] is False
+    # the first version expires two years (730 days) after the plan that creates it, and is left alone after
+    expires = material["attributes"]["expires"]
+    assert expires % 86400 == 0 and 0 <= time.time() + 730 * 86400 - expires < 86400
+    assert key.ignore_changes == [KEY_EXPIRY_PATH] == ["properties.attributes.expires"]
 
     role = p.one("azure-native:authorization:RoleAssignment")
     assert role.inputs["roleDefinitionId"] == (
@@ -108,3 +125,32 @@ def test_private_link_of_the_vault(plan):
     p = plan(program)
     assert links == [("kv", "vault", ("privatelink.vaultcore.azure.net",))]  # AML-NET-003, AML-NET-006
     assert targets == [p.one("azure-native:keyvault:Vault").id]
+
+
+def test_rotation_must_come_before_expiry():
+    err = refused(lambda: KeyVault("kv", _args(key_expiry="P1Y", rotate_before_expiry="P12M")))
+    assert (err.key, err.value) == ("kv.rotate_before_expiry", "P12M")
+    assert err.allowed == "a duration shorter than keyExpiry P1Y (the key rotates before it expires)"
+    err = refused(lambda: KeyVault("kv", _args(key_expiry="P1Y", rotate_before_expiry="P400D")))
+    assert err.key == "kv.rotate_before_expiry"
+
+
+def test_initial_expiry_reads_the_shortest_year():
+    assert initial_expiry("P2Y", now=0) == 730 * 86400
+    assert initial_expiry("P1Y6M", now=86400 + 100) == 86400 + (365 + 6 * 28) * 86400  # from the start of the day
+
+
+def test_another_key_of_the_same_specification(plan):
+    def program() -> None:
+        vault = KeyVault("kv", _args(environment=Environment.PRODUCTION))
+        vault.add_key("kv-disk", "cmk-test-disk", lock=True)
+
+    p = plan(program)
+    keys = {k.inputs["keyName"]: k.inputs["properties"] for k in p.of_type("azure-native:keyvault:Key")}
+    assert set(keys) == {"cmk-test", "cmk-test-disk"}
+    first, second = keys["cmk-test"], keys["cmk-test-disk"]
+    assert {k: v for k, v in first.items() if k != "attributes"} == {
+        k: v for k, v in second.items() if k != "attributes"
+    }
+    scopes = sorted(r.inputs["scope"] for r in p.of_type("azure-native:authorization:ManagementLockByScope"))
+    assert len(scopes) == 3 and scopes[-1].endswith("/keys/cmk-test-disk")

@@ -29,6 +29,13 @@ CLUSTER: dict[str, Any] = {
         "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": LAW}},
         "azurepolicy": {"enabled": True},
     },
+    "diskEncryptionSetID": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/des",
+    "oidcIssuerProfile": {"enabled": True},
+    "securityProfile": {
+        "defender": {"logAnalyticsWorkspaceResourceId": LAW, "securityMonitoring": {"enabled": True}},
+        "workloadIdentity": {"enabled": True},
+        "imageCleaner": {"enabled": True, "intervalHours": 168},
+    },
     "agentPoolProfiles": [
         {
             "name": "system",
@@ -47,7 +54,7 @@ CLUSTER: dict[str, Any] = {
             "vmSize": "Standard_D8s_v5",
             "availabilityZones": ["3", "1", "2"],
             "enableAutoScaling": True,
-            "minCount": 0,
+            "minCount": 3,
             "maxCount": 4,
             "nodeTaints": [TAINT],
             "enableNodePublicIP": False,
@@ -63,7 +70,7 @@ POOL: dict[str, Any] = {
     "vmSize": "Standard_NC4as_T4_v3",
     "availabilityZones": ["1", "2", "3"],
     "enableAutoScaling": True,
-    "minCount": 0,
+    "minCount": 3,
     "maxCount": 3,
     "nodeTaints": [TAINT],
     "enableEncryptionAtHost": True,
@@ -93,8 +100,9 @@ def test_each_type_is_judged_by_its_rules() -> None:
         "aml-aks-008-agent-pool-autoscaling",
         "aml-aks-010-agent-pool-encryption-at-host",
         "aml-aks-011-agent-pool-ssh-disabled",
+        "aml-aks-018-agent-pool-min-nodes-scale-sets",
     ]
-    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 13
+    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 19
 
 
 SYSTEM = "agentPoolProfiles[0] (system)."
@@ -597,7 +605,7 @@ CASES = [
         POOL,
         "maxCount",
         "3",
-        ["[AML-AKS-008] minCount is 0 and maxCount is '3', which are unreadable; both must be numbers"],
+        ["[AML-AKS-008] minCount is 3 and maxCount is '3', which are unreadable; both must be numbers"],
     ),
     # AML-AKS-010
     (
@@ -695,6 +703,204 @@ CASES = [
         [],
     ),
 ]
+
+
+DES_WHY = (
+    "(node OS and data disks are encrypted with a customer-managed key through a disk encryption set; an empty "
+    "string fails)"
+)
+CLEANER_WHY = "it must be True (unused images with known vulnerabilities stay on the nodes otherwise)"
+
+NEW_CASES = [
+    # AML-AKS-014
+    (
+        "aml-aks-014-disk-encryption-set",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "diskEncryptionSetID",
+        DELETE,
+        [f"[AML-AKS-014] diskEncryptionSetID is not set {DES_WHY}"],
+    ),
+    (
+        "aml-aks-014-disk-encryption-set",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "diskEncryptionSetID",
+        "",
+        [f"[AML-AKS-014] diskEncryptionSetID is not set {DES_WHY}"],
+    ),
+    # AML-AKS-015
+    (
+        "aml-aks-015-defender-profile",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.defender",
+        DELETE,
+        [
+            "[AML-AKS-015] securityProfile.defender.securityMonitoring.enabled is not set; Azure's default is False: "
+            "set it to True",
+            "[AML-AKS-015] securityProfile.defender.logAnalyticsWorkspaceResourceId is not set (Defender for "
+            "Containers reports to a Log Analytics workspace)",
+        ],
+    ),
+    (
+        "aml-aks-015-defender-profile",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.defender.securityMonitoring.enabled",
+        "True",
+        [],
+    ),
+    (
+        "aml-aks-015-defender-profile",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.defender.securityMonitoring.enabled",
+        "false",
+        ["[AML-AKS-015] securityProfile.defender.securityMonitoring.enabled is 'false'; it must be True"],
+    ),
+    # AML-AKS-016
+    (
+        "aml-aks-016-workload-identity",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "oidcIssuerProfile.enabled",
+        False,
+        ["[AML-AKS-016] oidcIssuerProfile.enabled is False; it must be True (workload identity needs the OIDC issuer)"],
+    ),
+    (
+        "aml-aks-016-workload-identity",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.workloadIdentity",
+        DELETE,
+        ["[AML-AKS-016] securityProfile.workloadIdentity.enabled is not set; Azure's default is False: set it to True"],
+    ),
+    # AML-AKS-017
+    (
+        "aml-aks-017-image-cleaner",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.imageCleaner",
+        DELETE,
+        [f"[AML-AKS-017] securityProfile.imageCleaner.enabled is not set; {CLEANER_WHY}"],
+    ),
+    (
+        "aml-aks-017-image-cleaner",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.imageCleaner.enabled",
+        "false",
+        [f"[AML-AKS-017] securityProfile.imageCleaner.enabled is 'false'; {CLEANER_WHY}"],
+    ),
+    (
+        "aml-aks-017-image-cleaner",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.imageCleaner.intervalHours",
+        DELETE,
+        ["[AML-AKS-017] securityProfile.imageCleaner.intervalHours is not set; set it to 24 to 2160 hours"],
+    ),
+    (
+        "aml-aks-017-image-cleaner",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.imageCleaner.intervalHours",
+        4000,
+        ["[AML-AKS-017] securityProfile.imageCleaner.intervalHours is 4000; it must be 24 to 2160 hours"],
+    ),
+    ("aml-aks-017-image-cleaner", CLUSTER_TOKEN, CLUSTER, "securityProfile.imageCleaner.intervalHours", "24", []),
+    # AML-AKS-018
+    (
+        "aml-aks-018-cluster-pool-min-nodes-scale-sets",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.0.type",
+        "AvailabilitySet",
+        [
+            f"[AML-AKS-018] {SYSTEM}type is 'AvailabilitySet'; it must be 'VirtualMachineScaleSets' (availability-set "
+            "pools are discouraged)"
+        ],
+    ),
+    (
+        "aml-aks-018-cluster-pool-min-nodes-scale-sets",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "agentPoolProfiles.1.minCount",
+        0,
+        [f"[AML-AKS-018] {INFER}minCount is 0; keep at least 3 nodes for failover and upgrades"],
+    ),
+    (
+        "aml-aks-018-agent-pool-min-nodes-scale-sets",
+        POOL_TOKEN,
+        POOL,
+        "enableAutoScaling",
+        False,
+        ["[AML-AKS-018] count is not set; keep at least 3 nodes for failover and upgrades"],
+    ),
+    (
+        "aml-aks-018-agent-pool-min-nodes-scale-sets",
+        POOL_TOKEN,
+        changed(POOL, "minCount", 1),
+        "scaleSetPriority",
+        "spot",
+        [],
+    ),
+    (
+        "aml-aks-018-agent-pool-min-nodes-scale-sets",
+        POOL_TOKEN,
+        POOL,
+        "minCount",
+        "many",
+        ["[AML-AKS-018] minCount is unreadable: expected a number of nodes, got the string 'many'"],
+    ),
+    # AML-AKS-019
+    (
+        "aml-aks-019-secret-store-rotation",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.azureKeyvaultSecretsProvider",
+        {"enabled": True},
+        [
+            "[AML-AKS-019] addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation is not set; with "
+            "the Secrets Store CSI driver enabled it must be 'true', so that rotated Key Vault secrets reach the pods"
+        ],
+    ),
+    (
+        "aml-aks-019-secret-store-rotation",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.AzureKeyVaultSecretsProvider",
+        {"enabled": "true", "config": {"enableSecretRotation": "false"}},
+        [
+            "[AML-AKS-019] addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation is 'false'; with "
+            "the Secrets Store CSI driver enabled it must be 'true', so that rotated Key Vault secrets reach the pods"
+        ],
+    ),
+    (
+        "aml-aks-019-secret-store-rotation",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.azureKeyvaultSecretsProvider",
+        {"enabled": True, "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"}},
+        [],
+    ),
+    (
+        "aml-aks-019-secret-store-rotation",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "addonProfiles.azureKeyvaultSecretsProvider",
+        {"enabled": False},
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "token", "base", "path", "value", "expected"), NEW_CASES)
+def test_one_change_of_the_security_profile(
+    policy: str, token: str, base: dict[str, Any], path: str, value: Any, expected: list[str]
+) -> None:
+    assert violations(RULES[policy], token, changed(base, path, value)) == expected
 
 
 @pytest.mark.parametrize(("policy", "token", "base", "path", "value", "expected"), CASES)

@@ -124,7 +124,18 @@ def test_every_node_pool_check_is_judged_on_cluster_pools_and_agent_pools() -> N
     rules = {r.name: r for r in aks.RULES if isinstance(r, ResourceRule)}
     cluster = {n.removeprefix("cluster-pool-") for n in rules if n.startswith("cluster-pool-")}
     agent = {n.removeprefix("agent-pool-") for n in rules if n.startswith("agent-pool-")}
-    assert cluster == agent == {"zones", "no-node-public-ip", "autoscaling", "encryption-at-host", "ssh-disabled"}
+    assert (
+        cluster
+        == agent
+        == {
+            "zones",
+            "no-node-public-ip",
+            "autoscaling",
+            "encryption-at-host",
+            "ssh-disabled",
+            "min-nodes-scale-sets",
+        }
+    )
     for name in cluster:
         pair = rules[f"cluster-pool-{name}"], rules[f"agent-pool-{name}"]
         assert pair[0].control == pair[1].control

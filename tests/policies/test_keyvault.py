@@ -20,7 +20,7 @@ VAULT: dict[str, Any] = {
     "vaultName": "kv",
     "properties": {
         "tenantId": "00000000-0000-0000-0000-000000000000",
-        "sku": {"family": "A", "name": "standard"},
+        "sku": {"family": "A", "name": "premium"},
         "enableRbacAuthorization": True,
         "enablePurgeProtection": True,
         "enableSoftDelete": True,
@@ -33,8 +33,9 @@ KEY: dict[str, Any] = {
     "vaultName": "kv",
     "keyName": "cmk",
     "properties": {
-        "kty": "RSA",
+        "kty": "RSA-HSM",
         "keySize": 3072,
+        "attributes": {"enabled": True, "exportable": False, "expires": 1_861_920_000},
         "rotationPolicy": {
             "attributes": {"expiryTime": "P1Y"},
             "lifetimeActions": [
@@ -62,9 +63,13 @@ def test_happy_resources_pass_every_rule(token: str, props: dict[str, Any]) -> N
 
 
 def test_each_type_is_judged_by_its_rules() -> None:
-    assert sorted(n for n, r in RULES.items() if applies(r, KEY_TOKEN, KEY)) == ["aml-enc-003-key-rotation-policy"]
+    assert sorted(n for n, r in RULES.items() if applies(r, KEY_TOKEN, KEY)) == [
+        "aml-enc-003-key-rotation-policy",
+        "aml-enc-009-key-hsm-size-expiry",
+    ]
     assert sorted(n for n, r in RULES.items() if applies(r, VAULT_TOKEN, VAULT)) == [
         "aml-dat-003-key-vault-purge-protection",
+        "aml-enc-009-key-vault-premium",
         "aml-iam-004-key-vault-rbac-authorization",
         "aml-net-006-key-vault-private-access",
     ]
@@ -73,6 +78,12 @@ def test_each_type_is_judged_by_its_rules() -> None:
 
 NO_ROTATE = "properties.rotationPolicy.lifetimeActions has no 'rotate' action; the key is never rotated"
 NO_EXPIRY = "properties.rotationPolicy.attributes.expiryTime is not set; rotated key versions never expire"
+LATE = (
+    "no 'rotate' action of properties.rotationPolicy.lifetimeActions fires before "
+    "properties.rotationPolicy.attributes.expiryTime ('P1Y') runs out; the key would expire before it is rotated: "
+    "trigger it with a timeBeforeExpiry or timeAfterCreate shorter than the expiry"
+)
+HSM = "'RSA-HSM' or 'EC-HSM' (a key held in a hardware security module)"
 
 CASES = [
     # AML-NET-006
@@ -214,6 +225,121 @@ CASES = [
         DELETE,
         [f"[AML-ENC-003] {NO_ROTATE}", f"[AML-ENC-003] {NO_EXPIRY}"],
     ),
+    # the rotation must come before the expiry, whatever the calendar
+    (
+        "aml-enc-003-key-rotation-policy",
+        KEY_TOKEN,
+        KEY,
+        "properties.rotationPolicy.lifetimeActions.1.trigger.timeBeforeExpiry",
+        "P1Y",
+        [f"[AML-ENC-003] {LATE}"],
+    ),
+    (
+        "aml-enc-003-key-rotation-policy",
+        KEY_TOKEN,
+        KEY,
+        "properties.rotationPolicy.lifetimeActions.1.trigger",
+        {"timeAfterCreate": "P13M"},
+        [f"[AML-ENC-003] {LATE}"],
+    ),
+    (
+        "aml-enc-003-key-rotation-policy",
+        KEY_TOKEN,
+        KEY,
+        "properties.rotationPolicy.lifetimeActions.1.trigger",
+        {"timeAfterCreate": "P11M"},
+        [],
+    ),
+    ("aml-enc-003-key-rotation-policy", KEY_TOKEN, KEY, "properties.rotationPolicy.attributes.expiryTime", "p1y", []),
+    (
+        "aml-enc-003-key-rotation-policy",
+        KEY_TOKEN,
+        KEY,
+        "properties.rotationPolicy.attributes.expiryTime",
+        "one year",
+        [
+            "[AML-ENC-003] properties.rotationPolicy.attributes.expiryTime is unreadable: expected an ISO-8601 "
+            "duration in years, months and days such as P2Y or P60D, got the string 'one year'"
+        ],
+    ),
+    # AML-ENC-009
+    ("aml-enc-009-key-hsm-size-expiry", KEY_TOKEN, KEY, "properties.kty", "rsa-hsm", []),
+    ("aml-enc-009-key-hsm-size-expiry", KEY_TOKEN, KEY, "properties.kty", "EC-HSM", []),
+    ("aml-enc-009-key-hsm-size-expiry", KEY_TOKEN, KEY, "properties.keySize", 4096, []),
+    (
+        "aml-enc-009-key-hsm-size-expiry",
+        KEY_TOKEN,
+        KEY,
+        "properties.kty",
+        "RSA",
+        [f"[AML-ENC-009] properties.kty is 'RSA'; it must be {HSM}"],
+    ),
+    (
+        "aml-enc-009-key-hsm-size-expiry",
+        KEY_TOKEN,
+        KEY,
+        "properties.kty",
+        DELETE,
+        [f"[AML-ENC-009] properties.kty is not set; it must be {HSM}"],
+    ),
+    (
+        "aml-enc-009-key-hsm-size-expiry",
+        KEY_TOKEN,
+        KEY,
+        "properties.keySize",
+        2048,
+        ["[AML-ENC-009] properties.keySize is 2048; an RSA key must have at least 3072 bits"],
+    ),
+    (
+        "aml-enc-009-key-hsm-size-expiry",
+        KEY_TOKEN,
+        KEY,
+        "properties.keySize",
+        "4096",
+        [],
+    ),
+    (
+        "aml-enc-009-key-hsm-size-expiry",
+        KEY_TOKEN,
+        KEY,
+        "properties.keySize",
+        DELETE,
+        ["[AML-ENC-009] properties.keySize is not set; Key Vault's default is 2048: set it to 3072 or more"],
+    ),
+    (
+        "aml-enc-009-key-hsm-size-expiry",
+        KEY_TOKEN,
+        KEY,
+        "properties.attributes.expires",
+        DELETE,
+        [
+            "[AML-ENC-009] properties.attributes.expires is not set; the key version never expires (the rotation "
+            "policy's expiryTime applies only to versions it rotates in)"
+        ],
+    ),
+    (
+        "aml-enc-009-key-hsm-size-expiry",
+        KEY_TOKEN,
+        KEY,
+        "properties.attributes.expires",
+        "next year",
+        [
+            "[AML-ENC-009] properties.attributes.expires is unreadable: expected seconds since "
+            "1970-01-01T00:00:00Z, got the string 'next year'"
+        ],
+    ),
+    (
+        "aml-enc-009-key-vault-premium",
+        VAULT_TOKEN,
+        VAULT,
+        "properties.sku.name",
+        "standard",
+        [
+            "[AML-ENC-009] properties.sku.name is 'standard'; it must be 'premium' (HSM-protected keys need a "
+            "Premium vault)"
+        ],
+    ),
+    ("aml-enc-009-key-vault-premium", VAULT_TOKEN, VAULT, "properties.sku.name", "Premium", []),
 ]
 
 

@@ -113,6 +113,10 @@ def _output_state(args: MockResourceArgs, resource_id: str) -> dict[str, Any]:
             },
         }
     name = resource_id.rsplit("/", 1)[-1]
+    identity = state.get("identity")
+    if isinstance(identity, Mapping) and "systemassigned" in str(identity.get("type", "")).lower().replace(" ", ""):
+        # Azure gives a system-assigned identity its principal and tenant on creation.
+        state["identity"] = {**state["identity"], "principalId": f"principal-of-{name}", "tenantId": TENANT_ID}
     state.setdefault("name", name)
     if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
         state.update(principalId=f"principal-of-{name}", clientId=f"client-of-{name}", tenantId=TENANT_ID)
