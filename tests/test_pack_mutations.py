@@ -141,6 +141,7 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-NET-005", "storage firewall allows by default", set_("storage", "networkRuleSet.defaultAction", "Allow")),
     ("AML-NET-005", "storage public network access unset", delete("storage", "publicNetworkAccess")),
     ("AML-NET-005", "cross-tenant object replication allowed", set_("storage", "allowCrossTenantReplication", True)),
+    ("AML-NET-005", "trusted services shut out", set_("storage", "networkRuleSet.bypass", "Logging, Metrics")),
     (
         "AML-NET-016",
         "an address range let in beside the storage's private endpoints",

@@ -34,6 +34,7 @@ from aml_policies.core import (
     ResourceRule,
     Stack,
     StackRule,
+    Unreadable,
     all_of,
     as_number,
     described,
@@ -117,6 +118,24 @@ def _blob_service_present(stack: Stack, _config: Config) -> Iterator[tuple[str, 
             )
 
 
+@described(
+    "networkRuleSet.bypass includes AzureServices (Azure's default when unset): trusted Azure services, Azure ML "
+    "among them, reach the account through the firewall by their managed identity"
+)
+def _trusted_services(props: Props, _config: Config) -> Iterator[str]:
+    bypass = get(props, "networkRuleSet.bypass")
+    if bypass is MISSING:
+        return  # Azure's default is AzureServices (REST spec 2024-01-01 NetworkRuleSet.bypass)
+    if not isinstance(bypass, str):
+        raise Unreadable("networkRuleSet.bypass", bypass, "a string of comma-separated flags")
+    flags = {flag.strip().lower() for flag in bypass.split(",")}
+    if "azureservices" not in flags:
+        yield (
+            f"networkRuleSet.bypass is {bypass!r}; it must include 'AzureServices', or Azure ML and the other "
+            "trusted services cannot reach the account through its firewall"
+        )
+
+
 RULES = (
     ResourceRule(
         control="AML-NET-005",
@@ -131,6 +150,7 @@ RULES = (
                 why="object replication stays inside the tenant (built-in 92a89a79)",
                 default=False,
             ),
+            _trusted_services,
         ),
         remediate=SET_REQUIRED,
     ),

@@ -86,6 +86,30 @@ GEO = "Standard_GZRS, Standard_RAGZRS"
 
 CASES = [
     # AML-NET-005
+    ("aml-net-005-storage-private-access", ACCOUNT_TOKEN, ACCOUNT, "networkRuleSet.bypass", "Logging, azureservices", []),
+    ("aml-net-005-storage-private-access", ACCOUNT_TOKEN, ACCOUNT, "networkRuleSet.bypass", DELETE, []),
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet.bypass",
+        "None",
+        [
+            "[AML-NET-005] networkRuleSet.bypass is 'None'; it must include 'AzureServices', or Azure ML and the other "
+            "trusted services cannot reach the account through its firewall"
+        ],
+    ),
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet.bypass",
+        ["AzureServices"],
+        [
+            "[AML-NET-005] networkRuleSet.bypass is unreadable: expected a string of comma-separated flags, got a "
+            "list"
+        ],
+    ),
     (
         "aml-net-005-storage-private-access",
         ACCOUNT_TOKEN,
