@@ -398,6 +398,9 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-DAT-004", "no registry retention", set_("registry", "policies.retentionPolicy.status", "disabled")),
     # --- reliability ---------------------------------------------------------------------------------
     ("AML-REL-001", "zone- but not geo-redundant storage in production", set_("storage", "sku.name", "Standard_ZRS")),
+    ("AML-REL-009", "no point-in-time restore in production", delete("blob", "restorePolicy")),
+    ("AML-REL-009", "a restore window as long as soft delete", set_("blob", "restorePolicy.days", 14)),
+    ("AML-REL-009", "no change feed for the restore", set_("blob", "changeFeed.enabled", "false")),
     ("AML-REL-002", "registry not zone-redundant", set_("registry", "zoneRedundancy", "Disabled")),
     (
         "AML-REL-003",

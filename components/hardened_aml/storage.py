@@ -88,6 +88,10 @@ class StorageArgs(TypedDict):
     soft_delete_days: NotRequired[Annotated[int, Field(ge=7, le=365)] | None]
     """Blob and container soft-delete retention in days, 7 to 365. Default: none, by environment: 30 in
     production, 7 otherwise (control AML-DAT-002)."""
+    point_in_time_restore: NotRequired[bool | None]
+    """Blob point-in-time restore over the soft-delete window less a day, with the change feed it needs (kept
+    as long as the window). Costs storage for the change feed. Default: none, by environment: on in
+    production, off otherwise (control AML-REL-009)."""
     customer_managed_key: NotRequired[CustomerManagedKey | None]
     """The key the account is encrypted with (the estate's key), read through a user-assigned identity made for
     the account with Key Vault Crypto Service Encryption User on that key only. Required unless
@@ -134,6 +138,8 @@ class Storage(pulumi.ComponentResource):
         protection = shared.protection(a["environment"])
         sku = a.get("sku") or (StorageSku.STANDARD_GZRS if production else StorageSku.STANDARD_ZRS)
         soft_delete_days = a.get("soft_delete_days") or (30 if production else 7)
+        restore = a.get("point_in_time_restore")
+        restore = production if restore is None else restore
         cmk = a.get("customer_managed_key")
         # AML-ENC-005: the account's own identity reads the key; the account waits for its role on the key.
         self.key_access = (
@@ -220,6 +226,12 @@ class Storage(pulumi.ComponentResource):
             is_versioning_enabled=True,
             delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=soft_delete_days),
             container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=soft_delete_days),
+            # AML-REL-009: point-in-time restore needs versioning, soft delete and the change feed, and restores
+            # at most a day less than soft delete keeps (blob.json 2024-01-01, RestorePolicyProperties.days).
+            change_feed=storage.ChangeFeedArgs(enabled=True, retention_in_days=soft_delete_days) if restore else None,
+            restore_policy=storage.RestorePolicyPropertiesArgs(enabled=True, days=soft_delete_days - 1)
+            if restore
+            else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
         # AML-REL-102: training checkpoints go to a container of their own, versioned and soft-deleted with the

@@ -136,6 +136,35 @@ def _trusted_services(props: Props, _config: Config) -> Iterator[str]:
         )
 
 
+# --- AML-REL-009 ------------------------------------------------------------------------------------
+def _point_in_time_restore(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """The blob service of every production account can restore to a point in time: restorePolicy enabled for at
+    least a day and less than deleteRetentionPolicy.days, with the change feed and versioning it needs."""
+    for account in stack.of_type(*ACCOUNT):
+        if not in_production(account.props):
+            continue
+        for service in stack.referrers(account, BLOB_SERVICE, "accountName"):
+            problems = []
+            days = as_number(get(service.props, "restorePolicy.days"))
+            kept = as_number(get(service.props, "deleteRetentionPolicy.days"))
+            if not is_true(get(service.props, "restorePolicy.enabled")):
+                problems.append("restorePolicy.enabled is not true")
+            elif days is None or days < 1:
+                problems.append("restorePolicy.days is not a number of days of at least 1")
+            elif kept is not None and days >= kept:
+                problems.append(f"restorePolicy.days {number(days)} is not less than deleteRetentionPolicy.days")
+            if not is_true(get(service.props, "changeFeed.enabled")):
+                problems.append("changeFeed.enabled is not true")
+            if not is_true(get(service.props, "isVersioningEnabled")):
+                problems.append("isVersioningEnabled is not true")
+            if problems:
+                yield (
+                    f"BlobServiceProperties {service.name!r} of production account {account.name!r} cannot restore "
+                    f"blobs to a point in time: {'; '.join(problems)}",
+                    service.urn,
+                )
+
+
 RULES = (
     ResourceRule(
         control="AML-NET-005",
@@ -257,5 +286,13 @@ RULES = (
         description="every StorageAccount (except kind 'FileStorage') has a BlobServiceProperties whose "
         "accountName refers to it, so the blob rule above has something to judge.",
         check=_blob_service_present,
+    ),
+    StackRule(
+        control="AML-REL-009",
+        name="production-blob-point-in-time-restore",
+        description="the BlobServiceProperties of every storage account tagged environment=production has "
+        "restorePolicy enabled for 1 day or more and fewer days than deleteRetentionPolicy.days, changeFeed "
+        "enabled and isVersioningEnabled true.",
+        check=_point_in_time_restore,
     ),
 )

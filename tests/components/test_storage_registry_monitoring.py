@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from component_plan import LAW_ID, RG_ID, SUB, TAGS, refused
 
 from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
@@ -301,3 +302,20 @@ def test_monitoring_retention(plan):
     assert p.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 120
     err = refused(lambda: Monitoring("mon", _monitoring(retention_in_days=10)))
     assert (err.key, err.value) == ("mon.retention_in_days", 10)
+
+
+@pytest.mark.parametrize(
+    ("environment", "asked", "expected"),
+    [("production", None, True), ("exploration", None, False), ("exploration", True, True)],
+)
+def test_point_in_time_restore_is_on_in_production_and_asked_for_elsewhere(plan, environment, asked, expected):
+    """AML-REL-009: versioning, soft delete and the change feed, restoring a day less than soft delete keeps."""
+    extra = {} if asked is None else {"point_in_time_restore": asked}
+    p = plan(lambda: Storage("st", _storage(environment=environment, **extra)))
+    blob = p.one("azure-native:storage:BlobServiceProperties").inputs
+    if expected:
+        kept = blob["deleteRetentionPolicy"]["days"]
+        assert blob["restorePolicy"] == {"enabled": True, "days": kept - 1}
+        assert blob["changeFeed"] == {"enabled": True, "retentionInDays": kept}
+    else:
+        assert "restorePolicy" not in blob and "changeFeed" not in blob

@@ -86,7 +86,14 @@ GEO = "Standard_GZRS, Standard_RAGZRS"
 
 CASES = [
     # AML-NET-005
-    ("aml-net-005-storage-private-access", ACCOUNT_TOKEN, ACCOUNT, "networkRuleSet.bypass", "Logging, azureservices", []),
+    (
+        "aml-net-005-storage-private-access",
+        ACCOUNT_TOKEN,
+        ACCOUNT,
+        "networkRuleSet.bypass",
+        "Metrics,azureservices",
+        [],
+    ),
     ("aml-net-005-storage-private-access", ACCOUNT_TOKEN, ACCOUNT, "networkRuleSet.bypass", DELETE, []),
     (
         "aml-net-005-storage-private-access",
@@ -105,10 +112,7 @@ CASES = [
         ACCOUNT,
         "networkRuleSet.bypass",
         ["AzureServices"],
-        [
-            "[AML-NET-005] networkRuleSet.bypass is unreadable: expected a string of comma-separated flags, got a "
-            "list"
-        ],
+        ["[AML-NET-005] networkRuleSet.bypass is unreadable: expected a string of comma-separated flags, got a list"],
     ),
     (
         "aml-net-005-storage-private-access",
@@ -635,3 +639,44 @@ def test_file_storage_account_needs_no_blob_service() -> None:
 def test_versioned_account_token_is_judged_by_the_stack_rule() -> None:
     account = stack_resource("azure-native:storage/v20230101:StorageAccount", "st", ACCOUNT)
     assert run_stack(BLOB_PRESENT, account) == [_missing(account)]
+
+
+# --- AML-REL-009: point-in-time restore in production -------------------------------------------------------
+REL_009 = next(r for r in storage.RULES if r.name == "production-blob-point-in-time-restore")
+PITR_BLOB = {
+    "accountName": "placeholder",
+    "isVersioningEnabled": True,
+    "deleteRetentionPolicy": {"enabled": True, "days": 30},
+    "changeFeed": {"enabled": True},
+    "restorePolicy": {"enabled": True, "days": 29},
+}
+
+
+def _pitr_stack(blob: dict[str, Any], environment: str = "Production") -> list[Any]:
+    account = stack_resource(ACCOUNT_TOKEN, "st", {**ACCOUNT, "tags": {"environment": environment}})
+    return [
+        account,
+        stack_resource("azure-native:storage:BlobServiceProperties", "blob", blob, deps={"accountName": [account]}),
+    ]
+
+
+def test_production_blob_service_with_point_in_time_restore_passes() -> None:
+    assert run_stack(REL_009, *_pitr_stack(PITR_BLOB)) == []
+    assert run_stack(REL_009, *_pitr_stack(changed(PITR_BLOB, "restorePolicy", DELETE), "exploration")) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        ("restorePolicy", DELETE, "restorePolicy.enabled is not true"),
+        ("restorePolicy.enabled", "False", "restorePolicy.enabled is not true"),
+        ("restorePolicy.days", 30, "restorePolicy.days 30 is not less than deleteRetentionPolicy.days"),
+        ("restorePolicy.days", "soon", "restorePolicy.days is not a number"),
+        ("changeFeed.enabled", False, "changeFeed.enabled is not true"),
+        ("isVersioningEnabled", DELETE, "isVersioningEnabled is not true"),
+    ],
+)
+def test_production_blob_service_without_point_in_time_restore_fails(path: str, value: Any, says: str) -> None:
+    stack = _pitr_stack(changed(PITR_BLOB, path, value))
+    found = run_stack(REL_009, *stack)
+    assert [urn for _, urn in found] == [stack[1].urn] and says in found[0][0], found
