@@ -212,7 +212,7 @@ SIGNALS: Mapping[str, Signal] = {
 
 ReceiverName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 HttpsUri = Annotated[str, Field(pattern=r"^https://[^\s/]+(/\S*)?$")]
-Percent = Annotated[float, Field(gt=0, le=100)]
+Percent = Annotated[float, Field(ge=1, le=100)]
 
 
 @args
@@ -240,21 +240,21 @@ class AlertThresholds(TypedDict):
     """When each alert fires; each default is documented in :data:`SIGNALS` (control AML-MON-006)."""
 
     endpoint_latency_ms: NotRequired[
-        Annotated[float, Field(default=SIGNALS["endpoint_latency_ms"].default, gt=0, le=300000)]
+        Annotated[float, Field(default=SIGNALS["endpoint_latency_ms"].default, ge=1, le=300000)]
     ]
-    """P95 request latency of the online endpoint, in milliseconds, above 0 and at most 300000. Default: 1000."""
+    """P95 request latency of the online endpoint, in milliseconds, 1 to 300000. Default: 1000."""
     endpoint_server_errors_per_minute: NotRequired[
         Annotated[float, Field(default=SIGNALS["endpoint_server_errors_per_minute"].default, ge=0, le=100000)]
     ]
     """5xx answers per minute (average over 5 minutes), 0 to 100000. Default: 1."""
     deployment_cpu_percent: NotRequired[Annotated[Percent, Field(default=SIGNALS["deployment_cpu_percent"].default)]]
-    """CPU utilisation of an online deployment, above 0 and at most 100. Default: 80."""
+    """CPU utilisation of an online deployment, 1 to 100. Default: 80."""
     deployment_memory_percent: NotRequired[
         Annotated[Percent, Field(default=SIGNALS["deployment_memory_percent"].default)]
     ]
-    """Memory utilisation of an online deployment, above 0 and at most 100. Default: 85."""
+    """Memory utilisation of an online deployment, 1 to 100. Default: 85."""
     deployment_disk_percent: NotRequired[Annotated[Percent, Field(default=SIGNALS["deployment_disk_percent"].default)]]
-    """Disk utilisation of an online deployment, above 0 and at most 100. Default: 85."""
+    """Disk utilisation of an online deployment, 1 to 100. Default: 85."""
     aks_not_ready_nodes: NotRequired[
         Annotated[int, Field(default=SIGNALS["aks_not_ready_nodes"].default, ge=0, le=1000)]
     ]
@@ -270,7 +270,7 @@ class AlertThresholds(TypedDict):
     failed_jobs: NotRequired[Annotated[int, Field(default=SIGNALS["failed_jobs"].default, ge=0, le=10000)]]
     """Failed or cancelled jobs within an hour, 0 to 10000. Default: 0."""
     quota_percent: NotRequired[Annotated[Percent, Field(default=SIGNALS["quota_percent"].default)]]
-    """Compute quota used, above 0 and at most 100. Default: 80."""
+    """Compute quota used, 1 to 100. Default: 80."""
 
 
 @args

@@ -29,9 +29,9 @@ from aml_policies.core import (
     Stack,
     StackRule,
     Unreadable,
+    as_bool,
     get,
     in_production,
-    is_false,
     items,
     type_key,
 )
@@ -66,9 +66,12 @@ _ACTION_GROUP_ID = "/providers/microsoft.insights/actiongroups/"
 
 def _enabled(resource: PolicyResource) -> bool:
     value = get(resource.props, "enabled")
-    if value is not MISSING and not isinstance(value, bool | str):
+    if value is MISSING:
+        return True
+    flag = as_bool(value)
+    if flag is None:
         raise Unreadable(f"{resource.name}.enabled", value, "a boolean")
-    return not is_false(value)
+    return flag
 
 
 def _live_groups(stack: Stack) -> list[PolicyResource]:
