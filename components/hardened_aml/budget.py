@@ -71,7 +71,8 @@ class Budget(pulumi.ComponentResource):
         super().__init__("hardened-aml:index:Budget", name, None, opts)
         emails = list(a["contact_emails"])
         start = a.get("start_date") or datetime.now(UTC).strftime("%Y-%m-01")
-        groups = [a["action_group_id"]] if a.get("action_group_id") is not None else None
+        group = a.get("action_group_id")
+        groups = [group] if group is not None else None
         self.budget = consumption.Budget(
             f"{name}-budget",
             budget_name=a["budget_name"],
