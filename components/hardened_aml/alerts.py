@@ -12,7 +12,8 @@ the documentation page each metric, dimension, table and column was checked agai
 - the online endpoint: request latency (P95) and server errors (``RequestsPerMinute`` of status-code class
   5xx), metric alerts on the endpoint;
 - each online deployment: CPU, memory and disk utilisation, metric alerts on the deployment;
-- the AKS inference cluster: nodes not ready (platform metric ``kube_node_status_condition``), container
+- the AKS inference cluster: nodes not ready (platform metric ``kube_node_status_condition``, dimension
+  ``status2`` ``notready`` / ``unknown`` as Azure Monitor Baseline Alerts define it), container
   restarts and the Azure ML extension's pods (Container Insights table ``KubePodInventory``: the cluster sends
   it to the estate's Log Analytics workspace through its ``omsagent`` add-on, control AML-AKS-007), log-search
   alerts scoped to the cluster;
@@ -132,16 +133,20 @@ SIGNALS: Mapping[str, Signal] = {
     ),
     "aks_not_ready_nodes": Signal(
         target="cluster",
-        description="nodes of the AKS cluster whose Ready condition is false or unknown, above the threshold",
+        description="readings of AKS nodes not ready or unknown (one per node and minute) within 5 minutes, above "
+        "the threshold",
         default=0,
         severity=1,
         metric="kube_node_status_condition",
         namespace=CLUSTERS,
-        dimensions=(("condition", ("Ready",)), ("status", ("false", "unknown"))),
-        window="PT30M",
+        aggregation="Total",
+        dimensions=(("status2", ("notready", "unknown")),),
+        window="PT5M",
+        frequency="PT1M",
         source=_METRICS_DOC + "microsoft-containerservice-managedclusters-metrics (kube_node_status_condition: "
         "Count, dimensions condition, status, status2, node); MicrosoftDocs/azure-aks-docs "
-        "best-practices-monitoring-proactive.md ('Node is in NotReady state', AKS platform metric)",
+        "best-practices-monitoring-proactive.md ('Node is in NotReady state', AKS platform metric); dimension "
+        "status2 in notready/unknown, Total, as Azure/azure-monitor-baseline-alerts kubenodestatuscondition",
     ),
     "aks_container_restarts": Signal(
         target="cluster",
@@ -206,7 +211,7 @@ SIGNALS: Mapping[str, Signal] = {
         frequency="PT15M",
         source=_METRICS_DOC + "microsoft-machinelearningservices-workspaces-metrics (Quota Utilization "
         "Percentage: Count, Average/Maximum/Minimum/Total, dimensions Scenario, ClusterName, VmFamilyName, "
-        "VmPriority)",
+        "VmPriority); the same metric name as Azure/azure-monitor-baseline-alerts QuotaUtilizationPercentage",
     ),
 }
 
@@ -258,7 +263,8 @@ class AlertThresholds(TypedDict):
     aks_not_ready_nodes: NotRequired[
         Annotated[int, Field(default=SIGNALS["aks_not_ready_nodes"].default, ge=0, le=1000)]
     ]
-    """Nodes of the AKS cluster that may be not ready before the alert fires, 0 to 1000. Default: 0."""
+    """Readings of AKS nodes not ready or unknown (one per node and minute) tolerated within 5 minutes, 0 to 1000.
+    Default: 0 (any)."""
     aks_container_restarts: NotRequired[
         Annotated[int, Field(default=SIGNALS["aks_container_restarts"].default, ge=0, le=1000)]
     ]

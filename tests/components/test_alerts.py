@@ -102,7 +102,8 @@ def test_every_signal_gets_a_rule_scoped_to_its_resource_and_notifying_the_group
     )
     nodes = _metric(by_name["aks-not-ready-nodes"])
     assert nodes["metricNamespace"] == "Microsoft.ContainerService/managedClusters"
-    assert nodes["dimensions"][1] == {"name": "status", "operator": "Include", "values": ["false", "unknown"]}
+    assert nodes["dimensions"] == [{"name": "status2", "operator": "Include", "values": ["notready", "unknown"]}]
+    assert (nodes["timeAggregation"], nodes["operator"], nodes["threshold"]) == ("Total", "GreaterThan", 0)
     for rule in p.of_type(METRIC):
         assert rule.inputs["location"] == "global" and rule.inputs["enabled"] is True
         assert set(rule.inputs["actions"][0]) == {"actionGroupId"}
