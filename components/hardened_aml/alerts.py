@@ -264,7 +264,7 @@ class AlertThresholds(TypedDict):
         Annotated[int, Field(default=SIGNALS["aks_not_ready_nodes"].default, ge=0, le=1000)]
     ]
     """Readings of AKS nodes not ready or unknown (one per node and minute) tolerated within 5 minutes, 0 to 1000.
-    Default: 0 (any)."""
+    Default: 0 (the first reading fires)."""
     aks_container_restarts: NotRequired[
         Annotated[int, Field(default=SIGNALS["aks_container_restarts"].default, ge=0, le=1000)]
     ]
