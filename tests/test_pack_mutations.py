@@ -518,6 +518,16 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             entries["alert-jobs"]["property_dependencies"].pop("actions", None),
         ),
     ),
+    (
+        "AML-MON-007",
+        "a webhook over http",
+        set_(
+            "action-group",
+            "webhookReceivers",
+            [{"name": "hook", "serviceUri": "http://hooks.example.com/alerts", "useCommonAlertSchema": True}],
+        ),
+    ),
+    ("AML-MON-007", "e-mail in the legacy schema", delete("action-group", "emailReceivers.0.useCommonAlertSchema")),
     ("AML-AKS-009", "AKS attached without the Azure ML extension", remove("aks-ml-extension")),
     (
         "AML-AKS-009",

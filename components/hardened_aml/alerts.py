@@ -1,4 +1,4 @@
-"""An action group and the alert rules of one estate (controls AML-MON-006, AML-COST-001).
+"""An action group and the alert rules of one estate (controls AML-MON-006, AML-MON-007, AML-COST-001).
 
 Every alert of the estate goes to one action group (``monitor:ActionGroup``, REST API 2024-10-01-preview, the
 only version pulumi-azure-native 3.29.0 serves for it; location ``Global``, a short name of at most 12

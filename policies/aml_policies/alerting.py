@@ -1,4 +1,5 @@
-"""Alerting: a production estate tells someone when its endpoints, AKS cluster or jobs fail (AML-MON-006).
+"""Alerting: a production estate tells someone when its endpoints, AKS cluster or jobs fail (AML-MON-006), and
+action groups send alerts over https in one payload shape (AML-MON-007).
 
 A production workspace (tag ``environment`` = ``production``) needs an action group (``monitor:ActionGroup``)
 that is not disabled and has at least one receiver, and an alert rule that notifies an action group for:
@@ -15,6 +16,10 @@ Rules and resources are related by engine dependency or ARM id (``Stack.targets`
 counts when it is not disabled (``enabled`` false) and its ``actions`` name an action group: one of the stack
 (by dependency or id), or an ARM id of ``Microsoft.Insights/actionGroups`` outside it (a shared group).
 An action group is enabled unless ``enabled`` is false (REST spec ``ActionGroup.enabled``, default true).
+
+Every action group's webhook receivers name an ``https://`` ``serviceUri`` (an alert payload names the estate's
+resources), and its receivers that take ``useCommonAlertSchema`` set it to true (Azure's default is false; the
+common alert schema gives every alert type one payload shape: learn.microsoft.com "Common alert schema").
 """
 
 from __future__ import annotations
@@ -26,12 +31,16 @@ from pulumi_policy import PolicyResource
 from aml_policies.core import (
     MISSING,
     Config,
+    Props,
+    ResourceRule,
     Stack,
     StackRule,
     Unreadable,
     as_bool,
+    described,
     get,
     in_production,
+    is_true,
     items,
     type_key,
 )
@@ -62,6 +71,16 @@ RECEIVER_LISTS = (
     "incidentReceivers",
 )
 _ACTION_GROUP_ID = "/providers/microsoft.insights/actiongroups/"
+#: Receivers that take ``useCommonAlertSchema`` (REST spec 2024-10-01-preview; its default is false).
+SCHEMA_RECEIVERS = (
+    "emailReceivers",
+    "webhookReceivers",
+    "logicAppReceivers",
+    "azureFunctionReceivers",
+    "armRoleReceivers",
+    "eventHubReceivers",
+    "automationRunbookReceivers",
+)
 
 
 def _enabled(resource: PolicyResource) -> bool:
@@ -149,7 +168,39 @@ def _alerting(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
             )
 
 
+@described(
+    "every webhook receiver's serviceUri is an https:// address, and every receiver that takes it sets "
+    "useCommonAlertSchema = true (missing fails: Azure's default is false)"
+)
+def _receivers(props: Props, _config: Config) -> Iterator[str]:
+    for i, hook in enumerate(items(props, "webhookReceivers")):
+        uri = get(hook, "serviceUri")
+        if not isinstance(uri, str):
+            raise Unreadable(f"webhookReceivers.{i}.serviceUri", uri, "an address")
+        if not uri.strip().lower().startswith("https://"):
+            yield (
+                f"webhookReceivers.{i}.serviceUri is {uri[:80]!r}: alerts, which name the estate's resources, are "
+                "sent only to https:// addresses"
+            )
+    for kind in SCHEMA_RECEIVERS:
+        for i, receiver in enumerate(items(props, kind)):
+            flag = get(receiver, "useCommonAlertSchema")
+            if flag is not MISSING and as_bool(flag) is None:
+                raise Unreadable(f"{kind}.{i}.useCommonAlertSchema", flag, "a boolean")
+            if not is_true(flag):
+                yield (
+                    f"{kind}.{i}.useCommonAlertSchema is {'not set' if flag is MISSING else repr(flag)}: set it to "
+                    "true (one payload shape for every alert; Azure's default is false)"
+                )
+
+
 RULES = (
+    ResourceRule(
+        control="AML-MON-007",
+        name="action-group-receivers",
+        types=(ACTION_GROUP,),
+        check=_receivers,
+    ),
     StackRule(
         control="AML-MON-006",
         name="production-alerting",

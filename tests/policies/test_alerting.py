@@ -10,9 +10,9 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from aml_policies import alerting
 from aml_policies.core import Stack, failing_closed
-from tests.policies.harness import run_stack, stack_resource
+from tests.policies.harness import DELETE, changed, run_stack, stack_resource, violations
 
-RULE = alerting.RULES[0]
+RULE = alerting.RULES[1]
 RG = "/subscriptions/0/resourceGroups/rg/providers"
 WS_ID = f"{RG}/Microsoft.MachineLearningServices/workspaces/ws"
 OE_ID = f"{WS_ID}/onlineEndpoints/oe"
@@ -189,3 +189,51 @@ def test_jobs_need_a_log_alert_scoped_to_the_workspace_or_reading_job_tables():
     # A metric alert on the workspace (quota) is not a job alert.
     parts["on-jobs"] = _metric_alert("quota", WS_ID, group)
     assert len(_run(parts)) == 1
+
+
+# --- AML-MON-007: receivers over https, in the common alert schema ---------------------------------------
+RECEIVERS = alerting.RULES[0]
+HOOK = {"name": "hook", "serviceUri": "https://hooks.example.com/alerts", "useCommonAlertSchema": True}
+GROUP_PROPS: dict[str, Any] = {"groupShortName": "ag", "emailReceivers": EMAIL, "webhookReceivers": [HOOK]}
+
+
+def test_https_webhooks_in_the_common_schema_pass():
+    assert violations(RECEIVERS, GROUP, GROUP_PROPS) == []
+    assert violations(RECEIVERS, "azure-native:monitor/v20230101:ActionGroup", GROUP_PROPS) == []
+
+
+def test_a_webhook_over_http_is_flagged():
+    for uri in ("http://hooks.example.com/alerts", "ftp://x", "hooks.example.com"):
+        found = violations(RECEIVERS, GROUP, changed(GROUP_PROPS, "webhookReceivers.0.serviceUri", uri))
+        assert found == [
+            f"[AML-MON-007] webhookReceivers.0.serviceUri is {uri!r}: alerts, which name the estate's resources, "
+            "are sent only to https:// addresses"
+        ]
+    assert (
+        violations(RECEIVERS, GROUP, changed(GROUP_PROPS, "webhookReceivers.0.serviceUri", "HTTPS://H.example.com"))
+        == []
+    )
+
+
+def test_the_common_schema_is_required_and_read_as_azure_reads_it():
+    assert violations(RECEIVERS, GROUP, changed(GROUP_PROPS, "emailReceivers.0.useCommonAlertSchema", "True")) == []
+    assert violations(RECEIVERS, GROUP, changed(GROUP_PROPS, "emailReceivers.0.useCommonAlertSchema", DELETE)) == [
+        "[AML-MON-007] emailReceivers.0.useCommonAlertSchema is not set: set it to true (one payload shape for every "
+        "alert; Azure's default is false)"
+    ]
+    found = violations(RECEIVERS, GROUP, changed(GROUP_PROPS, "webhookReceivers.0.useCommonAlertSchema", "false"))
+    assert found and found[0].startswith("[AML-MON-007] webhookReceivers.0.useCommonAlertSchema is 'false'")
+    logic_app = [{"name": "la", "resourceId": "x", "callbackUrl": "https://la.example.com"}]
+    assert len(violations(RECEIVERS, GROUP, {**GROUP_PROPS, "logicAppReceivers": logic_app})) == 1
+
+
+def test_wrong_shapes_are_unreadable():
+    assert violations(RECEIVERS, GROUP, changed(GROUP_PROPS, "webhookReceivers.0.serviceUri", 7)) == [
+        "[AML-MON-007] webhookReceivers.0.serviceUri is unreadable: expected an address, got the number 7"
+    ]
+    assert violations(RECEIVERS, GROUP, changed(GROUP_PROPS, "emailReceivers.0.useCommonAlertSchema", [True])) == [
+        "[AML-MON-007] emailReceivers.0.useCommonAlertSchema is unreadable: expected a boolean, got a list"
+    ]
+    assert violations(RECEIVERS, GROUP, {**GROUP_PROPS, "webhookReceivers": "https://x"}) == [
+        "[AML-MON-007] webhookReceivers is unreadable: expected a list, got the string 'https://x'"
+    ]
