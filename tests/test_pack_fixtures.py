@@ -49,6 +49,7 @@ WORKSPACE_POLICIES = {
     "aml-net-002-workspace-approved-outbound-only",
     "aml-net-012-serverless-compute-no-public-ip",
     "aml-rel-006-production-delete-locks",
+    "aml-mon-006-production-alerting",
 }
 
 #: Resource name -> the exact set of policies that flag it in the insecure variant (the budget's
@@ -125,7 +126,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-net-009-compute-no-public-ip",
         "aml-net-011-compute-in-virtual-network",
     },
-    "online": {TAGS, "aml-net-013-online-endpoint-private"},
+    "online": {TAGS, "aml-net-013-online-endpoint-private", "aml-mon-006-production-alerting"},
     "online-blue": {
         TAGS,
         "aml-mon-004-online-deployment-app-insights",

@@ -600,6 +600,29 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "the Secrets Store CSI driver without rotation",
         set_("aks", "addonProfiles.azureKeyvaultSecretsProvider", {"enabled": True, "config": {}}),
     ),
+    ("AML-MON-006", "the action group disabled", set_("action-group", "enabled", "false")),
+    ("AML-MON-006", "the action group has no receiver", delete("action-group", "emailReceivers")),
+    ("AML-MON-006", "the endpoint's alert rule disabled", set_("alert-latency", "enabled", False)),
+    ("AML-MON-006", "no alert rule on the AKS cluster", remove("alert-nodes")),
+    ("AML-MON-006", "no alert rule on jobs", remove("alert-jobs")),
+    (
+        "AML-MON-006",
+        "the jobs' rule notifies nobody",
+        lambda entries: (
+            entries["alert-jobs"]["inputs"].update(actions={}),
+            entries["alert-jobs"]["property_dependencies"].pop("actions", None),
+        ),
+    ),
+    (
+        "AML-MON-007",
+        "a webhook over http",
+        set_(
+            "action-group",
+            "webhookReceivers",
+            [{"name": "hook", "serviceUri": "http://hooks.example.com/alerts", "useCommonAlertSchema": True}],
+        ),
+    ),
+    ("AML-MON-007", "e-mail in the legacy schema", delete("action-group", "emailReceivers.0.useCommonAlertSchema")),
     ("AML-AKS-009", "AKS attached without the Azure ML extension", remove("aks-ml-extension")),
     (
         "AML-AKS-009",

@@ -8,7 +8,8 @@ deploying once its month is over; and it refuses to change the start date of an 
 budgets cannot be updated", Azure/azure-quickstart-templates #7095). The start date is therefore taken at the
 first deployment and then left alone: ``ignoreChanges`` on ``timePeriod.startDate`` keeps later plans, in later
 months, from updating it (an update sends the date the budget was created with). Alerts go to
-``contactEmails`` when the actual cost passes 80 % and when the forecast passes 100 % of the amount.
+``contactEmails`` (and to the estate's action group, ``contactGroups``, when it has one) when the actual cost
+passes 80 % and when the forecast passes 100 % of the amount.
 """
 
 from datetime import UTC, datetime
@@ -56,6 +57,10 @@ class BudgetArgs(BudgetSettings):
     forecast_threshold: NotRequired[Annotated[float, Field(default=100, gt=0, le=1000)]]
     """Alert when forecast cost passes this percentage of the amount, above 0 and at most 1000. Default: 100
     (control AML-COST-001)."""
+    action_group_id: NotRequired[Annotated[Input[str], Wired()] | None]
+    """An action group the notifications also go to (``contactGroups``: a budget at resource-group scope takes
+    action-group ids, Microsoft.Consumption ``Notification.contactGroups``). Default: none; the estate passes its
+    alerts' action group (control AML-MON-006)."""
 
 
 class Budget(pulumi.ComponentResource):
@@ -66,6 +71,8 @@ class Budget(pulumi.ComponentResource):
         super().__init__("hardened-aml:index:Budget", name, None, opts)
         emails = list(a["contact_emails"])
         start = a.get("start_date") or datetime.now(UTC).strftime("%Y-%m-01")
+        group = a.get("action_group_id")
+        groups = [group] if group is not None else None
         self.budget = consumption.Budget(
             f"{name}-budget",
             budget_name=a["budget_name"],
@@ -81,6 +88,7 @@ class Budget(pulumi.ComponentResource):
                     threshold=a["actual_threshold"],
                     threshold_type="Actual",
                     contact_emails=emails,
+                    contact_groups=groups,
                 ),
                 "forecast": consumption.NotificationArgs(
                     enabled=True,
@@ -88,6 +96,7 @@ class Budget(pulumi.ComponentResource):
                     threshold=a["forecast_threshold"],
                     threshold_type="Forecasted",
                     contact_emails=emails,
+                    contact_groups=groups,
                 ),
             },
             # Set once, at creation: a later month's plan neither replaces nor updates it.

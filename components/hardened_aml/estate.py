@@ -21,6 +21,7 @@ import pulumi_azure_native.resources as resources
 
 from hardened_aml.access import WorkspaceAccess
 from hardened_aml.aks import InferenceCluster
+from hardened_aml.alerts import Alerts
 from hardened_aml.batch_endpoint import BatchEndpoint
 from hardened_aml.budget import Budget
 from hardened_aml.compute_cluster import ClusterPurpose, ComputeCluster
@@ -245,16 +246,6 @@ class Estate(pulumi.ComponentResource):
             _of({**e["access"], "workspace_id": self.workspace.workspace_id, "subscription_id": subscription_id}),
             opts=child,
         )
-        budget = e.get("budget")
-        self.budget = (
-            Budget(
-                f"{name}-budget",
-                _of({**budget, "scope": self.resource_group.id, "budget_name": namer.name("budget")}),
-                opts=child,
-            )
-            if budget is not None
-            else None
-        )
         self.governance = Governance(
             f"{name}-governance",
             _of(
@@ -337,6 +328,31 @@ class Estate(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace, cluster]),
             )
 
+        # AML-MON-006: alert rules for what the estate has, to one action group that the budget notifies too.
+        alerts = e.get("alerts")
+        self.alerts = (
+            Alerts(f"{name}-alerts", _of(self._alert_wiring(alerts, namer, here)), opts=child)
+            if alerts is not None
+            else None
+        )
+        budget = e.get("budget")
+        self.budget = (
+            Budget(
+                f"{name}-budget",
+                _of(
+                    {
+                        **budget,
+                        "scope": self.resource_group.id,
+                        "budget_name": namer.name("budget"),
+                        "action_group_id": self.alerts.action_group_id if self.alerts else None,
+                    }
+                ),
+                opts=child,
+            )
+            if budget is not None
+            else None
+        )
+
         self.resource_group_name = rg
         self.workspace_id = self.workspace.workspace_id
         self.workspace_name = self.workspace.workspace_name
@@ -357,6 +373,21 @@ class Estate(pulumi.ComponentResource):
                 "dns_zones_to_forward": self.dns_zones_to_forward,
             }
         )
+
+    def _alert_wiring(self, alerts: Any, namer: Namer, here: Mapping[str, Any]) -> dict[str, Any]:
+        """The alerts' settings with the resources they watch: the workspace, and the endpoint, its deployments
+        and the AKS cluster when the estate has them."""
+        online, aks = self.online_endpoint, self.inference_cluster
+        return {
+            **alerts,
+            "name_stem": namer.name("rg").removeprefix("rg-"),
+            "short_name": (namer.workload + namer.suffix)[:12],
+            "workspace_id": self.workspace.workspace_id,
+            "online_endpoint_id": online.endpoint_id if online else None,
+            "deployment_ids": {n: d.id for n, d in online.deployments.items()} if online else {},
+            "aks_cluster_id": aks.cluster_id if aks else None,
+            **here,
+        }
 
     def _workload_identity(self, name: str, namer: Namer, purpose: str, grants: list[RoleGrant]) -> WorkloadIdentity:
         """A user-assigned identity for one workload, with the data-plane roles it needs (AML-IAM-011)."""

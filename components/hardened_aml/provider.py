@@ -22,6 +22,7 @@ from pulumi.provider.experimental import analyzer, component
 
 from hardened_aml.access import WorkspaceAccess
 from hardened_aml.aks import InferenceCluster
+from hardened_aml.alerts import Alerts
 from hardened_aml.batch_endpoint import BatchEndpoint
 from hardened_aml.budget import Budget
 from hardened_aml.compute_cluster import ComputeCluster
@@ -54,6 +55,7 @@ COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     Workspace,
     WorkspaceAccess,
     Budget,
+    Alerts,
     Governance,
     ComputeCluster,
     ComputeInstance,

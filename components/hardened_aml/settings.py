@@ -22,6 +22,7 @@ from typing_extensions import TypedDict
 
 from hardened_aml.access import AccessSettings
 from hardened_aml.aks import InferenceClusterSettings
+from hardened_aml.alerts import AlertSettings
 from hardened_aml.batch_endpoint import BatchEndpointSettings
 from hardened_aml.budget import BudgetSettings
 from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS
@@ -112,6 +113,10 @@ class EstateArgs(TypedDict):
     """Entra ID groups and their workspace roles. Default: none (control AML-IAM-003)."""
     budget: NotRequired[BudgetSettings | None]
     """A monthly budget with alerts on the resource group. Default: none (control AML-COST-001)."""
+    alerts: NotRequired[AlertSettings | None]
+    """An action group with the receivers given, and alert rules on the endpoints, the AKS cluster, jobs and
+    quota; the budget also notifies the group. Default: none; the pack flags a production estate without them
+    (control AML-MON-006)."""
     storage_sku: NotRequired[str | None]
     """Storage redundancy. Default: ``Standard_ZRS``; ``Standard_GZRS`` in production (control AML-REL-001)."""
     compute: NotRequired[Annotated[EstateCompute, _section()]]

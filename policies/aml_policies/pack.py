@@ -10,6 +10,7 @@ from pulumi_policy import Policy
 from aml_policies import (
     access,
     aks,
+    alerting,
     coherence,
     compute,
     inference,
@@ -31,6 +32,7 @@ MODULES = (
     registry,
     access,
     monitor,
+    alerting,
     protection,
     compute,
     inference,

@@ -256,6 +256,49 @@ def test_estate_wires_compute_and_serving(plan):
     assert gov1.inputs["parameters"]["allowedACRs"]["value"] == [f"{NAMER.name('cr')}.azurecr.io", "mcr.microsoft.com"]
 
 
+def test_alerts_watch_what_the_estate_has_and_the_budget_notifies_them(plan):  # AML-MON-006
+    alerts = {"email_receivers": [{"name": "ml-platform", "address": "ml-platform@example.com"}]}
+    budget = {"amount": 500, "contact_emails": ["ops@example.com"], "start_date": "2026-12-01"}
+    p = plan(lambda: Estate("haml", _serving_args(alerts=alerts, budget=budget)))
+    group = p.one("azure-native:monitor:ActionGroup")
+    assert group.inputs["actionGroupName"] == f"ag-haml-test-{NAMER.suffix}"
+    assert group.inputs["groupShortName"] == f"haml{NAMER.suffix}"
+    assert p.named("haml-alerts").parent == p.named("haml").urn
+    scopes = {
+        r.inputs["ruleName"].removeprefix(f"alert-haml-test-{NAMER.suffix}-"): r.inputs["scopes"]
+        for t in ("azure-native:monitor:MetricAlert", "azure-native:monitor:ScheduledQueryRule")
+        for r in p.of_type(t)
+    }
+    endpoint = p.one("azure-native:machinelearningservices:OnlineEndpoint")
+    deployments = {
+        d.inputs["deploymentName"]: d for d in p.of_type("azure-native:machinelearningservices:OnlineDeployment")
+    }
+    cluster = p.one("azure-native:containerservice:ManagedCluster")
+    ws = p.one("azure-native:machinelearningservices:Workspace")
+    assert scopes["endpoint-latency-ms"] == [endpoint.id]
+    assert scopes["deployment-cpu-percent-green"] == [deployments["green"].id]
+    assert scopes["aks-not-ready-nodes"] == scopes["aks-container-restarts"] == [cluster.id]
+    assert scopes["failed-jobs"] == scopes["quota-percent"] == [ws.id]
+    assert len(scopes) == 2 + 3 * 2 + 3 + 2
+    b = p.one("azure-native:consumption:Budget")
+    assert {tuple(n["contactGroups"]) for n in b.inputs["notifications"].values()} == {(group.id,)}
+
+
+def test_an_estate_without_alerts_makes_no_action_group(plan):
+    budget = {"amount": 500, "contact_emails": ["ops@example.com"], "start_date": "2026-12-01"}
+    p = plan(lambda: Estate("haml", _args(budget=budget)))
+    assert p.of_type("azure-native:monitor:ActionGroup") == []
+    assert all(
+        "contactGroups" not in n for n in p.one("azure-native:consumption:Budget").inputs["notifications"].values()
+    )
+
+
+def test_bad_alert_receivers_are_refused_before_anything():
+    alerts = {"webhook_receivers": [{"name": "hook", "uri": "http://hooks.example.com/x"}]}
+    err = refused(lambda: Estate("haml", _args(alerts=alerts)))
+    assert (err.key, err.value) == ("haml.alerts.webhook_receivers.0.uri", "http://hooks.example.com/x")
+
+
 def test_estate_without_serving_still_assigns_governance(plan):
     p = plan(lambda: Estate("haml", _args()))
     assert p.of_type("azure-native:authorization:PolicyAssignment")
