@@ -417,7 +417,7 @@ def _allowed(kind: type, path: Path, error: Mapping[str, Any], config: bool) -> 
 
 
 def _range(kind: type, path: Path, ctx: Mapping[str, Any]) -> str:
-    low = high = None
+    low = high = above = below = None
     annotation = _type_at(kind, path)
     annotation = _strip_optional_annotated(annotation)
     while get_origin(annotation) in (Annotated, typing.NotRequired, typing.Required):
@@ -425,11 +425,14 @@ def _range(kind: type, path: Path, ctx: Mapping[str, Any]) -> str:
             for m in getattr(meta, "metadata", ()):
                 low = getattr(m, "ge", low)
                 high = getattr(m, "le", high)
-                if getattr(m, "gt", None) is not None:
-                    return f"more than {m.gt}" + (f" and at most {high}" if high is not None else "")
-                if getattr(m, "lt", None) is not None:
-                    return f"less than {m.lt}"
+                above = getattr(m, "gt", above)
+                below = getattr(m, "lt", below)
         annotation = get_args(annotation)[0]
+    if above is not None or below is not None:
+        # Every bound, whatever order the constraints were declared in: "more than 0 and at most 100".
+        bounds = [f"more than {above}"] if above is not None else [f"at least {low}"] if low is not None else []
+        bounds += [f"less than {below}"] if below is not None else [f"at most {high}"] if high is not None else []
+        return " and ".join(bounds)
     if low is not None and high is not None:
         return f"a number from {low} to {high}"
     if low is not None:

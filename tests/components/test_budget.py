@@ -74,6 +74,9 @@ def test_amount_and_contacts_are_checked():
     assert (err.key, err.value) == ("bud.contact_emails.0", "ops")
     err = refused(lambda: Budget("bud", _args(forecast_threshold=2000)))
     assert (err.key, err.value) == ("bud.forecast_threshold", 2000)
+    assert err.allowed == "more than 0 and at most 1000"  # every bound, not only the first declared
+    assert refused(lambda: Budget("bud", _args(actual_threshold=0))).allowed == "more than 0 and at most 1000"
+    assert refused(lambda: Budget("bud", _args(amount=-5))).allowed == "more than 0"
 
 
 def test_settings_read_as_stack_config():
