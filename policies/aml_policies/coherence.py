@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pulumi_policy import PolicyResource
+
 from aml_policies.core import (
     MISSING,
     Config,
@@ -112,27 +114,47 @@ def _image_build_compute(stack: Stack, _config: Config) -> Iterator[tuple[str, s
             yield (f"{label}; its imageBuildCompute {name!r} is not a compute cluster (AmlCompute)", workspace.urn)
 
 
+#: Where each encrypted resource names its customer-managed key: (type key, top-level property, path of an ARM id
+#: under it, what it is). The property refers to the vault or to the key (by engine dependency or ARM id).
+CMK_REFERENCES: tuple[tuple[str, str, str, str], ...] = (
+    (WORKSPACE, "encryption", "keyVaultProperties.keyVaultArmId", "workspace"),
+    ("storage:StorageAccount", "encryption", "", "storage account"),
+    ("containerregistry:Registry", "encryption", "", "container registry"),
+    ("compute:DiskEncryptionSet", "activeKey", "sourceVault.id", "disk encryption set"),
+)
+KEY = "keyvault:Key"
+
+
+def _key_vaults(stack: Stack, resource: PolicyResource, prop: str, value_path: str) -> list[PolicyResource]:
+    """The vaults a resource's CMK reference names: a vault directly, or the vault of a key it names."""
+    vaults: list[PolicyResource] = []
+    for target in stack.targets(resource, prop, value_path):
+        kind = type_key(target.resource_type)
+        found = [target] if kind == VAULT[0] else stack.targets(target, "vaultName") if kind == KEY else []
+        vaults += [v for v in found if type_key(v.resource_type) == VAULT[0] and v not in vaults]
+    return vaults
+
+
 def _cmk_vault(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
-    """The vault that holds a workspace's CMK: purge protection on and soft delete not off ("the key vault must
-    enable soft delete and purge protection": azure-docs concept-customer-managed-keys, requirements)."""
-    for workspace in stack.of_type(WORKSPACE):
-        vaults = [
-            v
-            for v in stack.targets(workspace, "encryption", "keyVaultProperties.keyVaultArmId")
-            if type_key(v.resource_type) == VAULT[0]
-        ]
-        for vault in vaults:
-            problems = []
-            if not is_true(get(vault.props, "properties.enablePurgeProtection")):
-                problems.append("purge protection is not on (properties.enablePurgeProtection)")
-            if is_false(get(vault.props, "properties.enableSoftDelete")):
-                problems.append("soft delete is off (properties.enableSoftDelete)")
-            if problems:
-                yield (
-                    f"key vault {vault.name!r} holds the customer-managed key of workspace {workspace.name!r} "
-                    f"({CMK_VAULT}) but {' and '.join(problems)}; losing the key makes the workspace unreadable",
-                    vault.urn,
-                )
+    """The vault that holds a customer-managed key of the workspace, its storage account, its registry or the AKS
+    disk encryption set: purge protection on and soft delete not off ("the key vault must enable soft delete and
+    purge protection": azure-docs concept-customer-managed-keys, requirements; the same holds for storage, ACR and
+    disk encryption sets, whose data is unreadable once the key is gone)."""
+    for kind, prop, value_path, label in CMK_REFERENCES:
+        for resource in stack.of_type(kind):
+            for vault in _key_vaults(stack, resource, prop, value_path):
+                problems = []
+                if not is_true(get(vault.props, "properties.enablePurgeProtection")):
+                    problems.append("purge protection is not on (properties.enablePurgeProtection)")
+                if is_false(get(vault.props, "properties.enableSoftDelete")):
+                    problems.append("soft delete is off (properties.enableSoftDelete)")
+                if problems:
+                    yield (
+                        f"key vault {vault.name!r} holds the customer-managed key of {label} "
+                        f"{resource.name!r} ({prop}) but {' and '.join(problems)}; losing the key makes its data "
+                        "unreadable",
+                        vault.urn,
+                    )
 
 
 RULES = (
@@ -161,8 +183,9 @@ RULES = (
     StackRule(
         control="AML-DAT-003",
         name="cmk-vault-purge-protection",
-        description="the key vault a workspace's encryption.keyVaultProperties.keyVaultArmId names has purge "
-        "protection on and soft delete not off.",
+        description="the key vault of every customer-managed key a workspace, storage account, container registry "
+        "or disk encryption set of the stack uses (named by its encryption or activeKey property, directly or "
+        "through the key) has purge protection on and soft delete not off.",
         check=_cmk_vault,
     ),
 )

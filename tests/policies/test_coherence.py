@@ -229,6 +229,41 @@ def test_cmk_vault_without_purge_protection_or_soft_delete_fails(by_dependency: 
     assert "purge protection is not on" in found[0][0] and "soft delete is off" in found[0][0]
 
 
+def _key(vault: Any) -> Any:
+    return stack_resource(
+        "azure-native:keyvault:Key", "cmk", {"keyName": "cmk", "vaultName": "kv-cmk"}, deps={"vaultName": [vault]}
+    )
+
+
+def _encrypted_by_key(kind: str, key: Any, vault: Any) -> Any:
+    """Storage names its key's vault URI (an output of the vault), a registry the key's URI, a disk encryption set
+    the vault by ARM id: each as a program that wired the estate's key would."""
+    if kind == "storage":
+        return stack_resource(
+            "azure-native:storage:StorageAccount", "st", {"encryption": {"keySource": "Microsoft.Keyvault"}},
+            deps={"encryption": [vault]},
+        )  # fmt: skip
+    if kind == "registry":
+        return stack_resource(
+            "azure-native:containerregistry:Registry", "cr", {"encryption": {"status": "enabled"}},
+            deps={"encryption": [key]},
+        )  # fmt: skip
+    return stack_resource(
+        "azure-native:compute:DiskEncryptionSet", "des", {"activeKey": {"sourceVault": {"id": KV_ID}, "keyUrl": "u"}}
+    )
+
+
+@pytest.mark.parametrize("kind", ["storage", "registry", "des"])
+def test_every_cmk_s_vault_is_purge_protected_not_only_the_workspace_s(kind: str) -> None:
+    vault = _vault(enableSoftDelete=True)
+    key = _key(vault)
+    found = run_stack(DAT_003, vault, key, _encrypted_by_key(kind, key, vault))
+    assert [urn for _, urn in found] == [vault.urn] and "purge protection is not on" in found[0][0], found
+    protected = _vault(enablePurgeProtection=True)
+    key = _key(protected)
+    assert run_stack(DAT_003, protected, key, _encrypted_by_key(kind, key, protected)) == []
+
+
 def test_a_vault_that_holds_no_cmk_is_not_judged_by_the_stack_rule() -> None:
     vault = _vault()  # the per-vault rule judges it; the CMK rule does not
     ws = stack_resource(WS_T, "ws", {"encryption": {"keyVaultProperties": {"keyVaultArmId": KV_ID + "-other"}}})
