@@ -297,6 +297,15 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-IAM-006", "storage shared keys", set_("storage", "allowSharedKeyAccess", True)),
     ("AML-IAM-006", "storage local users (SFTP) left to the default", delete("storage", "isLocalUserEnabled")),
     ("AML-IAM-007", "online endpoint auth mode unset", delete("online", "properties.authMode")),
+    (
+        "AML-IAM-013",
+        "blob read for the identity that reads the storage key",
+        both(
+            set_("ws-data-scientists", "principalId", "placeholder", deps=["cmk-identity"]),
+            set_("ws-data-scientists", "roleDefinitionId", ROLE_DEFINITIONS + roles.STORAGE_BLOB_DATA_READER),
+            set_("ws-data-scientists", "principalType", "ServicePrincipal"),
+        ),
+    ),
     ("AML-IAM-012", "key auth on a production endpoint", set_("online", "properties.authMode", "key")),
     ("AML-IAM-012", "AML-token auth on a production endpoint", set_("online", "properties.authMode", "AMLToken")),
     ("AML-IAM-008", "cluster with a system-assigned identity", set_("cluster", "identity", {"type": "SystemAssigned"})),

@@ -9,6 +9,12 @@
 - AML-IAM-011: no workload identity holds a privileged role. A role given to a workload identity is given to
   every job and notebook that runs as it; only a workspace's primary identity (which the service itself uses)
   keeps the roles Microsoft documents for it, and break-glass principals named in the policy config may hold them.
+- AML-IAM-013: an identity that reads a customer-managed key for a resource (the storage account's
+  ``encryption.encryptionIdentity.encryptionUserAssignedIdentity``, the registry's
+  ``encryption.keyVaultProperties.identity``, a disk encryption set's own system-assigned identity) holds Key Vault
+  Crypto Service Encryption User and nothing else: it exists to wrap and unwrap one key ("Key Vault Crypto Service
+  Encryption User": read metadata of keys and perform wrap/unwrap operations, Azure built-in roles). A
+  workspace's primary identity also reads the workspace's key but keeps the roles documented for it (AML-IAM-001).
 
 Role GUIDs and names are written once, in ``aml_catalogue.roles`` (``PRIVILEGED_ROLES``: Owner, Contributor,
 User Access Administrator, Role Based Access Control Administrator, Key Vault Administrator and the AKS
@@ -29,7 +35,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
-from aml_catalogue.roles import CONTRIBUTOR, PRIVILEGED_ROLES
+from aml_catalogue.roles import CONTRIBUTOR, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, PRIVILEGED_ROLES
 from aml_policies.core import (
     MISSING,
     Config,
@@ -143,6 +149,47 @@ def _least_privilege(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]
             yield message, assignment.urn
 
 
+# --- AML-IAM-013 ------------------------------------------------------------------------------------
+#: Where a resource names the identity that reads its customer-managed key: (type key, top-level property, path).
+KEY_READERS: tuple[tuple[str, str, str], ...] = (
+    ("storage:StorageAccount", "encryption", "encryptionIdentity.encryptionUserAssignedIdentity"),
+    ("containerregistry:Registry", "encryption", "keyVaultProperties.identity"),
+)
+DISK_ENCRYPTION_SET = "compute:DiskEncryptionSet"
+
+
+def _key_readers(stack: Stack) -> list[PolicyResource]:
+    """The identities that read a customer-managed key for a resource, the workspaces' primary identities excepted;
+    a disk encryption set stands for its own system-assigned identity."""
+    primaries = _primary_identities(stack, stack.of_type(WORKSPACE))
+    readers: list[PolicyResource] = list(stack.of_type(DISK_ENCRYPTION_SET))
+    for kind, prop, path in KEY_READERS:
+        for resource in stack.of_type(kind):
+            readers += [
+                t
+                for t in stack.targets(resource, prop, path)
+                if type_key(t.resource_type) == IDENTITY and t not in primaries and t not in readers
+            ]
+    return readers
+
+
+def _key_readers_only_crypto(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    readers = _key_readers(stack)
+    for assignment in stack.of_type(ROLE_ASSIGNMENT):
+        holders = [r for r in readers if _held_by(stack, assignment, [r])]
+        if not holders:
+            continue
+        role = _role(assignment)
+        if role != KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER:
+            shown = PRIVILEGED_ROLES.get(role) or (role or "an unreadable role")
+            yield (
+                f"role assignment {assignment.name!r} grants {shown} to {holders[0].name!r}, which reads a "
+                "customer-managed key for its resource; a key-reading identity holds Key Vault Crypto Service "
+                "Encryption User (e147488a) and nothing else",
+                assignment.urn,
+            )
+
+
 # --- AML-IAM-011 ------------------------------------------------------------------------------------
 def _no_privileged_workload_roles(stack: Stack, config: Config) -> Iterator[tuple[str, str]]:
     """Every privileged assignment of the stack is held by a workspace's primary identity or a break-glass
@@ -196,5 +243,13 @@ RULES = (
                 "description": "Object ids of break-glass principals that may hold a privileged role (GUIDs).",
             }
         },
+    ),
+    StackRule(
+        control="AML-IAM-013",
+        name="key-readers-only-crypto-role",
+        description="every role assignment held by an identity that reads a customer-managed key for a storage "
+        "account, container registry or disk encryption set (related by dependency, ARM id or principal id) grants "
+        "Key Vault Crypto Service Encryption User and nothing else.",
+        check=_key_readers_only_crypto,
     ),
 )

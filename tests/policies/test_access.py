@@ -392,3 +392,46 @@ def test_a_role_that_is_not_a_string_is_not_privileged() -> None:
     assignment = _assignment("x", SUB, "unused", "ServicePrincipal", WORKLOAD_PRINCIPAL)
     odd = stack_resource(ASSIGNMENT, "odd", {"scope": SUB, "roleDefinitionId": 7, "principalId": WORKLOAD_PRINCIPAL})
     assert run_stack(WORKLOAD, assignment, odd) == []
+
+
+# --- AML-IAM-013: identities that read a customer-managed key hold the crypto role only -------------------------
+KEY_READERS = next(r for r in access.RULES if r.control == "AML-IAM-013")
+CRYPTO = f"{ROLES}/{roles.KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER}"
+KEY_ID = f"{RG}/Microsoft.KeyVault/vaults/kv/keys/cmk"
+
+
+def _key_reading_storage(identity: PolicyResource) -> PolicyResource:
+    props = {"encryption": {"encryptionIdentity": {"encryptionUserAssignedIdentity": UNKNOWN_STRING_VALUE}}}
+    return stack_resource(ACCOUNT, "st", props, {"encryption": [identity]})
+
+
+def test_a_key_reader_with_the_crypto_role_only_passes() -> None:
+    reader = stack_resource(IDENTITY, "id-st-cmk", {"resourceName": "id-st-cmk"})
+    stack = [reader, _key_reading_storage(reader), _assignment("crypto", KEY_ID, CRYPTO, "ServicePrincipal", reader)]
+    assert run_stack(KEY_READERS, *stack) == []
+
+
+def test_a_key_reader_with_another_role_is_flagged() -> None:
+    reader = stack_resource(IDENTITY, "id-st-cmk", {"resourceName": "id-st-cmk"})
+    extra = _assignment("blob", ST_ID, BLOB_READER, "ServicePrincipal", reader)
+    stack = [
+        reader,
+        _key_reading_storage(reader),
+        _assignment("crypto", KEY_ID, CRYPTO, "ServicePrincipal", reader),
+        extra,
+    ]
+    found = run_stack(KEY_READERS, *stack)
+    assert [urn for _, urn in found] == [extra.urn] and "'id-st-cmk'" in found[0][0]
+
+
+def test_a_disk_encryption_set_holds_the_crypto_role_only() -> None:
+    des = stack_resource("azure-native:compute:DiskEncryptionSet", "des", {"diskEncryptionSetName": "des"})
+    ok = _assignment("crypto", KEY_ID, CRYPTO, "ServicePrincipal", des)
+    reader = _assignment("reader", ST_ID, f"{ROLES}/{roles.READER}", "ServicePrincipal", des)
+    found = run_stack(KEY_READERS, des, ok, reader)
+    assert [urn for _, urn in found] == [reader.urn]
+
+
+def test_an_identity_that_reads_no_key_is_not_judged() -> None:
+    other = stack_resource(IDENTITY, "id-train", {"resourceName": "id-train"})
+    assert run_stack(KEY_READERS, other, _assignment("blob", ST_ID, BLOB_READER, "ServicePrincipal", other)) == []
