@@ -322,7 +322,16 @@ class InferenceClusterSettings(TypedDict):
     ]
     """How often Image Cleaner removes unused images with known vulnerabilities from the nodes, in hours: 24 to
     2160. Default: ``168`` (a week, the Azure CLI's default; control AML-AKS-017)."""
-    maintenance_window: NotRequired[Annotated[MaintenanceWindow, Field(default_factory=lambda: MaintenanceWindow())]]
+    maintenance_window: NotRequired[
+        Annotated[
+            MaintenanceWindow,
+            Field(
+                default_factory=lambda: MaintenanceWindow(
+                    day_of_week=WeekDay.SUNDAY, start_time="00:00", duration_hours=8, utc_offset="+00:00"
+                )
+            ),
+        ]
+    ]
     """The weekly window of both planned-maintenance schedules (Kubernetes patch upgrades and node images).
     Default: Sundays from 00:00 UTC for 8 hours (control AML-AKS-023)."""
     kubernetes_version: NotRequired[Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None]
