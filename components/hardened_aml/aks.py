@@ -1,7 +1,7 @@
 """A zonal, private AKS cluster attached to the workspace as ``Kubernetes`` compute for online inference.
 
 Property names and enum values: pulumi-azure-native 3.29.0, ``containerservice`` (REST API 2025-09-01:
-``ManagedCluster``, ``AgentPool``, ``TrustedAccessRoleBinding``, ``ManagedNamespace``),
+``ManagedCluster``, ``AgentPool``, ``TrustedAccessRoleBinding``, ``ManagedNamespace``, ``MaintenanceConfiguration``),
 ``kubernetesconfiguration`` (``Extension``, 2023-05-01) and ``machinelearningservices`` (``Compute`` with
 ``KubernetesArgs``, 2025-12-01; REST spec ``machineLearningServices.json`` ``Kubernetes`` /
 ``KubernetesProperties.namespace``). Add-on keys ``omsagent`` (config ``logAnalyticsWorkspaceResourceID``,

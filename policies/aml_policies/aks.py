@@ -712,7 +712,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     ),
     ResourceRule(
         control="AML-AKS-022",
-        name="cluster-pool-version",
+        name="pool-versions",
         types=MANAGED_CLUSTER,
         description="every agentPoolProfiles[] entry leaves orchestratorVersion unset (the pool follows the control "
         "plane) or sets the cluster's kubernetesVersion (compared as written, so '1.33' and '1.33.2' differ); a pinned "

@@ -1047,7 +1047,7 @@ CSI = (
         ),
         ("aml-aks-021-standard-load-balancer", CLUSTER_TOKEN, "networkProfile.loadBalancerSku", "Standard", []),
         (
-            "aml-aks-022-cluster-pool-version",
+            "aml-aks-022-pool-versions",
             CLUSTER_TOKEN,
             "agentPoolProfiles.1.orchestratorVersion",
             "1.31",
@@ -1057,7 +1057,7 @@ CSI = (
                 "plane, or set both to the same version"
             ],
         ),
-        ("aml-aks-022-cluster-pool-version", CLUSTER_TOKEN, "kubernetesVersion", "1.32", []),
+        ("aml-aks-022-pool-versions", CLUSTER_TOKEN, "kubernetesVersion", "1.32", []),
         (
             "aml-aks-024-csi-drivers",
             CLUSTER_TOKEN,
@@ -1082,7 +1082,7 @@ def test_one_change_of_pools_load_balancer_versions_and_drivers(
 
 
 def test_pool_versions_compare_with_the_control_plane() -> None:
-    rule = RULES["aml-aks-022-cluster-pool-version"]
+    rule = RULES["aml-aks-022-pool-versions"]
     pinned = changed(
         changed(CLUSTER, "kubernetesVersion", "1.32.1"), "agentPoolProfiles.0.orchestratorVersion", "1.32.1"
     )
