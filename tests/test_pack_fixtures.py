@@ -153,8 +153,12 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-016-workload-identity",
         "aml-aks-017-image-cleaner",
         "aml-mon-005-aks-audit-logs",
+        "aml-aks-020-cluster-pool-max-pods",
+        "aml-aks-023-maintenance-window",
+        "aml-mon-008-aks-platform-logs",
     },
     "aks-inference": {
+        "aml-aks-020-agent-pool-max-pods",
         "aml-aks-001-agent-pool-zones",
         "aml-aks-008-agent-pool-autoscaling",
         "aml-aks-010-agent-pool-encryption-at-host",

@@ -104,6 +104,15 @@ def both(*mutations: Mutation) -> Mutation:
     return mutate
 
 
+def _aks_logs(*audit: str, platform: bool = True) -> list[dict[str, Any]]:
+    """An AKS diagnostic setting's logs: the given audit categories, and the platform ones unless told not to."""
+    categories = [
+        *audit,
+        *(("kube-apiserver", "kube-controller-manager", "kube-scheduler", "cluster-autoscaler") if platform else ()),
+    ]
+    return [{"category": c, "enabled": True} for c in categories]
+
+
 #: (control, what the careless change is, the change). At least one row per kind="policy" control.
 MUTATIONS: list[tuple[str, str, Mutation]] = [
     # --- network -------------------------------------------------------------------------------------
@@ -480,12 +489,19 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "registry diagnostics with login events only",
         set_("diag-registry", "logs", [{"category": "ContainerRegistryLoginEvents", "enabled": True}]),
     ),
-    ("AML-MON-005", "no AKS audit logs", remove("diag-aks")),
+    ("AML-MON-005", "no AKS audit logs", set_("diag-aks", "logs", _aks_logs())),
+    ("AML-MON-005", "AKS audit logs without guard", set_("diag-aks", "logs", _aks_logs("kube-audit-admin"))),
     (
-        "AML-MON-005",
-        "AKS audit logs without guard",
-        set_("diag-aks", "logs", [{"category": "kube-audit-admin", "enabled": True}]),
+        "AML-MON-008",
+        "AKS audit logs without the platform logs",
+        set_("diag-aks", "logs", _aks_logs("kube-audit-admin", "guard", platform=False)),
     ),
+    (
+        "AML-MON-008",
+        "AKS logs with every get and list (kube-audit)",
+        set_("diag-aks", "logs", _aks_logs("kube-audit-admin", "guard", "kube-audit")),
+    ),
+    ("AML-MON-008", "AKS diagnostics without metrics", set_("diag-aks", "metrics", [])),
     ("AML-MON-003", "classic Application Insights", set_("insights", "ingestionMode", "ApplicationInsights")),
     (
         "AML-MON-004",
@@ -604,6 +620,37 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             set_("aks-inference", "minCount", 2),
         ),
     ),
+    (
+        "AML-AKS-020",
+        "nodes of 30 pods, and a pool that leaves maxPods to the plugin's default",
+        both(set_("aks", "agentPoolProfiles.0.maxPods", 30), delete("aks-inference", "maxPods")),
+    ),
+    ("AML-AKS-021", "a Basic load balancer", set_("aks", "networkProfile.loadBalancerSku", "Basic")),
+    (
+        "AML-AKS-022",
+        "pools pinned to a version the control plane does not name",
+        both(
+            set_("aks", "agentPoolProfiles.0.orchestratorVersion", "1.31"),
+            set_("aks-inference", "orchestratorVersion", "1.31"),
+        ),
+    ),
+    (
+        "AML-AKS-022",
+        "pools a minor version behind the control plane",
+        both(
+            set_("aks", "kubernetesVersion", "1.32"),
+            set_("aks", "agentPoolProfiles.0.orchestratorVersion", "1.31"),
+            set_("aks-inference", "orchestratorVersion", "1.31"),
+        ),
+    ),
+    ("AML-AKS-023", "no window for node OS updates", remove("aks-aksManagedNodeOSUpgradeSchedule")),
+    (
+        "AML-AKS-023",
+        "a maintenance window without a schedule",
+        delete("aks-aksManagedAutoUpgradeSchedule", "maintenanceWindow.schedule"),
+    ),
+    ("AML-AKS-024", "the disk CSI driver off", set_("aks", "storageProfile.diskCSIDriver.enabled", False)),
+    ("AML-AKS-024", "the snapshot controller off", set_("aks", "storageProfile.snapshotController.enabled", "false")),
     (
         "AML-AKS-019",
         "the Secrets Store CSI driver without rotation",

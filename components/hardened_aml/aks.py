@@ -1,7 +1,7 @@
 """A zonal, private AKS cluster attached to the workspace as ``Kubernetes`` compute for online inference.
 
 Property names and enum values: pulumi-azure-native 3.29.0, ``containerservice`` (REST API 2025-09-01:
-``ManagedCluster``, ``AgentPool``, ``TrustedAccessRoleBinding``, ``ManagedNamespace``),
+``ManagedCluster``, ``AgentPool``, ``TrustedAccessRoleBinding``, ``ManagedNamespace``, ``MaintenanceConfiguration``),
 ``kubernetesconfiguration`` (``Extension``, 2023-05-01) and ``machinelearningservices`` (``Compute`` with
 ``KubernetesArgs``, 2025-12-01; REST spec ``machineLearningServices.json`` ``Kubernetes`` /
 ``KubernetesProperties.namespace``). Add-on keys ``omsagent`` (config ``logAnalyticsWorkspaceResourceID``,
@@ -79,7 +79,8 @@ import pulumi_azure_native.machinelearningservices as ml
 from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
 
-from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MIN_POOL_NODES
+from aml_catalogue.diagnostics import AKS_AUDIT_LOGS, AKS_PLATFORM_LOGS
+from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MAINTENANCE_WINDOW_HOURS, MIN_POOL_NODES
 from aml_catalogue.roles import (
     AKS_CLUSTER_ADMIN_ROLE,
     CONTRIBUTOR,
@@ -118,9 +119,20 @@ INFERENCE_TAINT = "workload=inference:PreferNoSchedule"
 #: learn.microsoft.com/azure/aks/use-system-pools, which also recommends three system nodes in production).
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 MAX_NODES = 1000
-#: AKS resource-log categories of the control-plane audit trail (PSRule Azure.AKS.AuditLogs; kube-audit-admin
-#: rather than kube-audit leaves out get/list events, PSRule Azure.AKS.AuditAdmin), control AML-MON-005.
-AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
+#: AKS resource-log categories sent to Log Analytics: the control-plane audit trail (kube-audit-admin and guard,
+#: control AML-MON-005) and the control plane's own logs (control AML-MON-008); never kube-audit, whose get/list
+#: events only add cost (PSRule Azure.AKS.AuditAdmin). Both lists live in aml_catalogue.diagnostics.
+LOG_CATEGORIES = (*AKS_AUDIT_LOGS, *AKS_PLATFORM_LOGS)
+#: Pods per node (``maxPods``) of both pools: Azure CNI Overlay's default and maximum, 250 ("Azure CNI Overlay
+#: networking in AKS", learn.microsoft.com/azure/aks/concepts-network-azure-cni-overlay: pods take addresses from
+#: a /24 of the overlay podCidr per node, not from the subnet), written out because the default depends on the
+#: network plugin (kubenet 110, Azure CNI node subnet 30: PSRule Azure.AKS.NodeMinPods) and the pack judges the
+#: value, not the plugin (control AML-AKS-020, at least MIN_POOL_PODS).
+MAX_PODS = 250
+#: The AKS planned-maintenance configurations, by their fixed names ("Use Planned Maintenance to schedule and
+#: control upgrades for your AKS cluster", learn.microsoft.com/azure/aks/planned-maintenance): the window of the
+#: cluster's auto-upgrade channel and that of its node OS channel (control AML-AKS-023).
+MAINTENANCE_CONFIGS = ("aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule")
 
 #: Names and addresses, as the stack config model checked them.
 VmSize = Annotated[str, Field(pattern=r"^Standard_[A-Za-z0-9_]+$")]
@@ -165,6 +177,42 @@ class InferenceTransport(StrEnum):
     """TLS with your certificate (``sslCname`` and ``sslSecret``). The default."""
     HTTP_INSECURE_FOR_TESTING = "http-insecure-for-testing"
     """Plain HTTP (``allowInsecureConnections=True``): an opt-out for development and tests, asked for by name."""
+
+
+class MaintenanceDay(StrEnum):
+    """The day a maintenance window opens, as AKS spells it (enum ``WeekDay`` of the SDK's ``containerservice``)."""
+
+    SUNDAY = "Sunday"
+    """Sunday."""
+    MONDAY = "Monday"
+    """Monday."""
+    TUESDAY = "Tuesday"
+    """Tuesday."""
+    WEDNESDAY = "Wednesday"
+    """Wednesday."""
+    THURSDAY = "Thursday"
+    """Thursday."""
+    FRIDAY = "Friday"
+    """Friday."""
+    SATURDAY = "Saturday"
+    """Saturday."""
+
+
+@args
+class MaintenanceWindow(TypedDict):
+    """A weekly window in which AKS may upgrade the cluster and its node images (control AML-AKS-023). AKS treats
+    the window as best effort and may break it for urgent fixes (the planned-maintenance page)."""
+
+    day_of_week: NotRequired[Annotated[MaintenanceDay, Field(default=MaintenanceDay.SUNDAY)]]
+    """The day the window opens. Default: ``Sunday``."""
+    start_time: NotRequired[Annotated[str, Field(default="00:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]]
+    """When it opens, ``HH:mm`` from ``00:00`` to ``23:59`` in ``utcOffset``. Default: ``00:00``."""
+    duration_hours: NotRequired[
+        Annotated[int, Field(default=8, ge=MAINTENANCE_WINDOW_HOURS[0], le=MAINTENANCE_WINDOW_HOURS[1])]
+    ]
+    """How long it stays open, 4 to 24 hours (the REST API's range). Default: ``8``."""
+    utc_offset: NotRequired[Annotated[str, Field(default="+00:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")]]
+    """The time zone of ``startTime``, ``+HH:mm`` or ``-HH:mm``. Default: ``+00:00`` (UTC)."""
 
 
 class OutboundType(StrEnum):
@@ -281,6 +329,18 @@ class InferenceClusterSettings(TypedDict):
     ]
     """How often Image Cleaner removes unused images with known vulnerabilities from the nodes, in hours: 24 to
     2160. Default: ``168`` (a week, the Azure CLI's default; control AML-AKS-017)."""
+    maintenance_window: NotRequired[
+        Annotated[
+            MaintenanceWindow,
+            Field(
+                default_factory=lambda: MaintenanceWindow(
+                    day_of_week=MaintenanceDay.SUNDAY, start_time="00:00", duration_hours=8, utc_offset="+00:00"
+                )
+            ),
+        ]
+    ]
+    """The weekly window of both planned-maintenance schedules (Kubernetes patch upgrades and node images).
+    Default: Sundays from 00:00 UTC for 8 hours (control AML-AKS-023)."""
     kubernetes_version: NotRequired[Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None]
     """Kubernetes version at creation, e.g. ``1.30``. Default: AKS's default; the ``patch`` channel keeps it
     patched (control AML-AKS-006)."""
@@ -447,6 +507,7 @@ def _system_pool_profile(pool: NodePool, subnet_id: Input[str]) -> containerserv
         max_count=pool["max_count"],
         count=pool["min_count"],
         node_taints=[SYSTEM_TAINT],
+        max_pods=MAX_PODS,  # AML-AKS-020
         vnet_subnet_id=subnet_id,
         enable_node_public_ip=False,  # AML-AKS-002
         enable_encryption_at_host=True,  # AML-AKS-010 (needs Microsoft.Compute/EncryptionAtHost registered)
@@ -605,6 +666,15 @@ class InferenceCluster(pulumi.ComponentResource):
                 service_cidr=a["service_cidr"],
                 dns_service_ip=a["dns_service_ip"],
             ),
+            # AML-AKS-024: the CSI drivers of Azure disks and files and the snapshot controller stay on (Azure's
+            # defaults; built-in c5110b6e flags any set to false). The default storage classes use them with the
+            # disk encryption set (AML-AKS-014). The blob driver (off by default) is not used.
+            storage_profile=containerservice.ManagedClusterStorageProfileArgs(
+                disk_csi_driver=containerservice.ManagedClusterStorageProfileDiskCSIDriverArgs(enabled=True),
+                file_csi_driver=containerservice.ManagedClusterStorageProfileFileCSIDriverArgs(enabled=True),
+                snapshot_controller=containerservice.ManagedClusterStorageProfileSnapshotControllerArgs(enabled=True),
+                blob_csi_driver=containerservice.ManagedClusterStorageProfileBlobCSIDriverArgs(enabled=False),
+            ),
             # AML-AKS-006: automatic patch-version upgrades and node-image updates.
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel=containerservice.UpgradeChannel.PATCH,
@@ -648,6 +718,7 @@ class InferenceCluster(pulumi.ComponentResource):
             count=max(a["inference_pool"]["min_count"], 1),
             node_labels={WORKLOAD_LABEL[0]: WORKLOAD_LABEL[1]},
             node_taints=[INFERENCE_TAINT],
+            max_pods=MAX_PODS,  # AML-AKS-020
             vnet_subnet_id=a["subnet_id"],
             enable_node_public_ip=False,  # AML-AKS-002
             enable_encryption_at_host=True,  # AML-AKS-010 (needs Microsoft.Compute/EncryptionAtHost registered)
@@ -655,14 +726,36 @@ class InferenceCluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        # AML-MON-005: the control-plane audit logs (kube-audit-admin, guard) and metrics to Log Analytics.
+        # AML-AKS-023: both automatic upgrades (AML-AKS-006) wait for the same weekly window.
+        window = a["maintenance_window"]
+        self.maintenance: list[containerservice.MaintenanceConfiguration] = [
+            containerservice.MaintenanceConfiguration(
+                f"{name}-maintenance-{'upgrade' if config == MAINTENANCE_CONFIGS[0] else 'node-os'}",
+                config_name=config,
+                resource_name_=self.cluster.name,
+                resource_group_name=a["resource_group_name"],
+                maintenance_window=containerservice.MaintenanceWindowArgs(
+                    schedule=containerservice.ScheduleArgs(
+                        weekly=containerservice.WeeklyScheduleArgs(
+                            day_of_week=str(window["day_of_week"]), interval_weeks=1
+                        )
+                    ),
+                    start_time=window["start_time"],
+                    duration_hours=window["duration_hours"],
+                    utc_offset=window["utc_offset"],
+                ),
+                opts=child,
+            )
+            for config in MAINTENANCE_CONFIGS
+        ]
+        # AML-MON-005, AML-MON-008: the control-plane audit and platform logs, and metrics, to Log Analytics.
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-aks",
             resource_id=self.cluster.id,
             resource_type="Microsoft.ContainerService/managedClusters",
             log_analytics_workspace_id=a["log_analytics_workspace_id"],
             parent=self,
-            categories=AUDIT_LOG_CATEGORIES,
+            categories=LOG_CATEGORIES,
         )
         # The compute namespace must exist before the attach; an AKS managed namespace creates it through ARM
         # (the API server is private). Ingress stays open to other namespaces: azureml-fe runs in "azureml".

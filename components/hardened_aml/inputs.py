@@ -292,6 +292,8 @@ PATTERN_WORDS: Mapping[str, str] = {
         "a GUID, e.g. 3b0e6a4c-2f7d-4c1a-9b8e-1d2c3e4f5a60"
     ),
     r"^Standard_[A-Za-z0-9_]+$": "an Azure VM size, e.g. Standard_D4s_v5",
+    r"^([01]\d|2[0-3]):[0-5]\d$": "a time of day HH:mm from 00:00 to 23:59, e.g. 02:30",
+    r"^[+-](0\d|1[0-4]):[0-5]\d$": "a UTC offset +HH:mm or -HH:mm, e.g. +01:00 or -05:30",
     r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$": (
         "a DNS label: 1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit"
     ),

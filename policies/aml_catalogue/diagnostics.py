@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["DIAGNOSTIC_CATEGORIES", "Categories", "categories_of"]
+__all__ = ["AKS_AUDIT_LOGS", "AKS_PLATFORM_LOGS", "DIAGNOSTIC_CATEGORIES", "Categories", "categories_of"]
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,13 @@ DIAGNOSTIC_CATEGORIES: MappingProxyType[str, Categories] = MappingProxyType(
         ),
     }
 )
+
+#: The AKS control-plane audit trail: kube-audit-admin (kube-audit without its get/list events, PSRule
+#: Azure.AKS.AuditAdmin) and guard (Entra ID and Azure RBAC decisions), as PSRule Azure.AKS.AuditLogs asks.
+AKS_AUDIT_LOGS = ("kube-audit-admin", "guard")
+#: The AKS control plane's own logs that PSRule Azure.AKS.PlatformLogs asks for by default
+#: (AZURE_AKS_ENABLED_PLATFORM_LOG_CATEGORIES_LIST: these four and the AllMetrics metric category).
+AKS_PLATFORM_LOGS = ("cluster-autoscaler", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 _BY_LOWER = {k.lower(): v for k, v in DIAGNOSTIC_CATEGORIES.items()}
 

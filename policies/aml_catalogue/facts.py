@@ -19,8 +19,10 @@ __all__ = [
     "IMAGE_CLEANER_INTERVAL_HOURS",
     "IMAGE_EPOCH_TAG",
     "INTERRUPTIBLE_TAG",
+    "MAINTENANCE_WINDOW_HOURS",
     "MANAGED_NETWORK_TAG",
     "MIN_POOL_NODES",
+    "MIN_POOL_PODS",
     "MIN_RSA_KEY_SIZE",
     "ZONE_REDUNDANT_SKUS",
     "all_ports",
@@ -115,6 +117,13 @@ IMAGE_CLEANER_INTERVAL_HOURS = (24, 2160)
 #: Fewest nodes a pool keeps: PSRule Azure.AKS.MinNodeCount (the system pool) and Azure.AKS.MinUserPoolNodes
 #: (each user pool; minCount when autoscaled) both default to 3 ("for failover and updates").
 MIN_POOL_NODES = 3
+#: Fewest pods a node accepts (``maxPods``): PSRule Azure.AKS.NodeMinPods (AZURE_AKS_POOL_MINIMUM_MAXPODS) and checkov
+#: CKV_AZURE_168 both ask for at least 50, since DaemonSets for monitoring and security alone can fill Azure CNI's
+#: old default of 30.
+MIN_POOL_PODS = 50
+#: Length of an AKS planned-maintenance window, in hours: ``MaintenanceWindow.durationHours`` "from 4 to 24 hours"
+#: (pulumi-azure-native 3.29.0 ``containerservice.MaintenanceWindowArgs``, REST API 2025-09-01).
+MAINTENANCE_WINDOW_HOURS = (4, 24)
 
 _CALENDAR = re.compile(r"^P(?!$)(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<d>\d+)D)?$")
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MIN_POOL_NODES
+from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MIN_POOL_NODES, MIN_POOL_PODS
 from aml_policies.core import (
     MISSING,
     Config,
@@ -442,6 +442,120 @@ def _secret_rotation(props: Props, _config: Config) -> Iterator[str]:
         )
 
 
+# --- AML-AKS-020 ------------------------------------------------------------------------------------
+@described(
+    f"maxPods is a number of at least {MIN_POOL_PODS} (missing fails: Azure's default depends on the network plugin, "
+    "30 for Azure CNI on the node subnet, and a separate AgentPool does not show its cluster's plugin)"
+)
+def _max_pods(pool: Any, _config: Config) -> Iterator[str]:
+    pods = get(pool, "maxPods")
+    read = as_number(pods)
+    if pods is MISSING:
+        yield (
+            f"maxPods is not set; set it to at least {MIN_POOL_PODS} (Azure's default depends on the network plugin "
+            "and is 30 for Azure CNI on the node subnet, which monitoring and security DaemonSets can fill)"
+        )
+    elif read is None:
+        raise Unreadable("maxPods", pods, "a number of pods")
+    elif read < MIN_POOL_PODS:
+        yield f"maxPods is {number(pods)!r}; allow at least {MIN_POOL_PODS} pods per node"
+
+
+# --- AML-AKS-022 ------------------------------------------------------------------------------------
+def _version(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Unreadable(path, value, "a Kubernetes version such as '1.33' or '1.33.2'")
+    return value.strip()
+
+
+def _pool_versions(props: Props, _config: Config) -> Iterator[str]:
+    """Every agentPoolProfiles[] entry that pins orchestratorVersion pins the cluster's kubernetesVersion."""
+    cluster = get(props, "kubernetesVersion")
+    for i, pool in enumerate(items(props, "agentPoolProfiles")):
+        if not isinstance(pool, Mapping):
+            raise Unreadable(f"agentPoolProfiles.{i}", pool, "an object")
+        pinned = get(pool, "orchestratorVersion")
+        if pinned is MISSING:
+            continue
+        label = f"agentPoolProfiles[{i}]" + ("" if get(pool, "name") is MISSING else f" ({get(pool, 'name')})")
+        version = _version(pinned, f"agentPoolProfiles.{i}.orchestratorVersion")
+        if cluster is MISSING:
+            yield (
+                f"{label}.orchestratorVersion is {version!r} while kubernetesVersion is not set (AKS picks the "
+                "control plane's); leave orchestratorVersion unset so the pool follows the control plane, or set "
+                "both to the same version"
+            )
+        elif version != _version(cluster, "kubernetesVersion"):
+            yield (
+                f"{label}.orchestratorVersion is {version!r}; it must be the control plane's kubernetesVersion "
+                f"({_version(cluster, 'kubernetesVersion')!r}) or unset"
+            )
+
+
+def _agent_pool_versions(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """A separate AgentPool that pins orchestratorVersion pins its cluster's kubernetesVersion."""
+    for pool in stack.of_type(*AGENT_POOL):
+        pinned = get(pool.props, "orchestratorVersion")
+        if pinned is MISSING:
+            continue
+        version = _version(pinned, "orchestratorVersion")
+        clusters = [c for c in stack.targets(pool, "resourceName") if type_key(c.resource_type) == MANAGED_CLUSTER[0]]
+        if not clusters:
+            yield (
+                f"AgentPool {pool.name!r} pins orchestratorVersion {version!r}, but its cluster is not in this stack, "
+                "so the version cannot be compared with the control plane's; leave it unset so the pool follows the "
+                "control plane",
+                pool.urn,
+            )
+        for cluster in clusters:
+            wanted = get(cluster.props, "kubernetesVersion")
+            if wanted is MISSING or version != _version(wanted, "kubernetesVersion"):
+                shown = "not set (AKS picks it)" if wanted is MISSING else repr(_version(wanted, "kubernetesVersion"))
+                yield (
+                    f"AgentPool {pool.name!r} pins orchestratorVersion {version!r}; cluster {cluster.name!r} runs "
+                    f"kubernetesVersion {shown}: leave orchestratorVersion unset or set it to the cluster's version",
+                    pool.urn,
+                )
+
+
+# --- AML-AKS-023 ------------------------------------------------------------------------------------
+MAINTENANCE_CONFIGURATION = "containerservice:MaintenanceConfiguration"
+#: The planned-maintenance configurations a cluster needs, by name, and what each schedules.
+MAINTENANCE_SCHEDULES = {
+    "aksManagedAutoUpgradeSchedule": "the auto-upgrade channel's Kubernetes upgrades",
+    "aksManagedNodeOSUpgradeSchedule": "the node OS channel's node-image updates",
+}
+SCHEDULE_KINDS = ("daily", "weekly", "absoluteMonthly", "relativeMonthly")
+
+
+def _maintenance_windows(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """Every cluster has both managed maintenance configurations, each with a window that has a schedule."""
+    for cluster in stack.of_type(*MANAGED_CLUSTER):
+        found: set[str] = set()
+        for config in stack.referrers(cluster, (MAINTENANCE_CONFIGURATION,), "resourceName"):
+            name = get(config.props, "configName")
+            known = next((n for n in MAINTENANCE_SCHEDULES if isinstance(name, str) and same(name, n)), None)
+            if known is None:
+                continue
+            schedule = get(config.props, "maintenanceWindow.schedule")
+            kinds = [k for k in SCHEDULE_KINDS if isinstance(schedule, Mapping) and get(schedule, k) is not MISSING]
+            if len(kinds) != 1:
+                yield (
+                    f"MaintenanceConfiguration {config.name!r} ({known}) has "
+                    + ("no maintenanceWindow.schedule" if not kinds else f"schedules {kinds!r}")
+                    + f"; give its maintenanceWindow exactly one of {', '.join(SCHEDULE_KINDS)}",
+                    config.urn,
+                )
+                continue
+            found.add(known)
+        for missing in (n for n in MAINTENANCE_SCHEDULES if n not in found):
+            yield (
+                f"{cluster.resource_type} {cluster.name!r} has no MaintenanceConfiguration {missing!r}; "
+                f"{MAINTENANCE_SCHEDULES[missing]} then run whenever AKS chooses: give them a planned window",
+                cluster.urn,
+            )
+
+
 RULES: tuple[ResourceRule | StackRule, ...] = (
     *_pool_rules("AML-AKS-001", "zones", _zones),
     ResourceRule(
@@ -583,6 +697,53 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         description=f"when addonProfiles.{SECRETS_PROVIDER} is enabled (key matched ignoring case), its "
         "config.enableSecretRotation reads as true (missing fails); a cluster without the add-on passes.",
         check=_secret_rotation,
+    ),
+    *_pool_rules("AML-AKS-020", "max-pods", _max_pods),
+    ResourceRule(
+        control="AML-AKS-021",
+        name="standard-load-balancer",
+        types=MANAGED_CLUSTER,
+        check=equals(
+            "networkProfile.loadBalancerSku",
+            "standard",
+            why="the Basic SKU has no availability zones or SLA and is retired",
+            default="standard",
+        ),
+    ),
+    ResourceRule(
+        control="AML-AKS-022",
+        name="pool-versions",
+        types=MANAGED_CLUSTER,
+        description="every agentPoolProfiles[] entry leaves orchestratorVersion unset (the pool follows the control "
+        "plane) or sets the cluster's kubernetesVersion (compared as written, so '1.33' and '1.33.2' differ); a pinned "
+        "pool version beside an unset kubernetesVersion fails.",
+        check=_pool_versions,
+    ),
+    StackRule(
+        control="AML-AKS-022",
+        name="agent-pool-version",
+        description="every AgentPool leaves orchestratorVersion unset or sets the kubernetesVersion of the "
+        "ManagedCluster its resourceName names; a pinned version whose cluster is not in the stack, or beside an "
+        "unset kubernetesVersion, fails.",
+        check=_agent_pool_versions,
+    ),
+    StackRule(
+        control="AML-AKS-023",
+        name="maintenance-window",
+        description="every ManagedCluster has MaintenanceConfigurations named 'aksManagedAutoUpgradeSchedule' and "
+        "'aksManagedNodeOSUpgradeSchedule' (names compared ignoring case; related by resourceName) whose "
+        "maintenanceWindow.schedule names exactly one of daily, weekly, absoluteMonthly, relativeMonthly.",
+        check=_maintenance_windows,
+    ),
+    ResourceRule(
+        control="AML-AKS-024",
+        name="csi-drivers",
+        types=MANAGED_CLUSTER,
+        check=all_of(
+            not_equal("storageProfile.diskCSIDriver.enabled", False, default=True),
+            not_equal("storageProfile.fileCSIDriver.enabled", False, default=True),
+            not_equal("storageProfile.snapshotController.enabled", False, default=True),
+        ),
     ),
     StackRule(
         control="AML-AKS-009",

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource
 
+from aml_catalogue.diagnostics import AKS_PLATFORM_LOGS
 from aml_policies.core import (
     Config,
     ResourceRule,
@@ -138,6 +139,39 @@ def _aks_audit_logs(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
             )
 
 
+def _enabled_metrics(settings: list[PolicyResource]) -> set[str]:
+    return {
+        str(get(entry, "category")).lower()
+        for setting in settings
+        for entry in items(setting.props, "metrics")
+        if is_true(get(entry, "enabled")) and isinstance(get(entry, "category"), str)
+    }
+
+
+def _aks_platform_logs(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """Every cluster sends its control-plane logs and AllMetrics, and none sends kube-audit (PSRule
+    Azure.AKS.PlatformLogs and Azure.AKS.AuditAdmin). Category names are compared as written (Azure Monitor's
+    names are lowercase with hyphens); AKS has no category groups, so a group does not count."""
+    for cluster in stack.of_type(MANAGED_CLUSTER):
+        settings = [s for s in stack.referrers(cluster, (DIAGNOSTIC_SETTING,), "resourceUri") if _has_destination(s)]
+        categories, _groups = _enabled_logs(settings)
+        missing = [c for c in AKS_PLATFORM_LOGS if c not in categories]
+        if "allmetrics" not in _enabled_metrics(settings):
+            missing.append("AllMetrics (metrics)")
+        if missing:
+            yield (
+                f"{cluster.resource_type} {cluster.name!r} sends no {', '.join(repr(m) for m in missing)} to a "
+                "destination; enable them in its diagnostic setting",
+                cluster.urn,
+            )
+        if "kube-audit" in categories:
+            yield (
+                f"{cluster.resource_type} {cluster.name!r} enables log category 'kube-audit', whose get and list "
+                "events multiply the cost of the audit trail; enable 'kube-audit-admin' instead",
+                cluster.urn,
+            )
+
+
 def _all(stack: Stack, config: Config) -> Iterator[tuple[str, str]]:
     yield from _diagnostics(WITH_LOGS[1:], logs=True, audit=True)(stack, config)
     yield from _diagnostics(METRICS_ONLY, logs=False)(stack, config)
@@ -165,6 +199,14 @@ RULES = (
         description="every AKS cluster has a diagnostic setting with a destination that enables 'kube-audit-admin' "
         "(or 'kube-audit') and 'guard', or categoryGroup 'audit' / 'allLogs'.",
         check=_aks_audit_logs,
+    ),
+    StackRule(
+        control="AML-MON-008",
+        name="aks-platform-logs",
+        description="every AKS cluster's diagnostic settings with a destination enable the log categories "
+        + ", ".join(repr(c) for c in AKS_PLATFORM_LOGS)
+        + " and the metric category 'AllMetrics', and none enables 'kube-audit' (use 'kube-audit-admin').",
+        check=_aks_platform_logs,
     ),
     ResourceRule(
         control="AML-MON-003",

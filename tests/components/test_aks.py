@@ -20,6 +20,7 @@ from hardened_aml.aks import (
     InferenceClusterSettings,
     InferenceTls,
     InferenceTransport,
+    MaintenanceWindow,
     NodePool,
     OutboundType,
     RouterExposure,
@@ -50,6 +51,7 @@ COMPUTE = "azure-native:machinelearningservices:Compute"
 ROLE = "azure-native:authorization:RoleAssignment"
 DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting"
 DES = "azure-native:compute:DiskEncryptionSet"
+MAINTENANCE = "azure-native:containerservice:MaintenanceConfiguration"
 NODE_SECURITY = {"sshAccess": "Disabled"}  # AML-AKS-011
 
 
@@ -86,6 +88,7 @@ def test_children_names_and_parents(plan):
     assert p.types() == sorted(
         ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE, DIAGNOSTICS, DES]
         + [ROLE] * 8
+        + [MAINTENANCE] * 2
     )
     assert {r.name for r in p.resources if r.type != "hardened-aml:index:InferenceCluster"} == {
         "inf-aks",
@@ -95,6 +98,8 @@ def test_children_names_and_parents(plan):
         "inf-ns",
         "inf-compute",
         "inf-diag-aks",
+        "inf-maintenance-upgrade",
+        "inf-maintenance-node-os",
         "inf-subnet-network-contributor",
         "inf-kubelet-identity-operator",
         "inf-des",
@@ -151,6 +156,13 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "workloadIdentity": {"enabled": True},  # AML-AKS-016
         "imageCleaner": {"enabled": True, "intervalHours": 168},  # AML-AKS-017
     }
+    assert i["storageProfile"] == {  # AML-AKS-024
+        "diskCSIDriver": {"enabled": True},
+        "fileCSIDriver": {"enabled": True},
+        "snapshotController": {"enabled": True},
+        "blobCSIDriver": {"enabled": False},
+    }
+    assert "kubernetesVersion" not in i  # AKS's default, kept patched (AML-AKS-006); pools follow it (AML-AKS-022)
     [system] = i["agentPoolProfiles"]
     assert system == {  # AML-AKS-001, AML-AKS-008
         "name": "system",
@@ -164,6 +176,7 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "maxCount": 5,
         "count": 3,
         "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"],
+        "maxPods": 250,  # AML-AKS-020
         "vnetSubnetID": SUBNET_ID,
         "enableNodePublicIP": False,  # AML-AKS-002
         "enableEncryptionAtHost": True,  # AML-AKS-010
@@ -191,14 +204,16 @@ def test_inference_pool_is_a_separate_zonal_autoscaled_tainted_user_pool(plan):
     assert i["enableNodePublicIP"] is False  # AML-AKS-002
     assert i["enableEncryptionAtHost"] is True  # AML-AKS-010
     assert i["securityProfile"] == NODE_SECURITY
+    assert i["maxPods"] == 250  # AML-AKS-020
+    assert "orchestratorVersion" not in i  # AML-AKS-022: the pool follows the control plane
     assert p.one(CLUSTER).urn in pool.dependencies
 
 
-def test_control_plane_audit_logs_go_to_log_analytics(plan):
+def test_control_plane_audit_and_platform_logs_go_to_log_analytics(plan):
     p = plan(lambda: InferenceCluster("inf", _args()))
     setting = p.one(DIAGNOSTICS)
     i = setting.inputs
-    assert i == {  # AML-MON-005
+    assert i == {  # AML-MON-005, AML-MON-008
         "name": "diag-aks",
         "resourceUri": i["resourceUri"],
         "workspaceId": LAW_ID,
@@ -206,6 +221,10 @@ def test_control_plane_audit_logs_go_to_log_analytics(plan):
         "logs": [
             {"category": "kube-audit-admin", "enabled": True},
             {"category": "guard", "enabled": True},
+            {"category": "cluster-autoscaler", "enabled": True},
+            {"category": "kube-apiserver", "enabled": True},
+            {"category": "kube-controller-manager", "enabled": True},
+            {"category": "kube-scheduler", "enabled": True},
         ],
         "metrics": [{"category": "AllMetrics", "enabled": True}],
     }
@@ -346,7 +365,7 @@ def test_passes_the_pack(plan):
     assert "aml-iam-011-no-privileged-workload-identity" in flagged
     config = {"aml-iam-011-no-privileged-workload-identity": {"breakGlassPrincipalIds": [WS_PRINCIPAL]}}
     assert [d for d in violations(p.resources, config) if d.enforcement == "mandatory"] == []
-    aks_rules = [d for d in violations(p.resources) if d.policy.startswith(("aml-aks-", "aml-mon-005"))]
+    aks_rules = [d for d in violations(p.resources) if d.policy.startswith(("aml-aks-", "aml-mon-005", "aml-mon-006"))]
     assert aks_rules == []
 
 
@@ -423,6 +442,11 @@ POOL_D4 = "Standard_D4s_v5"
         ({"kubernetes_version": "latest"}, "inf.kubernetes_version", "latest", "a Kubernetes version"),
         ({"admin_group_object_ids": ["admins"]}, "inf.admin_group_object_ids.0", "admins", "a GUID"),
         ({"public_fqdn": True}, "inf.public_fqdn", True, "one of system_pool"),
+        ({"maintenance_window": {"day_of_week": "Sun"}}, "inf.maintenance_window.day_of_week", "Sun", "Sunday"),
+        ({"maintenance_window": {"start_time": "24:00"}}, "inf.maintenance_window.start_time", "24:00", "HH:mm"),
+        ({"maintenance_window": {"duration_hours": 3}}, "inf.maintenance_window.duration_hours", 3, "from 4 to 24"),
+        ({"maintenance_window": {"duration_hours": 25}}, "inf.maintenance_window.duration_hours", 25, "from 4 to 24"),
+        ({"maintenance_window": {"utc_offset": "+5"}}, "inf.maintenance_window.utc_offset", "+5", "+HH:mm"),
     ],
 )
 def test_bad_input_is_refused(overrides, key, value, allowed):
@@ -553,3 +577,27 @@ def test_pools_of_fewer_than_three_nodes_only_by_name(plan):
     p = plan(lambda: InferenceCluster("inf", _args(system_pool=small, fewer_nodes_for_exploration=True)))
     assert p.one(CLUSTER).inputs["agentPoolProfiles"][0]["minCount"] == 1
     assert p.one(POOL).inputs["type"] == "VirtualMachineScaleSets"  # AML-AKS-018
+
+
+def test_both_upgrades_wait_for_one_weekly_window(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    configs = {r.inputs["configName"]: r for r in p.of_type(MAINTENANCE)}
+    assert sorted(configs) == ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]  # AML-AKS-023
+    for config in configs.values():
+        assert config.inputs["resourceName"] == "aks-haml-test-1a2b"
+        assert config.inputs["maintenanceWindow"] == {
+            "schedule": {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 1}},
+            "startTime": "00:00",
+            "durationHours": 8,
+            "utcOffset": "+00:00",
+        }
+        assert p.one(CLUSTER).urn in config.dependencies
+    window = MaintenanceWindow(day_of_week="Wednesday", start_time="21:30", duration_hours=4, utc_offset="-05:00")
+    p = plan(lambda: InferenceCluster("inf", _args(maintenance_window=window)))
+    assert {r.inputs["maintenanceWindow"]["startTime"] for r in p.of_type(MAINTENANCE)} == {"21:30"}
+    assert p.of_type(MAINTENANCE)[0].inputs["maintenanceWindow"] == {
+        "schedule": {"weekly": {"dayOfWeek": "Wednesday", "intervalWeeks": 1}},
+        "startTime": "21:30",
+        "durationHours": 4,
+        "utcOffset": "-05:00",
+    }

@@ -25,10 +25,12 @@ UNTAGGABLE = {
     "azure-native:authorization:RoleAssignment",
     "azure-native:authorization:ManagementLockByScope",
     "azure-native:consumption:Budget",
-    # No tags property in their ARM schemas (policyAssignments, extensions, trustedAccessRoleBindings).
+    # No tags property in their ARM schemas (policyAssignments, extensions, trustedAccessRoleBindings,
+    # maintenanceConfigurations: the SDK's MaintenanceConfigurationArgs has no tags).
     "azure-native:authorization:PolicyAssignment",
     "azure-native:kubernetesconfiguration:Extension",
     "azure-native:containerservice:TrustedAccessRoleBinding",
+    "azure-native:containerservice:MaintenanceConfiguration",
 }
 STATEFUL = {
     "azure-native:machinelearningservices:Workspace",

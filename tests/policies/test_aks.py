@@ -5,10 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from aml_policies import aks
-from aml_policies.core import ResourceRule
-from tests.policies.harness import DELETE, all_violations, applies, changed, judges, violations
+from aml_policies.core import ResourceRule, StackRule
+from tests.policies.harness import (
+    DELETE,
+    all_violations,
+    applies,
+    changed,
+    judges,
+    run_stack,
+    stack_resource,
+    violations,
+)
 
 CLUSTER_TOKEN = "azure-native:containerservice:ManagedCluster"
 POOL_TOKEN = "azure-native:containerservice:AgentPool"
@@ -45,6 +56,7 @@ CLUSTER: dict[str, Any] = {
             "enableAutoScaling": True,
             "minCount": 3,
             "maxCount": 5,
+            "maxPods": 250,
             "enableEncryptionAtHost": True,
             "securityProfile": {"sshAccess": "Disabled"},
         },
@@ -57,6 +69,7 @@ CLUSTER: dict[str, Any] = {
             "minCount": 3,
             "maxCount": 4,
             "nodeTaints": [TAINT],
+            "maxPods": 110,
             "enableNodePublicIP": False,
             "enableEncryptionAtHost": True,
             "securityProfile": {"sshAccess": "Disabled"},
@@ -73,6 +86,7 @@ POOL: dict[str, Any] = {
     "minCount": 3,
     "maxCount": 3,
     "nodeTaints": [TAINT],
+    "maxPods": 50,
     "enableEncryptionAtHost": True,
     "securityProfile": {"sshAccess": "Disabled"},
 }
@@ -101,8 +115,9 @@ def test_each_type_is_judged_by_its_rules() -> None:
         "aml-aks-010-agent-pool-encryption-at-host",
         "aml-aks-011-agent-pool-ssh-disabled",
         "aml-aks-018-agent-pool-min-nodes-scale-sets",
+        "aml-aks-020-agent-pool-max-pods",
     ]
-    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 19
+    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 23
 
 
 SYSTEM = "agentPoolProfiles[0] (system)."
@@ -973,3 +988,177 @@ def test_ml_extension_router_alternatives_and_other_extensions() -> None:
     flux = changed(ML_EXT, "extensionType", "microsoft.flux")
     assert not applies(rule, EXTENSION_TOKEN, flux)
     assert applies(rule, EXTENSION_TOKEN, changed(ML_EXT, "extensionType", "Microsoft.AzureML.Kubernetes"))
+
+
+# --- AML-AKS-020..024 ------------------------------------------------------------------------------------------
+MAX_PODS_UNSET = (
+    "maxPods is not set; set it to at least 50 (Azure's default depends on the network plugin and is 30 for Azure "
+    "CNI on the node subnet, which monitoring and security DaemonSets can fill)"
+)
+CSI = (
+    "storageProfile.diskCSIDriver.enabled",
+    "storageProfile.fileCSIDriver.enabled",
+    "storageProfile.snapshotController.enabled",
+)
+
+
+@pytest.mark.parametrize(
+    ("policy", "token", "path", "value", "expected"),
+    [
+        (
+            "aml-aks-020-cluster-pool-max-pods",
+            CLUSTER_TOKEN,
+            "agentPoolProfiles.1.maxPods",
+            30,
+            [f"[AML-AKS-020] {INFER}maxPods is 30; allow at least 50 pods per node"],
+        ),
+        (
+            "aml-aks-020-cluster-pool-max-pods",
+            CLUSTER_TOKEN,
+            "agentPoolProfiles.0.maxPods",
+            DELETE,
+            [f"[AML-AKS-020] {SYSTEM}{MAX_PODS_UNSET}"],
+        ),
+        ("aml-aks-020-cluster-pool-max-pods", CLUSTER_TOKEN, "agentPoolProfiles.0.maxPods", "50", []),
+        (
+            "aml-aks-020-agent-pool-max-pods",
+            POOL_TOKEN,
+            "maxPods",
+            49,
+            ["[AML-AKS-020] maxPods is 49; allow at least 50 pods per node"],
+        ),
+        ("aml-aks-020-agent-pool-max-pods", POOL_TOKEN, "maxPods", DELETE, [f"[AML-AKS-020] {MAX_PODS_UNSET}"]),
+        (
+            "aml-aks-020-agent-pool-max-pods",
+            POOL_TOKEN,
+            "maxPods",
+            "lots",
+            ["[AML-AKS-020] maxPods is unreadable: expected a number of pods, got the string 'lots'"],
+        ),
+        (
+            "aml-aks-021-standard-load-balancer",
+            CLUSTER_TOKEN,
+            "networkProfile.loadBalancerSku",
+            "Basic",
+            [
+                "[AML-AKS-021] networkProfile.loadBalancerSku is 'Basic'; it must be 'standard' (the Basic SKU has no "
+                "availability zones or SLA and is retired)"
+            ],
+        ),
+        ("aml-aks-021-standard-load-balancer", CLUSTER_TOKEN, "networkProfile.loadBalancerSku", "Standard", []),
+        (
+            "aml-aks-022-pool-versions",
+            CLUSTER_TOKEN,
+            "agentPoolProfiles.1.orchestratorVersion",
+            "1.31",
+            [
+                f"[AML-AKS-022] {INFER[:-1]}.orchestratorVersion is '1.31' while kubernetesVersion is not set "
+                "(AKS picks the control plane's); leave orchestratorVersion unset so the pool follows the control "
+                "plane, or set both to the same version"
+            ],
+        ),
+        ("aml-aks-022-pool-versions", CLUSTER_TOKEN, "kubernetesVersion", "1.32", []),
+        (
+            "aml-aks-024-csi-drivers",
+            CLUSTER_TOKEN,
+            CSI[0],
+            False,
+            ["[AML-AKS-024] storageProfile.diskCSIDriver.enabled is False; it must not be"],
+        ),
+        (
+            "aml-aks-024-csi-drivers",
+            CLUSTER_TOKEN,
+            CSI[2],
+            "False",
+            ["[AML-AKS-024] storageProfile.snapshotController.enabled is 'False'; it must not be"],
+        ),
+        ("aml-aks-024-csi-drivers", CLUSTER_TOKEN, "storageProfile.blobCSIDriver.enabled", False, []),
+    ],
+)
+def test_one_change_of_pools_load_balancer_versions_and_drivers(
+    policy: str, token: str, path: str, value: Any, expected: list[str]
+) -> None:
+    assert violations(RULES[policy], token, changed(POOL if token == POOL_TOKEN else CLUSTER, path, value)) == expected
+
+
+def test_pool_versions_compare_with_the_control_plane() -> None:
+    rule = RULES["aml-aks-022-pool-versions"]
+    pinned = changed(
+        changed(CLUSTER, "kubernetesVersion", "1.32.1"), "agentPoolProfiles.0.orchestratorVersion", "1.32.1"
+    )
+    assert violations(rule, CLUSTER_TOKEN, pinned) == []
+    behind = changed(pinned, "agentPoolProfiles.1.orchestratorVersion", "1.31")
+    assert violations(rule, CLUSTER_TOKEN, behind) == [
+        f"[AML-AKS-022] {INFER[:-1]}.orchestratorVersion is '1.31'; it must be the control plane's kubernetesVersion "
+        "('1.32.1') or unset"
+    ]
+    assert violations(rule, CLUSTER_TOKEN, changed(pinned, "agentPoolProfiles.1.orchestratorVersion", 1.32)) == [
+        "[AML-AKS-022] agentPoolProfiles.1.orchestratorVersion is unreadable: expected a Kubernetes version such as "
+        "'1.33' or '1.33.2', got the number 1.32"
+    ]
+
+
+STACK_RULES = {rule.policy_name: rule for rule in aks.RULES if isinstance(rule, StackRule)}
+MAINTENANCE_TOKEN = "azure-native:containerservice:MaintenanceConfiguration"
+WEEKLY = {"schedule": {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 1}}, "startTime": "00:00", "durationHours": 8}
+
+
+def _maintenance(name: str, cluster: PolicyResource, window: dict[str, Any] | None = None) -> PolicyResource:
+    props = {"configName": name, "resourceName": UNKNOWN_STRING_VALUE, "maintenanceWindow": window or WEEKLY}
+    return stack_resource(MAINTENANCE_TOKEN, name, props, {"resourceName": [cluster]})
+
+
+def test_a_cluster_needs_both_maintenance_windows() -> None:
+    rule = STACK_RULES["aml-aks-023-maintenance-window"]
+    cluster = stack_resource(CLUSTER_TOKEN, "aks", {"resourceName": "aks"})
+    other = stack_resource(CLUSTER_TOKEN, "other", {"resourceName": "other"})
+    upgrade = _maintenance("aksManagedAutoUpgradeSchedule", cluster)
+    node_os = _maintenance("AKSManagedNodeOSUpgradeSchedule", cluster)
+    assert run_stack(rule, cluster, upgrade, node_os) == []
+    assert run_stack(rule, cluster, upgrade, _maintenance("aksManagedNodeOSUpgradeSchedule", other)) == [
+        (
+            f"{CLUSTER_TOKEN} 'aks' has no MaintenanceConfiguration 'aksManagedNodeOSUpgradeSchedule'; the node OS "
+            "channel's node-image updates then run whenever AKS chooses: give them a planned window",
+            cluster.urn,
+        )
+    ]
+    empty = _maintenance("aksManagedAutoUpgradeSchedule", cluster, {"startTime": "00:00"})
+    two = _maintenance(
+        "aksManagedNodeOSUpgradeSchedule", cluster, {"schedule": {"daily": {"intervalDays": 1}, **WEEKLY["schedule"]}}
+    )
+    found = run_stack(rule, cluster, empty, two)
+    assert [m for m, _ in found][:2] == [
+        "MaintenanceConfiguration 'aksManagedAutoUpgradeSchedule' (aksManagedAutoUpgradeSchedule) has no "
+        "maintenanceWindow.schedule; give its maintenanceWindow exactly one of daily, weekly, absoluteMonthly, "
+        "relativeMonthly",
+        "MaintenanceConfiguration 'aksManagedNodeOSUpgradeSchedule' (aksManagedNodeOSUpgradeSchedule) has schedules "
+        "['daily', 'weekly']; give its maintenanceWindow exactly one of daily, weekly, absoluteMonthly, "
+        "relativeMonthly",
+    ]
+    assert len(found) == 4  # and the cluster lacks both windows
+    assert run_stack(rule, _maintenance("default", cluster)) == []  # no cluster in the stack: nothing to judge
+
+
+def test_a_separate_pool_follows_its_clusters_version() -> None:
+    rule = STACK_RULES["aml-aks-022-agent-pool-version"]
+    cluster = stack_resource(CLUSTER_TOKEN, "aks", {"resourceName": "aks", "kubernetesVersion": "1.32"})
+
+    def pool(version: str | None) -> PolicyResource:
+        props = {"resourceName": UNKNOWN_STRING_VALUE, **({"orchestratorVersion": version} if version else {})}
+        return stack_resource(POOL_TOKEN, "gpu", props, {"resourceName": [cluster]})
+
+    assert run_stack(rule, cluster, pool(None)) == []
+    assert run_stack(rule, cluster, pool("1.32")) == []
+    behind = pool("1.31")
+    assert run_stack(rule, cluster, behind) == [
+        (
+            "AgentPool 'gpu' pins orchestratorVersion '1.31'; cluster 'aks' runs kubernetesVersion '1.32': leave "
+            "orchestratorVersion unset or set it to the cluster's version",
+            behind.urn,
+        )
+    ]
+    outside = stack_resource(POOL_TOKEN, "ext", {"resourceName": "elsewhere", "orchestratorVersion": "1.32"})
+    assert [m for m, _ in run_stack(rule, cluster, outside)] == [
+        "AgentPool 'ext' pins orchestratorVersion '1.32', but its cluster is not in this stack, so the version cannot "
+        "be compared with the control plane's; leave it unset so the pool follows the control plane"
+    ]

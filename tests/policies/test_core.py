@@ -134,6 +134,7 @@ def test_every_node_pool_check_is_judged_on_cluster_pools_and_agent_pools() -> N
             "encryption-at-host",
             "ssh-disabled",
             "min-nodes-scale-sets",
+            "max-pods",
         }
     )
     for name in cluster:

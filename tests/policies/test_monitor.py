@@ -402,3 +402,55 @@ def test_aks_setting_without_destination_does_not_count() -> None:
 def test_versioned_cluster_token_is_judged() -> None:
     aks = stack_resource("azure-native:containerservice/v20250901:ManagedCluster", "aks", {"resourceName": "aks"})
     assert run_stack(MON_005, aks) == [_no_aks_audit(aks, "has no diagnostic setting that sends")]
+
+
+# --- AML-MON-008 -------------------------------------------------------------------------------------------------
+MON_008 = RULES["aml-mon-008-aks-platform-logs"]
+PLATFORM = ["cluster-autoscaler", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+
+
+def _categories(*names: str) -> list[dict[str, Any]]:
+    return [{"category": n, "enabled": True} for n in names]
+
+
+def test_aks_platform_logs_pass() -> None:
+    aks = stack_resource(CLUSTER, "aks", {"resourceName": "aks"})
+    assert run_stack(MON_008, aks, _setting("aks-diag", aks, _categories("kube-audit-admin", "guard", *PLATFORM))) == []
+
+
+def test_aks_platform_logs_missing_categories_and_metrics_fail() -> None:
+    aks = stack_resource(CLUSTER, "aks", {"resourceName": "aks"})
+    setting = _setting("aks-diag", aks, _categories("kube-apiserver", "kube-scheduler"))
+    assert run_stack(MON_008, aks, setting) == [
+        (
+            f"{CLUSTER} 'aks' sends no 'cluster-autoscaler', 'kube-controller-manager' to a destination; enable them "
+            "in its diagnostic setting",
+            aks.urn,
+        )
+    ]
+    no_metrics = stack_resource(
+        SETTING,
+        "aks-diag",
+        {"name": "aks-diag", "resourceUri": UNKNOWN_STRING_VALUE, "logs": _categories(*PLATFORM), "workspaceId": LAW},
+        {"resourceUri": [aks]},
+    )
+    assert [m for m, _ in run_stack(MON_008, aks, no_metrics)] == [
+        f"{CLUSTER} 'aks' sends no 'AllMetrics (metrics)' to a destination; enable them in its diagnostic setting"
+    ]
+    # AKS has no category groups: allLogs does not stand in for the categories
+    assert len(run_stack(MON_008, aks, _setting("aks-diag", aks, ALL_LOGS))) == 1
+    assert len(run_stack(MON_008, aks)) == 1
+
+
+def test_aks_full_audit_log_fails() -> None:
+    aks = stack_resource(CLUSTER, "aks", {"resourceName": "aks"})
+    setting = _setting("aks-diag", aks, _categories("kube-audit", "guard", *PLATFORM))
+    assert run_stack(MON_008, aks, setting) == [
+        (
+            f"{CLUSTER} 'aks' enables log category 'kube-audit', whose get and list events multiply the cost of the "
+            "audit trail; enable 'kube-audit-admin' instead",
+            aks.urn,
+        )
+    ]
+    disabled = _setting("aks-diag", aks, [*_categories(*PLATFORM), {"category": "kube-audit", "enabled": False}])
+    assert run_stack(MON_008, aks, disabled) == []
