@@ -15,6 +15,7 @@ The resource must not use the key before the role exists: :class:`KeyAccess` is 
 """
 
 import re
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
 import pulumi
@@ -24,9 +25,11 @@ from typing_extensions import TypedDict
 
 from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
 from hardened_aml import shared
-from hardened_aml.inputs import Input, Wired, args
+from hardened_aml.errors import MISSING
+from hardened_aml.inputs import Input, Problem, Wired, args
+from hardened_aml.shared import Environment
 
-__all__ = ["CustomerManagedKey", "KeyAccess", "vault_uri_and_key_name", "versionless_key_uri"]
+__all__ = ["CustomerManagedKey", "KeyAccess", "key_choice_problems", "vault_uri_and_key_name", "versionless_key_uri"]
 
 #: A Key Vault (or Managed HSM) key URI, with or without its version: ``https://<vault>.vault.azure.net/keys/
 #: <name>[/<version>]`` (the DNS suffix differs between clouds).
@@ -53,6 +56,23 @@ class CustomerManagedKey(TypedDict):
     and ``_``). Required."""
     subscription_id: Annotated[Input[str], Wired()]
     """Subscription of the role definition. Required."""
+
+
+def key_choice_problems(a: Mapping[str, Any], control: str, encrypted: str) -> Iterator[Problem]:
+    """A component's key, or ``microsoft_managed_keys`` by name and never in production: the rule of every
+    component that takes a :class:`CustomerManagedKey` (``encrypted`` names what the key encrypts)."""
+    given = a.get("customer_managed_key") is not None
+    if a["microsoft_managed_keys"]:
+        if a["environment"] is Environment.PRODUCTION:
+            yield ("microsoft_managed_keys",), True, f"false in production: a customer-managed key ({control})"
+        elif given:
+            yield ("microsoft_managed_keys",), True, "false when customer_managed_key is given"
+    elif not given:
+        yield (
+            ("customer_managed_key",),
+            MISSING,
+            f"the key to encrypt {encrypted} with ({control}), or microsoft_managed_keys=true to do without one",
+        )
 
 
 def versionless_key_uri(key_uri: str) -> str:

@@ -20,8 +20,8 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.cmk import CustomerManagedKey, KeyAccess
-from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
+from hardened_aml.cmk import CustomerManagedKey, KeyAccess, key_choice_problems
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.regions import ZONAL_REGIONS
 from hardened_aml.shared import Environment
@@ -74,18 +74,7 @@ def _zonal_region(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
 
 @rule(ContainerRegistryArgs)
 def _customer_managed_key(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
-    given = r.get("customer_managed_key") is not None
-    if r["microsoft_managed_keys"]:
-        if r["environment"] is Environment.PRODUCTION:
-            yield ("microsoft_managed_keys",), True, "false in production: a customer-managed key (AML-ENC-008)"
-        elif given:
-            yield ("microsoft_managed_keys",), True, "false when customer_managed_key is given"
-    elif not given:
-        yield (
-            ("customer_managed_key",),
-            MISSING,
-            "the key to encrypt the registry with (AML-ENC-008), or microsoft_managed_keys=true to do without one",
-        )
+    yield from key_choice_problems(r, "AML-ENC-008", "the registry")
 
 
 class ContainerRegistry(pulumi.ComponentResource):

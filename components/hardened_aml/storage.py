@@ -24,8 +24,8 @@ from typing_extensions import TypedDict
 
 from hardened_aml import shared
 from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS
-from hardened_aml.cmk import CustomerManagedKey, KeyAccess
-from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
+from hardened_aml.cmk import CustomerManagedKey, KeyAccess, key_choice_problems
+from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.shared import Environment
 
@@ -112,18 +112,7 @@ def _geo_redundant_in_production(s: Any, scope: Mapping[str, Any]) -> Iterator[P
 
 @rule(StorageArgs)
 def _customer_managed_key(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
-    given = s.get("customer_managed_key") is not None
-    if s["microsoft_managed_keys"]:
-        if s["environment"] is Environment.PRODUCTION:
-            yield ("microsoft_managed_keys",), True, "false in production: a customer-managed key (AML-ENC-005)"
-        elif given:
-            yield ("microsoft_managed_keys",), True, "false when customer_managed_key is given"
-    elif not given:
-        yield (
-            ("customer_managed_key",),
-            MISSING,
-            "the key to encrypt the account with (AML-ENC-005), or microsoft_managed_keys=true to do without one",
-        )
+    yield from key_choice_problems(s, "AML-ENC-005", "the account")
 
 
 class Storage(pulumi.ComponentResource):
