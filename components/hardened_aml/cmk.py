@@ -29,7 +29,14 @@ from hardened_aml.errors import MISSING
 from hardened_aml.inputs import Input, Problem, Wired, args
 from hardened_aml.shared import Environment
 
-__all__ = ["CustomerManagedKey", "KeyAccess", "key_choice_problems", "vault_uri_and_key_name", "versionless_key_uri"]
+__all__ = [
+    "CustomerManagedKey",
+    "KeyAccess",
+    "key_access",
+    "key_choice_problems",
+    "vault_uri_and_key_name",
+    "versionless_key_uri",
+]
 
 #: A Key Vault (or Managed HSM) key URI, with or without its version: ``https://<vault>.vault.azure.net/keys/
 #: <name>[/<version>]`` (the DNS suffix differs between clouds).
@@ -132,3 +139,19 @@ class KeyAccess:
         self.key_uri = key_uri.apply(versionless_key_uri)
         self.vault_uri = key_uri.apply(lambda uri: vault_uri_and_key_name(uri)[0])
         self.key_name = key_uri.apply(lambda uri: vault_uri_and_key_name(uri)[1])
+
+
+def key_access(name: str, a: Any, parent: pulumi.Resource) -> KeyAccess | None:
+    """The :class:`KeyAccess` of a component whose args ``a`` give a ``customer_managed_key``, placed and tagged as
+    the component is; ``None`` when it keeps Microsoft-managed keys by name."""
+    cmk = a.get("customer_managed_key")
+    if cmk is None:
+        return None
+    return KeyAccess(
+        name,
+        cmk,
+        resource_group_name=a["resource_group_name"],
+        location=a["location"],
+        tags=dict(a["tags"]),
+        parent=parent,
+    )

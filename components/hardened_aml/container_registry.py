@@ -20,7 +20,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.cmk import CustomerManagedKey, KeyAccess, key_choice_problems
+from hardened_aml.cmk import CustomerManagedKey, key_access, key_choice_problems
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.regions import ZONAL_REGIONS
@@ -86,20 +86,8 @@ class ContainerRegistry(pulumi.ComponentResource):
         a = checked(ContainerRegistryArgs, args, name)
         super().__init__("hardened-aml:index:ContainerRegistry", name, None, opts)
         protection = shared.protection(a["environment"])
-        cmk = a.get("customer_managed_key")
         # AML-ENC-008: the registry's own identity reads the key; the registry waits for its role on the key.
-        self.key_access = (
-            KeyAccess(
-                f"{name}-cr",
-                cmk,
-                resource_group_name=a["resource_group_name"],
-                location=a["location"],
-                tags=dict(a["tags"]),
-                parent=self,
-            )
-            if cmk is not None
-            else None
-        )
+        self.key_access = key_access(f"{name}-cr", a, parent=self)
         if self.key_access is not None:
             access = self.key_access
             encryption = containerregistry.EncryptionPropertyArgs(

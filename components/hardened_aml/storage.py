@@ -24,7 +24,7 @@ from typing_extensions import TypedDict
 
 from hardened_aml import shared
 from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS
-from hardened_aml.cmk import CustomerManagedKey, KeyAccess, key_choice_problems
+from hardened_aml.cmk import CustomerManagedKey, key_access, key_choice_problems
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.shared import Environment
@@ -129,20 +129,8 @@ class Storage(pulumi.ComponentResource):
         soft_delete_days = a.get("soft_delete_days") or (30 if production else 7)
         restore = a.get("point_in_time_restore")
         restore = production if restore is None else restore
-        cmk = a.get("customer_managed_key")
         # AML-ENC-005: the account's own identity reads the key; the account waits for its role on the key.
-        self.key_access = (
-            KeyAccess(
-                f"{name}-st",
-                cmk,
-                resource_group_name=a["resource_group_name"],
-                location=a["location"],
-                tags=dict(a["tags"]),
-                parent=self,
-            )
-            if cmk is not None
-            else None
-        )
+        self.key_access = key_access(f"{name}-st", a, parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self,
             protect=protection.protect,
