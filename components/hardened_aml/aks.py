@@ -179,31 +179,12 @@ class InferenceTransport(StrEnum):
     """Plain HTTP (``allowInsecureConnections=True``): an opt-out for development and tests, asked for by name."""
 
 
-class MaintenanceDay(StrEnum):
-    """The day a maintenance window opens, as AKS spells it (enum ``WeekDay`` of the SDK's ``containerservice``)."""
-
-    SUNDAY = "Sunday"
-    """Sunday."""
-    MONDAY = "Monday"
-    """Monday."""
-    TUESDAY = "Tuesday"
-    """Tuesday."""
-    WEDNESDAY = "Wednesday"
-    """Wednesday."""
-    THURSDAY = "Thursday"
-    """Thursday."""
-    FRIDAY = "Friday"
-    """Friday."""
-    SATURDAY = "Saturday"
-    """Saturday."""
-
-
 @args
 class MaintenanceWindow(TypedDict):
     """A weekly window in which AKS may upgrade the cluster and its node images (control AML-AKS-023). AKS treats
     the window as best effort and may break it for urgent fixes (the planned-maintenance page)."""
 
-    day_of_week: NotRequired[Annotated[MaintenanceDay, Field(default=MaintenanceDay.SUNDAY)]]
+    day_of_week: NotRequired[Annotated[shared.WeekDay, Field(default=shared.WeekDay.SUNDAY)]]
     """The day the window opens. Default: ``Sunday``."""
     start_time: NotRequired[Annotated[str, Field(default="00:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]]
     """When it opens, ``HH:mm`` from ``00:00`` to ``23:59`` in ``utcOffset``. Default: ``00:00``."""
@@ -334,7 +315,7 @@ class InferenceClusterSettings(TypedDict):
             MaintenanceWindow,
             Field(
                 default_factory=lambda: MaintenanceWindow(
-                    day_of_week=MaintenanceDay.SUNDAY, start_time="00:00", duration_hours=8, utc_offset="+00:00"
+                    day_of_week=shared.WeekDay.SUNDAY, start_time="00:00", duration_hours=8, utc_offset="+00:00"
                 )
             ),
         ]

@@ -63,7 +63,7 @@ from hardened_aml.compute_cluster import (
     vm_size_problems,
 )
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule, today
-from hardened_aml.shared import InWorkspace
+from hardened_aml.shared import InWorkspace, WeekDay
 
 #: Properties Azure ignores or cannot change on an existing instance: a change replaces it (see above).
 REPLACE_ON_CHANGES = (
@@ -94,25 +94,6 @@ class PowerAction(StrEnum):
     """Start the instance."""
     STOP = "Stop"
     """Stop the instance."""
-
-
-class WeekDay(StrEnum):
-    """Days of a weekly recurrence (spec ``ComputeWeekDay``)."""
-
-    MONDAY = "Monday"
-    """Monday."""
-    TUESDAY = "Tuesday"
-    """Tuesday."""
-    WEDNESDAY = "Wednesday"
-    """Wednesday."""
-    THURSDAY = "Thursday"
-    """Thursday."""
-    FRIDAY = "Friday"
-    """Friday."""
-    SATURDAY = "Saturday"
-    """Saturday."""
-    SUNDAY = "Sunday"
-    """Sunday."""
 
 
 class RecurrenceFrequency(StrEnum):

@@ -31,6 +31,26 @@ class Environment(StrEnum):
     longer log retention, at least three instances per online deployment."""
 
 
+class WeekDay(StrEnum):
+    """A day of the week, as Azure spells it both in compute schedules (spec ``ComputeWeekDay``) and in AKS
+    maintenance windows (the SDK's ``containerservice`` enum ``WeekDay``)."""
+
+    MONDAY = "Monday"
+    """Monday."""
+    TUESDAY = "Tuesday"
+    """Tuesday."""
+    WEDNESDAY = "Wednesday"
+    """Wednesday."""
+    THURSDAY = "Thursday"
+    """Thursday."""
+    FRIDAY = "Friday"
+    """Friday."""
+    SATURDAY = "Saturday"
+    """Saturday."""
+    SUNDAY = "Sunday"
+    """Sunday."""
+
+
 @args
 class InWorkspace(TypedDict):
     """Where a workload of a workspace goes (compute, endpoints): the args every such component extends."""
