@@ -155,6 +155,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-mon-005-aks-audit-logs",
         "aml-aks-020-cluster-pool-max-pods",
         "aml-aks-023-maintenance-window",
+        "aml-aks-029-kms-etcd-encryption",
         "aml-mon-008-aks-platform-logs",
     },
     "aks-inference": {

@@ -548,6 +548,12 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-AKS-004", "Free tier", set_("aks", "sku.tier", "Free")),
     ("AML-AKS-005", "kubenet without network policy", set_("aks", "networkProfile.networkPlugin", "kubenet")),
     ("AML-AKS-006", "no auto-upgrade channel", set_("aks", "autoUpgradeProfile.upgradeChannel", "none")),
+    (
+        "AML-AKS-006",
+        "patch channel: the minor version leaves support",
+        set_("aks", "autoUpgradeProfile.upgradeChannel", "patch"),
+    ),
+    ("AML-AKS-006", "no upgrade channel set", delete("aks", "autoUpgradeProfile.upgradeChannel")),
     ("AML-AKS-007", "no Azure Policy add-on", set_("aks", "addonProfiles.azurepolicy.enabled", False)),
     (
         "AML-AKS-013",
@@ -651,6 +657,20 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ),
     ("AML-AKS-024", "the disk CSI driver off", set_("aks", "storageProfile.diskCSIDriver.enabled", False)),
     ("AML-AKS-024", "the snapshot controller off", set_("aks", "storageProfile.snapshotController.enabled", "false")),
+    ("AML-AKS-029", "no KMS", delete("aks", "securityProfile.azureKeyVaultKms")),
+    ("AML-AKS-029", "KMS disabled (string)", set_("aks", "securityProfile.azureKeyVaultKms.enabled", "False")),
+    (
+        "AML-AKS-029",
+        "KMS vault public by default",
+        delete("aks", "securityProfile.azureKeyVaultKms.keyVaultNetworkAccess"),
+    ),
+    (
+        "AML-AKS-029",
+        "KMS vault public",
+        set_("aks", "securityProfile.azureKeyVaultKms.keyVaultNetworkAccess", "public"),
+    ),
+    ("AML-AKS-029", "no KMS key", delete("aks", "securityProfile.azureKeyVaultKms.keyId")),
+    ("AML-AKS-029", "no API server VNet integration", delete("aks", "apiServerAccessProfile.enableVnetIntegration")),
     (
         "AML-AKS-019",
         "the Secrets Store CSI driver without rotation",

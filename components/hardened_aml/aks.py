@@ -80,10 +80,16 @@ from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
 
 from aml_catalogue.diagnostics import AKS_AUDIT_LOGS, AKS_PLATFORM_LOGS
-from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MAINTENANCE_WINDOW_HOURS, MIN_POOL_NODES
+from aml_catalogue.facts import (
+    IMAGE_CLEANER_INTERVAL_HOURS,
+    MAINTENANCE_WINDOW_HOURS,
+    MIN_POOL_NODES,
+    SUPPORTED_UPGRADE_CHANNELS,
+)
 from aml_catalogue.roles import (
     AKS_CLUSTER_ADMIN_ROLE,
     CONTRIBUTOR,
+    KEY_VAULT_CONTRIBUTOR,
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     KUBERNETES_EXTENSION_CONTRIBUTOR,
     MANAGED_IDENTITY_OPERATOR,
@@ -194,6 +200,26 @@ class MaintenanceWindow(TypedDict):
     """How long it stays open, 4 to 24 hours (the REST API's range). Default: ``8``."""
     utc_offset: NotRequired[Annotated[str, Field(default="+00:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")]]
     """The time zone of ``startTime``, ``+HH:mm`` or ``-HH:mm``. Default: ``+00:00`` (UTC)."""
+
+
+class UpgradeChannel(StrEnum):
+    """How AKS upgrades Kubernetes itself, within the maintenance window (control AML-AKS-006)."""
+
+    STABLE = "stable"
+    """The latest patch of minor version N-1: always a supported version. The default (Microsoft's recommendation
+    for most production workloads, "Automatically upgrade an AKS cluster")."""
+    RAPID = "rapid"
+    """The latest patch of the latest minor version."""
+    PATCH = "patch"
+    """Patches only, on the minor version the cluster has: it leaves support unless someone upgrades it. Flagged by
+    the pack (control AML-AKS-006); asked for by name."""
+
+
+#: The channels the pack accepts are the facts' (stable and rapid); the enum adds ``patch`` only as a named choice.
+assert {c.value for c in UpgradeChannel} >= set(SUPPORTED_UPGRADE_CHANNELS)
+#: Regions without API Server VNet Integration, which KMS with a private vault needs ("API Server VNet Integration",
+#: limitations: "available in all GA public cloud regions except qatarcentral").
+NO_API_SERVER_VNET_INTEGRATION = frozenset({"qatarcentral"})
 
 
 class OutboundType(StrEnum):
@@ -323,8 +349,11 @@ class InferenceClusterSettings(TypedDict):
     """The weekly window of both planned-maintenance schedules (Kubernetes patch upgrades and node images).
     Default: Sundays from 00:00 UTC for 8 hours (control AML-AKS-023)."""
     kubernetes_version: NotRequired[Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None]
-    """Kubernetes version at creation, e.g. ``1.30``. Default: AKS's default; the ``patch`` channel keeps it
-    patched (control AML-AKS-006)."""
+    """Kubernetes version at creation, e.g. ``1.33``. Default: AKS's default; the upgrade channel then keeps it
+    supported (control AML-AKS-006)."""
+    upgrade_channel: NotRequired[Annotated[UpgradeChannel, Field(default=UpgradeChannel.STABLE)]]
+    """How AKS upgrades Kubernetes, in the maintenance window: ``stable``, ``rapid``, or ``patch`` by name (which
+    the pack flags: the minor version then leaves support). Default: ``stable`` (control AML-AKS-006)."""
 
 
 @args
@@ -373,6 +402,15 @@ class InferenceClusterArgs(InferenceClusterSettings):
     Required (control AML-AKS-014)."""
     disk_encryption_key_url: Annotated[Input[str], Wired()]
     """Its URI with the version (the set then follows rotations by itself). Required (control AML-AKS-014)."""
+    api_server_subnet_id: Annotated[Input[str], Wired()]
+    """The API server's subnet (API Server VNet Integration), delegated to AKS; the control-plane identity gets
+    Network Contributor on it. Required (control AML-AKS-029)."""
+    kms_key_vault_id: Annotated[Input[str], Wired()]
+    """The private vault of the etcd (KMS) key: a vault of its own, since AKS needs Key Vault Contributor on it to
+    make its private link. Required (control AML-AKS-029)."""
+    kms_key_url: Annotated[Input[str], Wired()]
+    """The etcd key's URI with its version (KMS names one version; see ``aml_catalogue.facts.KMS_KEY_EXPIRY`` for
+    rotation). The control-plane identity encrypts and decrypts with it. Required (control AML-AKS-029)."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
@@ -430,6 +468,13 @@ def _args_rules(a: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
             ("location",),
             a["location"],
             "a region with availability zones (control AML-AKS-001), one of " + ", ".join(sorted(ZONAL_REGIONS)),
+        )
+    elif a["location"] in NO_API_SERVER_VNET_INTEGRATION:  # AML-AKS-029
+        yield (
+            ("location",),
+            a["location"],
+            "a region with API Server VNet Integration, which etcd encryption with a private key vault needs "
+            "(control AML-AKS-029): any zonal region but " + ", ".join(sorted(NO_API_SERVER_VNET_INTEGRATION)),
         )
 
 
@@ -577,6 +622,30 @@ class InferenceCluster(pulumi.ComponentResource):
             subscription_id=a["subscription_id"],
             parent=self,
         )
+        # AML-AKS-029: the API server joins its own delegated subnet (API Server VNet Integration), where the
+        # control plane needs Network Contributor ("API Server VNet Integration", bring-your-own VNet).
+        self.api_server_subnet_role = shared.role_assignment(
+            f"{name}-apiserver-subnet-network-contributor",
+            scope=a["api_server_subnet_id"],
+            role_guid=NETWORK_CONTRIBUTOR,
+            principal_id=a["control_plane_principal_id"],
+            principal_type="ServicePrincipal",
+            subscription_id=a["subscription_id"],
+            parent=self,
+        )
+        # AML-AKS-029: with a private vault, AKS makes its own private link to it, for which the control plane needs
+        # Key Vault Contributor on the vault ("Use KMS etcd encryption in AKS", "Assign permissions to create a
+        # private link"); the vault holds the etcd key alone, so that role reaches nothing else. Its encrypt/decrypt
+        # role (Key Vault Crypto User) is on the key, made with the vault (``KeyUse.ENCRYPT_DECRYPT``).
+        self.kms_vault_role = shared.role_assignment(
+            f"{name}-kms-vault-contributor",
+            scope=a["kms_key_vault_id"],
+            role_guid=KEY_VAULT_CONTRIBUTOR,
+            principal_id=a["control_plane_principal_id"],
+            principal_type="ServicePrincipal",
+            subscription_id=a["subscription_id"],
+            parent=self,
+        )
         self.cluster = containerservice.ManagedCluster(
             f"{name}-aks",
             resource_name_=a["cluster_name"],
@@ -606,6 +675,9 @@ class InferenceCluster(pulumi.ComponentResource):
                 enable_private_cluster_public_fqdn=False,
                 private_dns_zone="system",
                 disable_run_command=True,
+                # AML-AKS-029: the API server in the VNet, which KMS with a private key vault needs.
+                enable_vnet_integration=True,
+                subnet_id=a["api_server_subnet_id"],
             ),
             # AML-AKS-003: Entra ID with Azure RBAC for Kubernetes authorization; no local (static) accounts.
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
@@ -627,6 +699,13 @@ class InferenceCluster(pulumi.ComponentResource):
                     ),
                 ),
                 workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                # AML-AKS-029: Kubernetes secrets in etcd are encrypted with the estate's key, in a private vault.
+                azure_key_vault_kms=containerservice.AzureKeyVaultKmsArgs(
+                    enabled=True,
+                    key_id=a["kms_key_url"],
+                    key_vault_network_access=containerservice.KeyVaultNetworkAccessTypes.PRIVATE,
+                    key_vault_resource_id=a["kms_key_vault_id"],
+                ),
                 # AML-AKS-017: unused images with known vulnerabilities are removed from the nodes.
                 image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
                     enabled=True, interval_hours=a["image_cleaner_interval_hours"]
@@ -656,9 +735,9 @@ class InferenceCluster(pulumi.ComponentResource):
                 snapshot_controller=containerservice.ManagedClusterStorageProfileSnapshotControllerArgs(enabled=True),
                 blob_csi_driver=containerservice.ManagedClusterStorageProfileBlobCSIDriverArgs(enabled=False),
             ),
-            # AML-AKS-006: automatic patch-version upgrades and node-image updates.
+            # AML-AKS-006: automatic upgrades that keep Kubernetes on a supported version, and node-image updates.
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
-                upgrade_channel=containerservice.UpgradeChannel.PATCH,
+                upgrade_channel=str(a["upgrade_channel"]),
                 node_os_upgrade_channel=containerservice.NodeOSUpgradeChannel.NODE_IMAGE,
             ),
             # AML-AKS-007: Container insights to Log Analytics (managed-identity auth) and the Azure Policy add-on.
@@ -677,7 +756,15 @@ class InferenceCluster(pulumi.ComponentResource):
             agent_pool_profiles=[_system_pool_profile(a["system_pool"], a["subnet_id"])],
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.subnet_role, self.kubelet_role, self.disk_key_role, self.des_reader]
+                parent=self,
+                depends_on=[
+                    self.subnet_role,
+                    self.kubelet_role,
+                    self.disk_key_role,
+                    self.des_reader,
+                    self.api_server_subnet_role,
+                    self.kms_vault_role,
+                ],
             ),
         )
         # AML-AKS-001, AML-AKS-008: inference runs in its own autoscaled User pool across zones 1-3. The label

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.resources as resources
 
+from aml_catalogue.facts import KMS_KEY_EXPIRY, KMS_ROTATE_BEFORE_EXPIRY
 from hardened_aml.access import WorkspaceAccess
 from hardened_aml.aks import InferenceCluster
 from hardened_aml.alerts import Alerts
@@ -30,12 +31,12 @@ from hardened_aml.container_registry import ContainerRegistry
 from hardened_aml.governance import Governance
 from hardened_aml.identity_roles import RoleGrant, WorkloadIdentity, WorkspaceIdentityRoles
 from hardened_aml.inputs import checked
-from hardened_aml.key_vault import KeyVault
+from hardened_aml.key_vault import KeyUse, KeyVault
 from hardened_aml.monitoring import Monitoring
 from hardened_aml.naming import Namer
 from hardened_aml.network import Network
 from hardened_aml.online_endpoint import OnlineEndpoint
-from hardened_aml.private_endpoint import PrivateEndpoint
+from hardened_aml.private_endpoint import PrivateEndpoint, PrivateLink
 from hardened_aml.settings import EstateArgs
 from hardened_aml.storage import Storage
 from hardened_aml.workspace import Workspace
@@ -66,7 +67,7 @@ class Estate(pulumi.ComponentResource):
         t = e["tags"]
         tags = {**t["extra"], "team": t["team"], "environment": environment.value, "costCentre": t["cost_centre"]}
         child = pulumi.ResourceOptions(parent=self)
-        self._tags, self._location = tags, location
+        self._tags, self._location, self._environment = tags, location, environment
         self.workload_identities: dict[str, WorkloadIdentity] = {}
         placed: dict[str, Any] = {"location": location, "tags": tags}
 
@@ -224,20 +225,7 @@ class Estate(pulumi.ComponentResource):
         )
         # AML-NET-003 / AML-NET-008: a private endpoint for the workspace and each dependency, as each declares it.
         self.private_endpoints = [
-            PrivateEndpoint(
-                f"{name}-pep-{link.purpose}",
-                _of(
-                    {
-                        "private_endpoint_name": namer.name("pep", link.purpose),
-                        "target_resource_id": link.target_resource_id,
-                        "group_id": link.group_id,
-                        "subnet_id": self.network.private_endpoint_subnet_id,
-                        "private_dns_zone_ids": [self.network.private_dns_zone_ids[zone] for zone in link.dns_zones],
-                        **here,
-                    }
-                ),
-                opts=child,
-            )
+            self._private_endpoint(name, namer, link, here, link.purpose)
             for part in (self.workspace, self.storage, self.key_vault, self.registry)
             for link in part.private_links
         ]
@@ -409,6 +397,25 @@ class Estate(pulumi.ComponentResource):
         self.workload_identities[purpose] = identity
         return identity
 
+    def _private_endpoint(
+        self, name: str, namer: Namer, link: PrivateLink, here: Mapping[str, Any], purpose: str
+    ) -> PrivateEndpoint:
+        """A private endpoint in the estate's subnet, with its DNS zones, for one private link a part declares."""
+        return PrivateEndpoint(
+            f"{name}-pep-{purpose}",
+            _of(
+                {
+                    "private_endpoint_name": namer.name("pep", purpose),
+                    "target_resource_id": link.target_resource_id,
+                    "group_id": link.group_id,
+                    "subnet_id": self.network.private_endpoint_subnet_id,
+                    "private_dns_zone_ids": [self.network.private_dns_zone_ids[zone] for zone in link.dns_zones],
+                    **here,
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _inference_cluster(
         self, name: str, namer: Namer, aks: Any, here: Mapping[str, Any], subscription_id: pulumi.Input[str]
     ) -> InferenceCluster | None:
@@ -431,6 +438,32 @@ class Estate(pulumi.ComponentResource):
         # AML-AKS-014: the node and data disks are encrypted with a key of their own, of the estate's one
         # specification (AML-ENC-009), in the estate's vault.
         disk_key = self.key_vault.add_key(f"{name}-aks-disk-cmk", namer.name("cmk", "aks-disk"), lock=True)
+        # AML-AKS-029: etcd secrets are encrypted (KMS) with a key of the same specification in a private vault of
+        # its own: AKS needs Key Vault Contributor on that vault, which must reach nothing else. The control plane
+        # encrypts and decrypts with the key; it rotates at half its lifetime (aml_catalogue.facts.KMS_KEY_EXPIRY).
+        self.kms_vault = KeyVault(
+            f"{name}-kms",
+            _of(
+                {
+                    "vault_name": namer.name("kv", "kms"),
+                    "key_name": namer.name("cmk", "etcd"),
+                    "tenant_id": self.identity.tenant_id,
+                    "subscription_id": subscription_id,
+                    "cmk_principal_id": self.aks_identity.principal_id,
+                    "key_use": KeyUse.ENCRYPT_DECRYPT,
+                    "key_expiry": KMS_KEY_EXPIRY,
+                    "rotate_before_expiry": KMS_ROTATE_BEFORE_EXPIRY,
+                    "log_analytics_workspace_id": self.monitoring.log_analytics_workspace_id,
+                    "environment": self._environment,
+                    **here,
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.private_endpoints += [
+            self._private_endpoint(name, namer, link, here, f"kms-{link.purpose}")
+            for link in self.kms_vault.private_links
+        ]
         return InferenceCluster(
             f"{name}-aks",
             _of(
@@ -452,10 +485,15 @@ class Estate(pulumi.ComponentResource):
                     "key_vault_id": self.key_vault.vault_id,
                     "disk_encryption_key_id": disk_key.id,
                     "disk_encryption_key_url": disk_key.key_uri_with_version,
+                    "api_server_subnet_id": self.network.api_server_subnet_id,
+                    "kms_key_vault_id": self.kms_vault.vault_id,
+                    "kms_key_url": self.kms_vault.key_uri_with_version,
                     **here,
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace, kubelet, compute]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.workspace, kubelet, compute, self.kms_vault.key_access]
+            ),
         )
 
 

@@ -18,6 +18,7 @@ later versions get their expiry from the rotation policy.
 
 import time
 from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from typing import Annotated, Any, NotRequired
 
 import pulumi
@@ -26,7 +27,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from aml_catalogue.facts import CMK_KEY_SIZE, CMK_KEY_TYPE, calendar_duration
-from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
+from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_CRYPTO_USER
 from hardened_aml import shared
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
@@ -84,6 +85,23 @@ def cmk_properties(key_expiry: str, rotate_before_expiry: str, now: float | None
 
 
 @args
+class KeyUse(StrEnum):
+    """What the key's user does with it, and so the one role it gets on the key."""
+
+    WRAP_UNWRAP = "wrapUnwrap"
+    """Wrap and unwrap data keys (services encrypting at rest): "Key Vault Crypto Service Encryption User"."""
+    ENCRYPT_DECRYPT = "encryptDecrypt"
+    """Encrypt and decrypt (AKS's KMS plugin for etcd, "Use KMS etcd encryption in AKS"): "Key Vault Crypto
+    User"."""
+
+
+#: The one role each use needs on the key (GUIDs in ``aml_catalogue.roles``).
+KEY_USE_ROLES = {
+    KeyUse.WRAP_UNWRAP: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KeyUse.ENCRYPT_DECRYPT: KEY_VAULT_CRYPTO_USER,
+}
+
+
 class KeyVaultArgs(TypedDict):
     """Inputs of :class:`KeyVault`."""
 
@@ -103,6 +121,9 @@ class KeyVaultArgs(TypedDict):
     cmk_principal_id: Annotated[Input[str], Wired()]
     """Principal id of the identity that uses the key (the workspace's user-assigned identity); it gets "Key
     Vault Crypto Service Encryption User" on the key only. Required (control AML-IAM-003)."""
+    key_use: NotRequired[Annotated[KeyUse, Field(default=KeyUse.WRAP_UNWRAP)]]
+    """What that identity does with the key, and so its one role on it. Default: ``wrapUnwrap`` (control
+    AML-IAM-003); ``encryptDecrypt`` for AKS's KMS (control AML-AKS-029)."""
     log_analytics_workspace_id: Annotated[Input[str], Wired()]
     """Where diagnostics go. Required (control AML-MON-002)."""
     key_expiry: NotRequired[Annotated[str, Field(default="P2Y")]]
@@ -186,7 +207,7 @@ class KeyVault(pulumi.ComponentResource):
         self.key_access: pulumi.Resource = shared.role_assignment(
             f"{name}-cmk-crypto-user",
             scope=self.key.id,
-            role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+            role_guid=KEY_USE_ROLES[a["key_use"]],
             principal_id=a["cmk_principal_id"],
             principal_type="ServicePrincipal",
             subscription_id=a["subscription_id"],

@@ -93,7 +93,18 @@ ResourceId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups
 
 _CIDR_TEXT = "an IPv4 CIDR block with no host bits set, such as 10.40.0.0/24"
 #: The prefixes of the subnets, in the order they are created.
-_SUBNET_KEYS = ("private_endpoint_subnet_prefix", "aks_subnet_prefix", "compute_subnet_prefix")
+_SUBNET_KEYS = (
+    "private_endpoint_subnet_prefix",
+    "aks_subnet_prefix",
+    "api_server_subnet_prefix",
+    "compute_subnet_prefix",
+)
+#: API Server VNet Integration puts the AKS API server in a subnet of its own, delegated to AKS, of at least /28
+#: ("API Server VNet Integration", MicrosoftDocs/azure-aks-docs api-server-vnet-integration.md: "you must create
+#: and delegate an API server subnet to Microsoft.ContainerService/managedClusters ... The minimum supported API
+#: server subnet size is /28"). KMS with a private key vault needs it (control AML-AKS-029).
+API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
+API_SERVER_MAX_PREFIX = 28
 
 
 @args
@@ -139,6 +150,10 @@ class ExistingSubnets(TypedDict):
     aks: NotRequired[str | None]
     """The resource id of the subnet for the AKS inference cluster's nodes. Default: none; required when the
     estate has an inference cluster (control AML-AKS-001)."""
+    api_server: NotRequired[str | None]
+    """The resource id of the subnet for the AKS API server (API Server VNet Integration): /28 or larger, delegated to
+    ``Microsoft.ContainerService/managedClusters``, used by nothing else. Default: none; required when the estate
+    has an inference cluster (control AML-AKS-029)."""
     compute: NotRequired[str | None]
     """The resource id of the subnet for computes outside a managed VNet. Default: none; required when the
     workspace does not use its managed VNet (control AML-NET-011)."""
@@ -147,7 +162,7 @@ class ExistingSubnets(TypedDict):
 @rule(ExistingSubnets)
 def _subnets_of_one_vnet(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     vnets: dict[str, str] = {}
-    for key in ("private_endpoint", "aks", "compute"):
+    for key in ("private_endpoint", "aks", "api_server", "compute"):
         given = s.get(key)
         if given is None:
             continue
@@ -184,6 +199,9 @@ class NetworkSettings(TypedDict):
     """Prefix of the private-endpoint subnet. Default: ``10.40.0.0/24`` (control AML-NET-003)."""
     aks_subnet_prefix: NotRequired[Annotated[Cidr, Field(default="10.40.1.0/24")]]
     """Prefix of the AKS subnet. Default: ``10.40.1.0/24`` (control AML-AKS-001)."""
+    api_server_subnet_prefix: NotRequired[Annotated[Cidr, Field(default="10.40.3.0/28")]]
+    """Prefix of the AKS API server's subnet (API Server VNet Integration, delegated to AKS): /28 or larger.
+    Default: ``10.40.3.0/28`` (control AML-AKS-029)."""
     compute_subnet_prefix: NotRequired[Annotated[Cidr, Field(default="10.40.2.0/24")]]
     """Prefix of the compute subnet, created only when the workspace's managed VNet is off. Default:
     ``10.40.2.0/24`` (control AML-NET-011)."""
@@ -203,6 +221,9 @@ def _address_plan(n: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
             yield (key,), n[key], _CIDR_TEXT
     if len(blocks) < 1 + len(_SUBNET_KEYS):
         return
+    if blocks["api_server_subnet_prefix"].prefixlen > API_SERVER_MAX_PREFIX:
+        key = "api_server_subnet_prefix"
+        yield (key,), n[key], f"a block of /{API_SERVER_MAX_PREFIX} or larger (the AKS API server's minimum)"
     if n.get("existing_subnets") is not None:
         if n.get("existing_vnet") is not None:
             yield ("existing_vnet",), n["existing_vnet"], "nothing when existingSubnets names the subnets"
@@ -270,6 +291,8 @@ class Network(pulumi.ComponentResource):
     """The private-endpoint subnet's resource id."""
     aks_subnet_id: pulumi.Output[str] | None
     """The AKS node subnet's resource id (none when existing subnets name no AKS subnet)."""
+    api_server_subnet_id: pulumi.Output[str] | None
+    """The AKS API server's delegated subnet (none when existing subnets name none)."""
     compute_subnet_id: pulumi.Output[str] | None
     """The compute subnet's resource id (only without the workspace's managed VNet)."""
     private_dns_zone_ids: dict[str, pulumi.Output[str]]
@@ -291,8 +314,9 @@ class Network(pulumi.ComponentResource):
             # The subnets exist (any subscription): nothing of the network is created here but the DNS zones.
             self.vnet_id: pulumi.Output[str] = pulumi.Output.from_input(_vnet_of(given["private_endpoint"]))
             self.private_endpoint_subnet_id: pulumi.Output[str] = pulumi.Output.from_input(given["private_endpoint"])
-            aks, compute = given.get("aks"), given.get("compute")
+            aks, compute, api = given.get("aks"), given.get("compute"), given.get("api_server")
             self.aks_subnet_id: pulumi.Output[str] | None = pulumi.Output.from_input(aks) if aks else None
+            self.api_server_subnet_id: pulumi.Output[str] | None = pulumi.Output.from_input(api) if api else None
             self.compute_subnet_id: pulumi.Output[str] | None = pulumi.Output.from_input(compute) if compute else None
         else:
             self._create_subnets(name, a, stem, tags, child)
@@ -337,6 +361,8 @@ class Network(pulumi.ComponentResource):
         }
         if self.aks_subnet_id is not None:
             outputs["aks_subnet_id"] = self.aks_subnet_id
+        if self.api_server_subnet_id is not None:
+            outputs["api_server_subnet_id"] = self.api_server_subnet_id
         if self.compute_subnet_id is not None:
             outputs["compute_subnet_id"] = self.compute_subnet_id
         self.register_outputs(outputs)
@@ -386,7 +412,11 @@ class Network(pulumi.ComponentResource):
                 vnet_name,
             )
 
-        wanted = [("pe", a["private_endpoint_subnet_prefix"]), ("aks", a["aks_subnet_prefix"])]
+        wanted = [
+            ("pe", a["private_endpoint_subnet_prefix"]),
+            ("aks", a["aks_subnet_prefix"]),
+            ("apiserver", a["api_server_subnet_prefix"]),  # AML-AKS-029
+        ]
         if not a["workspace_managed_network"]:  # compute joins a customer subnet only without the managed VNet
             wanted.append(("compute", a["compute_subnet_prefix"]))
         previous: list[pulumi.Resource] = []
@@ -418,13 +448,16 @@ class Network(pulumi.ComponentResource):
                     if purpose == "compute"
                     else None
                 ),
+                delegations=(
+                    [network.DelegationArgs(name="aks-api-server", service_name=API_SERVER_DELEGATION)]
+                    if purpose == "apiserver"
+                    else None
+                ),
                 opts=pulumi.ResourceOptions(**subnet_opts, depends_on=previous),
             )
             previous = [subnet]
             self.nsgs[purpose], self.subnets[purpose] = nsg, subnet
         self.private_endpoint_subnet_id = self.subnets["pe"].id
         self.aks_subnet_id = self.subnets["aks"].id
-        self.compute_subnet_id = self.subnets["compute"].id if "compute" in self.subnets else None
-        self.private_endpoint_subnet_id = self.subnets["pe"].id
-        self.aks_subnet_id = self.subnets["aks"].id
+        self.api_server_subnet_id = self.subnets["apiserver"].id
         self.compute_subnet_id = self.subnets["compute"].id if "compute" in self.subnets else None

@@ -160,6 +160,13 @@ def _estate_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
                 None,
                 "the resource id of the AKS node subnet, since the estate has an inference cluster (inference.aks)",
             )
+        elif subnets.get("api_server") is None:
+            yield (
+                ("network", "existing_subnets", "api_server"),
+                None,
+                "the resource id of a subnet (/28 or larger) delegated to Microsoft.ContainerService/managedClusters "
+                "for the AKS API server, since the estate has an inference cluster (inference.aks)",
+            )
     seen: set[str] = set()
     for at, name in named:
         if name.lower() in seen:

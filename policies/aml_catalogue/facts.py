@@ -19,11 +19,14 @@ __all__ = [
     "IMAGE_CLEANER_INTERVAL_HOURS",
     "IMAGE_EPOCH_TAG",
     "INTERRUPTIBLE_TAG",
+    "KMS_KEY_EXPIRY",
+    "KMS_ROTATE_BEFORE_EXPIRY",
     "MAINTENANCE_WINDOW_HOURS",
     "MANAGED_NETWORK_TAG",
     "MIN_POOL_NODES",
     "MIN_POOL_PODS",
     "MIN_RSA_KEY_SIZE",
+    "SUPPORTED_UPGRADE_CHANNELS",
     "ZONE_REDUNDANT_SKUS",
     "all_ports",
     "broad_service_tag",
@@ -124,6 +127,20 @@ MIN_POOL_PODS = 50
 #: Length of an AKS planned-maintenance window, in hours: ``MaintenanceWindow.durationHours`` "from 4 to 24 hours"
 #: (pulumi-azure-native 3.29.0 ``containerservice.MaintenanceWindowArgs``, REST API 2025-09-01).
 MAINTENANCE_WINDOW_HOURS = (4, 24)
+#: The etcd (KMS) key's lifetime and when it rotates (AML-AKS-029). AKS's KMS plugin names one key *version*, and
+#: "KMS uses two keys at the same time. After the first key rotation, you need to ensure both the old and new keys
+#: are valid (not expired) until the next key rotation" ("Use KMS etcd encryption in AKS", MicrosoftDocs/
+#: azure-aks-docs use-kms-etcd-encryption.md, "Rotate existing keys"). Rotating at half the lifetime keeps both
+#: versions valid for a whole rotation period: each version lives two years, a new one is made after one, and the
+#: cluster is moved to it within that year (``pulumi refresh`` then ``pulumi up``; docs/key-rotation in the README).
+KMS_KEY_EXPIRY = "P2Y"
+KMS_ROTATE_BEFORE_EXPIRY = "P1Y"
+#: Upgrade channels that keep a cluster on a supported Kubernetes minor version: "To ensure your cluster is always
+#: in a supported version, such as within the N-2 rule, choose either the stable or rapid channels" ("Automatically
+#: upgrade an AKS cluster", MicrosoftDocs/azure-aks-docs auto-upgrade-cluster.md). ``patch`` keeps the minor
+#: version until it leaves support; ``node-image`` and ``none`` never upgrade Kubernetes (REST API 2025-09-01
+#: ``upgradeChannel``). PSRule Azure.AKS.Version passes the same two channels.
+SUPPORTED_UPGRADE_CHANNELS: tuple[str, ...] = ("stable", "rapid")
 
 _CALENDAR = re.compile(r"^P(?!$)(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<d>\d+)D)?$")
 

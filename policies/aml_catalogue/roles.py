@@ -25,6 +25,12 @@ STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR = "69566ab7-960f-475b-8e7c-b3118f30c6bd
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+#: Encrypt and decrypt with keys: what AKS's KMS plugin does with the etcd key ("Use Key Management Service (KMS)
+#: etcd encryption in AKS", MicrosoftDocs/azure-aks-docs use-kms-etcd-encryption.md, "Key Vault Crypto User").
+KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+#: Manage vaults but not their data: what AKS needs on a private KMS vault to create its private link (same page,
+#: "Assign permissions to create a private link").
+KEY_VAULT_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"
 # ---- containers -----------------------------------------------------------------------------------------------
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 KUBERNETES_EXTENSION_CONTRIBUTOR = "85cb6faf-e071-4c9b-8136-154b5a04f717"

@@ -28,7 +28,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from aml_catalogue.facts import IMAGE_CLEANER_INTERVAL_HOURS, MIN_POOL_NODES, MIN_POOL_PODS
+from aml_catalogue.facts import (
+    IMAGE_CLEANER_INTERVAL_HOURS,
+    MIN_POOL_NODES,
+    MIN_POOL_PODS,
+    SUPPORTED_UPGRADE_CHANNELS,
+)
 from aml_policies.core import (
     MISSING,
     Config,
@@ -401,6 +406,40 @@ def _image_cleaner(props: Props, _config: Config) -> Iterator[str]:
         yield f"securityProfile.imageCleaner.intervalHours is {hours!r}; it must be {low} to {high} hours"
 
 
+# --- AML-AKS-029 ------------------------------------------------------------------------------------
+KMS = "securityProfile.azureKeyVaultKms"
+
+
+@described(
+    f"{KMS}.enabled is true (missing fails: Azure's default is false), {KMS}.keyId is set, "
+    f"{KMS}.keyVaultNetworkAccess is 'Private' (missing fails: Azure's default is 'Public'), "
+    f"{KMS}.keyVaultResourceId is set, and apiServerAccessProfile.enableVnetIntegration is true (a private KMS "
+    "vault is reached only through API Server VNet Integration)"
+)
+def _kms(props: Props, _config: Config) -> Iterator[str]:
+    enabled = get(props, f"{KMS}.enabled")
+    if not is_true(enabled):
+        found = "is not set" if enabled is MISSING else f"is {enabled!r}"
+        yield (
+            f"{KMS}.enabled {found}; it must be True, so that Kubernetes secrets in etcd are encrypted with the "
+            "estate's customer-managed key"
+        )
+        return
+    yield from present(f"{KMS}.keyId", why="KMS needs the key identifier (with its version)")(props, _config)
+    yield from equals(
+        f"{KMS}.keyVaultNetworkAccess", "Private", why="the key vault allows no public access", default="Public"
+    )(props, _config)
+    yield from present(f"{KMS}.keyVaultResourceId", why="a private key vault is named by its resource id")(
+        props, _config
+    )
+    yield from equals(
+        "apiServerAccessProfile.enableVnetIntegration",
+        True,
+        why="KMS with a private key vault works only through API Server VNet Integration",
+        default=False,
+    )(props, _config)
+
+
 # --- AML-AKS-018 ------------------------------------------------------------------------------------
 @described(
     "type is 'VirtualMachineScaleSets' (missing passes: Azure's default; 'AvailabilitySet' fails); a pool other than "
@@ -613,7 +652,13 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         name="auto-upgrade",
         types=MANAGED_CLUSTER,
         check=all_of(
-            one_of("autoUpgradeProfile.upgradeChannel", ("patch", "stable", "rapid", "node-image"), default="none"),
+            one_of(
+                "autoUpgradeProfile.upgradeChannel",
+                SUPPORTED_UPGRADE_CHANNELS,
+                why="only these keep the cluster on a supported minor version ('patch' stays on one until it leaves "
+                "support)",
+                default="none",
+            ),
             one_of(
                 "autoUpgradeProfile.nodeOSUpgradeChannel",
                 ("NodeImage", "SecurityPatch"),
@@ -744,6 +789,12 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
             not_equal("storageProfile.fileCSIDriver.enabled", False, default=True),
             not_equal("storageProfile.snapshotController.enabled", False, default=True),
         ),
+    ),
+    ResourceRule(
+        control="AML-AKS-029",
+        name="kms-etcd-encryption",
+        types=MANAGED_CLUSTER,
+        check=_kms,
     ),
     StackRule(
         control="AML-AKS-009",

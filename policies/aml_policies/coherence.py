@@ -121,6 +121,7 @@ CMK_REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("storage:StorageAccount", "encryption", "", "storage account"),
     ("containerregistry:Registry", "encryption", "", "container registry"),
     ("compute:DiskEncryptionSet", "activeKey", "sourceVault.id", "disk encryption set"),
+    ("containerservice:ManagedCluster", "securityProfile", "azureKeyVaultKms.keyVaultResourceId", "AKS cluster (KMS)"),
 )
 KEY = "keyvault:Key"
 
@@ -183,8 +184,9 @@ RULES = (
     StackRule(
         control="AML-DAT-003",
         name="cmk-vault-purge-protection",
-        description="the key vault of every customer-managed key a workspace, storage account, container registry "
-        "or disk encryption set of the stack uses (named by its encryption or activeKey property, directly or "
+        description="the key vault of every customer-managed key a workspace, storage account, container registry, "
+        "disk encryption set or AKS cluster's KMS (etcd) of the stack uses (named by its encryption, activeKey or "
+        "securityProfile.azureKeyVaultKms property, directly or "
         "through the key) has purge protection on and soft delete not off.",
         check=_cmk_vault,
     ),

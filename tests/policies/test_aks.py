@@ -30,12 +30,17 @@ CLUSTER: dict[str, Any] = {
     "resourceName": "aks",
     "sku": {"name": "Base", "tier": "Standard"},
     "identity": {"type": "UserAssigned", "userAssignedIdentities": ["/subscriptions/0/id"]},
-    "apiServerAccessProfile": {"enablePrivateCluster": True, "disableRunCommand": True},
+    "apiServerAccessProfile": {
+        "enablePrivateCluster": True,
+        "disableRunCommand": True,
+        "enableVnetIntegration": True,
+        "subnetId": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/api",
+    },
     "enableRBAC": True,
     "aadProfile": {"managed": True, "enableAzureRBAC": True},
     "disableLocalAccounts": True,
     "networkProfile": {"networkPlugin": "azure", "networkPolicy": "azure"},
-    "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"},
+    "autoUpgradeProfile": {"upgradeChannel": "stable", "nodeOSUpgradeChannel": "NodeImage"},
     "addonProfiles": {
         "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": LAW}},
         "azurepolicy": {"enabled": True},
@@ -46,6 +51,12 @@ CLUSTER: dict[str, Any] = {
         "defender": {"logAnalyticsWorkspaceResourceId": LAW, "securityMonitoring": {"enabled": True}},
         "workloadIdentity": {"enabled": True},
         "imageCleaner": {"enabled": True, "intervalHours": 168},
+        "azureKeyVaultKms": {
+            "enabled": True,
+            "keyId": "https://kv-kms.vault.azure.net/keys/etcd/0123456789abcdef0123456789abcdef",
+            "keyVaultNetworkAccess": "Private",
+            "keyVaultResourceId": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-kms",
+        },
     },
     "agentPoolProfiles": [
         {
@@ -117,7 +128,7 @@ def test_each_type_is_judged_by_its_rules() -> None:
         "aml-aks-018-agent-pool-min-nodes-scale-sets",
         "aml-aks-020-agent-pool-max-pods",
     ]
-    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 23
+    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 24
 
 
 SYSTEM = "agentPoolProfiles[0] (system)."
@@ -387,10 +398,80 @@ CASES = [
         CLUSTER_TOKEN,
         CLUSTER,
         "autoUpgradeProfile.upgradeChannel",
+        "Patch",
+        [
+            "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is 'Patch'; it must be one of 'stable', 'rapid' "
+            "(only these keep the cluster on a supported minor version ('patch' stays on one until it leaves support))"
+        ],
+    ),
+    ("aml-aks-006-auto-upgrade", CLUSTER_TOKEN, CLUSTER, "autoUpgradeProfile.upgradeChannel", "RAPID", []),
+    # AML-AKS-029
+    (
+        "aml-aks-029-kms-etcd-encryption",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.azureKeyVaultKms",
+        DELETE,
+        [
+            "[AML-AKS-029] securityProfile.azureKeyVaultKms.enabled is not set; it must be True, so that Kubernetes "
+            "secrets in etcd are encrypted with the estate's customer-managed key"
+        ],
+    ),
+    (
+        "aml-aks-029-kms-etcd-encryption",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.azureKeyVaultKms.enabled",
+        "true",
+        [],
+    ),
+    (
+        "aml-aks-029-kms-etcd-encryption",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.azureKeyVaultKms.keyVaultNetworkAccess",
+        DELETE,
+        [
+            "[AML-AKS-029] securityProfile.azureKeyVaultKms.keyVaultNetworkAccess is not set; Azure's default is "
+            "'Public': set it to 'Private' (the key vault allows no public access)"
+        ],
+    ),
+    (
+        "aml-aks-029-kms-etcd-encryption",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.azureKeyVaultKms.keyVaultNetworkAccess",
+        "private",
+        [],
+    ),
+    (
+        "aml-aks-029-kms-etcd-encryption",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "apiServerAccessProfile.enableVnetIntegration",
+        "False",
+        [
+            "[AML-AKS-029] apiServerAccessProfile.enableVnetIntegration is 'False'; it must be True (KMS with a "
+            "private key vault works only through API Server VNet Integration)"
+        ],
+    ),
+    (
+        "aml-aks-029-kms-etcd-encryption",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "securityProfile.azureKeyVaultKms",
+        ["not", "a", "map"],
+        ["[AML-AKS-029] securityProfile.azureKeyVaultKms is unreadable: expected an object, got a list"],
+    ),
+    (
+        "aml-aks-006-auto-upgrade",
+        CLUSTER_TOKEN,
+        CLUSTER,
+        "autoUpgradeProfile.upgradeChannel",
         "none",
         [
-            "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is 'none'; it must be one of 'patch', 'stable', "
-            "'rapid', 'node-image'"
+            "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is 'none'; it must be one of 'stable', 'rapid' "
+            "(only these keep the cluster on a supported minor version ('patch' stays on one until it leaves support))"
         ],
     ),
     (
@@ -401,7 +482,7 @@ CASES = [
         DELETE,
         [
             "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is not set (Azure's default is 'none'); it must be one "
-            "of 'patch', 'stable', 'rapid', 'node-image'"
+            "of 'stable', 'rapid' (only these keep the cluster on a supported minor version ('patch' stays on one until it leaves support))"
         ],
     ),
     (
