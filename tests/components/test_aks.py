@@ -10,6 +10,7 @@ from component_plan import LAW_ID, RG_ID, SUB, TAGS, refused
 from hardened_aml.aks import (
     AKS_CLUSTER_ADMIN_ROLE,
     CONTRIBUTOR,
+    KEY_VAULT_CONTRIBUTOR,
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     KUBERNETES_EXTENSION_CONTRIBUTOR,
     MANAGED_IDENTITY_OPERATOR,
@@ -37,6 +38,9 @@ WS_ID = RG_ID + "/providers/Microsoft.MachineLearningServices/workspaces/mlw-tes
 VAULT_ID = RG_ID + "/providers/Microsoft.KeyVault/vaults/kv-test"
 DISK_KEY_ID = VAULT_ID + "/keys/cmk-test-aks-disk"
 DISK_KEY_URL = "https://kv-test.vault.azure.net/keys/cmk-test-aks-disk/0123456789abcdef0123456789abcdef"
+API_SUBNET_ID = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-test/subnets/snet-apiserver"
+KMS_VAULT_ID = RG_ID + "/providers/Microsoft.KeyVault/vaults/kv-test-kms"
+KMS_KEY_URL = "https://kv-test-kms.vault.azure.net/keys/cmk-test-etcd/fedcba9876543210fedcba9876543210"
 AKS_PRINCIPAL = "11111111-1111-1111-1111-111111111111"
 WS_PRINCIPAL = "22222222-2222-2222-2222-222222222222"
 ROLE_PREFIX = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
@@ -75,6 +79,9 @@ def _args(**overrides: Any) -> InferenceClusterArgs:
         key_vault_id=VAULT_ID,
         disk_encryption_key_id=DISK_KEY_ID,
         disk_encryption_key_url=DISK_KEY_URL,
+        api_server_subnet_id=API_SUBNET_ID,
+        kms_key_vault_id=KMS_VAULT_ID,
+        kms_key_url=KMS_KEY_URL,
         tls=TLS,
         tags=TAGS,
     )
@@ -87,7 +94,7 @@ def test_children_names_and_parents(plan):
     component = p.one("hardened-aml:index:InferenceCluster")
     assert p.types() == sorted(
         ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE, DIAGNOSTICS, DES]
-        + [ROLE] * 8
+        + [ROLE] * 10
         + [MAINTENANCE] * 2
     )
     assert {r.name for r in p.resources if r.type != "hardened-aml:index:InferenceCluster"} == {
@@ -105,6 +112,8 @@ def test_children_names_and_parents(plan):
         "inf-des",
         "inf-des-crypto-user",
         "inf-des-reader",
+        "inf-apiserver-subnet-network-contributor",
+        "inf-kms-vault-contributor",
         "inf-ws-reader",
         "inf-ws-extension-contributor",
         "inf-ws-cluster-admin",
@@ -123,6 +132,8 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "enablePrivateClusterPublicFQDN": False,
         "privateDNSZone": "system",
         "disableRunCommand": True,
+        "enableVnetIntegration": True,  # AML-AKS-029
+        "subnetId": API_SUBNET_ID,
     }
     assert i["aadProfile"] == {"managed": True, "enableAzureRBAC": True, "adminGroupObjectIDs": []}  # AML-AKS-003
     assert i["disableLocalAccounts"] is True
@@ -139,7 +150,7 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "serviceCidr": "10.0.0.0/16",
         "dnsServiceIP": "10.0.0.10",
     }
-    assert i["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}  # AML-AKS-006
+    assert i["autoUpgradeProfile"] == {"upgradeChannel": "stable", "nodeOSUpgradeChannel": "NodeImage"}  # AML-AKS-006
     assert i["addonProfiles"] == {  # AML-AKS-007
         "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": LAW_ID, "useAADAuth": "true"}},
         "azurepolicy": {"enabled": True},
@@ -155,6 +166,12 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         },
         "workloadIdentity": {"enabled": True},  # AML-AKS-016
         "imageCleaner": {"enabled": True, "intervalHours": 168},  # AML-AKS-017
+        "azureKeyVaultKms": {  # AML-AKS-029
+            "enabled": True,
+            "keyId": KMS_KEY_URL,
+            "keyVaultNetworkAccess": "Private",
+            "keyVaultResourceId": KMS_VAULT_ID,
+        },
     }
     assert i["storageProfile"] == {  # AML-AKS-024
         "diskCSIDriver": {"enabled": True},
@@ -162,7 +179,7 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "snapshotController": {"enabled": True},
         "blobCSIDriver": {"enabled": False},
     }
-    assert "kubernetesVersion" not in i  # AKS's default, kept patched (AML-AKS-006); pools follow it (AML-AKS-022)
+    assert "kubernetesVersion" not in i  # AKS's default, kept supported (AML-AKS-006); pools follow it (AML-AKS-022)
     [system] = i["agentPoolProfiles"]
     assert system == {  # AML-AKS-001, AML-AKS-008
         "name": "system",
@@ -305,6 +322,11 @@ def test_roles_trusted_access_and_namespace(plan):
     des_reader = roles.pop("inf-des-reader")
     assert des_reader["scope"] == p.one(DES).id and des_reader["principalId"] == AKS_PRINCIPAL
     assert des_reader["roleDefinitionId"] == ROLE_PREFIX + READER
+    # AML-AKS-029: the API server's subnet and the KMS vault (test_etcd_is_encrypted_...).
+    assert {
+        roles.pop("inf-apiserver-subnet-network-contributor")["scope"],
+        roles.pop("inf-kms-vault-contributor")["scope"],
+    } == {API_SUBNET_ID, KMS_VAULT_ID}
     # The extension has an identity of its own, and no role.
     assert p.one(EXTENSION).inputs["identity"] == {"type": "SystemAssigned"}
     assert {n: r["roleDefinitionId"].removeprefix(ROLE_PREFIX) for n, r in roles.items()} == {
@@ -350,6 +372,8 @@ def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespac
         "inf-kubelet-identity-operator",
         "inf-des-crypto-user",
         "inf-des-reader",
+        "inf-apiserver-subnet-network-contributor",
+        "inf-kms-vault-contributor",
     )
     needed = [r for r in needed if r.name not in before_cluster]
     assert len(needed) == 7
@@ -440,6 +464,8 @@ POOL_D4 = "Standard_D4s_v5"
         ({"pod_cidr": "not-a-cidr"}, "inf.pod_cidr", "not-a-cidr", "CIDR form"),
         ({"pod_cidr": "10.244.0.1/16"}, "inf.pod_cidr", "10.244.0.1/16", "an IPv4 CIDR block with no host bits"),
         ({"kubernetes_version": "latest"}, "inf.kubernetes_version", "latest", "a Kubernetes version"),
+        ({"upgrade_channel": "none"}, "inf.upgrade_channel", "none", "one of stable, rapid, patch"),
+        ({"location": "qatarcentral"}, "inf.location", "qatarcentral", "API Server VNet Integration"),
         ({"admin_group_object_ids": ["admins"]}, "inf.admin_group_object_ids.0", "admins", "a GUID"),
         ({"public_fqdn": True}, "inf.public_fqdn", True, "one of system_pool"),
         ({"maintenance_window": {"day_of_week": "Sun"}}, "inf.maintenance_window.day_of_week", "Sun", "Sunday"),
@@ -557,6 +583,37 @@ def test_disk_encryption_set_follows_the_estate_key(plan):
     # both grants exist before the cluster uses the set
     deps = p.one(CLUSTER).dependencies
     assert p.named("inf-des-crypto-user").urn in deps and p.named("inf-des-reader").urn in deps
+
+
+def test_etcd_is_encrypted_with_the_kms_key_through_the_api_server_subnet(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    cluster = p.one(CLUSTER).inputs
+    assert cluster["securityProfile"]["azureKeyVaultKms"] == {  # AML-AKS-029
+        "enabled": True,
+        "keyId": KMS_KEY_URL,
+        "keyVaultNetworkAccess": "Private",
+        "keyVaultResourceId": KMS_VAULT_ID,
+    }
+    api = cluster["apiServerAccessProfile"]
+    assert (api["enableVnetIntegration"], api["subnetId"]) == (True, API_SUBNET_ID)
+    roles = {
+        r.name: (r.inputs["scope"], r.inputs["roleDefinitionId"].rsplit("/", 1)[-1], r.inputs["principalId"])
+        for r in p.of_type(ROLE)
+    }
+    assert roles["inf-apiserver-subnet-network-contributor"] == (API_SUBNET_ID, NETWORK_CONTRIBUTOR, AKS_PRINCIPAL)
+    assert roles["inf-kms-vault-contributor"] == (KMS_VAULT_ID, KEY_VAULT_CONTRIBUTOR, AKS_PRINCIPAL)
+    deps = p.one(CLUSTER).dependencies
+    assert {p.named(n).urn for n in ("inf-apiserver-subnet-network-contributor", "inf-kms-vault-contributor")} <= set(
+        deps
+    )
+
+
+def test_upgrades_keep_a_supported_version_and_patch_only_by_name(plan):
+    p = plan(lambda: InferenceCluster("inf", _args()))
+    assert p.one(CLUSTER).inputs["autoUpgradeProfile"]["upgradeChannel"] == "stable"  # AML-AKS-006
+    q = plan(lambda: InferenceCluster("inf", _args(upgrade_channel="patch")))
+    assert q.one(CLUSTER).inputs["autoUpgradeProfile"]["upgradeChannel"] == "patch"
+    assert "aml-aks-006-auto-upgrade" in {d.policy for d in violations(q.resources)}
 
 
 def test_image_cleaner_interval_is_configurable_within_azure_range(plan):
