@@ -91,6 +91,7 @@ from aml_catalogue.roles import (
     CONTRIBUTOR,
     KEY_VAULT_CONTRIBUTOR,
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_CRYPTO_USER,
     KUBERNETES_EXTENSION_CONTRIBUTOR,
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
@@ -408,6 +409,9 @@ class InferenceClusterArgs(InferenceClusterSettings):
     kms_key_vault_id: Annotated[Input[str], Wired()]
     """The private vault of the etcd (KMS) key: a vault of its own, since AKS needs Key Vault Contributor on it to
     make its private link. Required (control AML-AKS-029)."""
+    kms_key_id: Annotated[Input[str], Wired()]
+    """ARM id of the etcd key; the control-plane identity gets "Key Vault Crypto User" (encrypt and decrypt) on it
+    alone. Required (control AML-AKS-029)."""
     kms_key_url: Annotated[Input[str], Wired()]
     """The etcd key's URI with its version (KMS names one version; see ``aml_catalogue.facts.KMS_KEY_EXPIRY`` for
     rotation). The control-plane identity encrypts and decrypts with it. Required (control AML-AKS-029)."""
@@ -635,12 +639,21 @@ class InferenceCluster(pulumi.ComponentResource):
         )
         # AML-AKS-029: with a private vault, AKS makes its own private link to it, for which the control plane needs
         # Key Vault Contributor on the vault ("Use KMS etcd encryption in AKS", "Assign permissions to create a
-        # private link"); the vault holds the etcd key alone, so that role reaches nothing else. Its encrypt/decrypt
-        # role (Key Vault Crypto User) is on the key, made with the vault (``KeyUse.ENCRYPT_DECRYPT``).
+        # private link"); the vault holds the etcd key alone, so that role reaches nothing else. The KMS plugin
+        # encrypts and decrypts with the key (same page: "Key Vault Crypto User"), on the key alone.
         self.kms_vault_role = shared.role_assignment(
             f"{name}-kms-vault-contributor",
             scope=a["kms_key_vault_id"],
             role_guid=KEY_VAULT_CONTRIBUTOR,
+            principal_id=a["control_plane_principal_id"],
+            principal_type="ServicePrincipal",
+            subscription_id=a["subscription_id"],
+            parent=self,
+        )
+        self.kms_key_role = shared.role_assignment(
+            f"{name}-kms-crypto-user",
+            scope=a["kms_key_id"],
+            role_guid=KEY_VAULT_CRYPTO_USER,
             principal_id=a["control_plane_principal_id"],
             principal_type="ServicePrincipal",
             subscription_id=a["subscription_id"],
@@ -764,6 +777,7 @@ class InferenceCluster(pulumi.ComponentResource):
                     self.des_reader,
                     self.api_server_subnet_role,
                     self.kms_vault_role,
+                    self.kms_key_role,
                 ],
             ),
         )

@@ -31,7 +31,7 @@ from hardened_aml.container_registry import ContainerRegistry
 from hardened_aml.governance import Governance
 from hardened_aml.identity_roles import RoleGrant, WorkloadIdentity, WorkspaceIdentityRoles
 from hardened_aml.inputs import checked
-from hardened_aml.key_vault import KeyUse, KeyVault
+from hardened_aml.key_vault import KeyVault
 from hardened_aml.monitoring import Monitoring
 from hardened_aml.naming import Namer
 from hardened_aml.network import Network
@@ -176,7 +176,9 @@ class Estate(pulumi.ComponentResource):
                     **logged,
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.key_vault.key_access, self.identity_roles]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[r for r in (self.key_vault.key_access, self.identity_roles) if r is not None]
+            ),
         )
         self.workspace_contributor = self.identity_roles.on_workspace(self.workspace.workspace_id, parent=self)
         # AML-IAM-011: what workload identities are given, each at its narrowest scope.
@@ -439,8 +441,9 @@ class Estate(pulumi.ComponentResource):
         # specification (AML-ENC-009), in the estate's vault.
         disk_key = self.key_vault.add_key(f"{name}-aks-disk-cmk", namer.name("cmk", "aks-disk"), lock=True)
         # AML-AKS-029: etcd secrets are encrypted (KMS) with a key of the same specification in a private vault of
-        # its own: AKS needs Key Vault Contributor on that vault, which must reach nothing else. The control plane
-        # encrypts and decrypts with the key; it rotates at half its lifetime (aml_catalogue.facts.KMS_KEY_EXPIRY).
+        # its own: AKS needs Key Vault Contributor on that vault, which must reach nothing else. The cluster grants
+        # its control plane encrypt/decrypt on the key itself (so that the cluster waits for it); the key rotates at
+        # half its lifetime (aml_catalogue.facts.KMS_KEY_EXPIRY).
         self.kms_vault = KeyVault(
             f"{name}-kms",
             _of(
@@ -449,8 +452,6 @@ class Estate(pulumi.ComponentResource):
                     "key_name": namer.name("cmk", "etcd"),
                     "tenant_id": self.identity.tenant_id,
                     "subscription_id": subscription_id,
-                    "cmk_principal_id": self.aks_identity.principal_id,
-                    "key_use": KeyUse.ENCRYPT_DECRYPT,
                     "key_expiry": KMS_KEY_EXPIRY,
                     "rotate_before_expiry": KMS_ROTATE_BEFORE_EXPIRY,
                     "log_analytics_workspace_id": self.monitoring.log_analytics_workspace_id,
@@ -487,13 +488,12 @@ class Estate(pulumi.ComponentResource):
                     "disk_encryption_key_url": disk_key.key_uri_with_version,
                     "api_server_subnet_id": self.network.api_server_subnet_id,
                     "kms_key_vault_id": self.kms_vault.vault_id,
+                    "kms_key_id": self.kms_vault.key_id,
                     "kms_key_url": self.kms_vault.key_uri_with_version,
                     **here,
                 }
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.workspace, kubelet, compute, self.kms_vault.key_access]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workspace, kubelet, compute]),
         )
 
 

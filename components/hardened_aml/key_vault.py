@@ -18,7 +18,6 @@ later versions get their expiry from the rotation policy.
 
 import time
 from collections.abc import Iterator, Mapping
-from enum import StrEnum
 from typing import Annotated, Any, NotRequired
 
 import pulumi
@@ -27,7 +26,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from aml_catalogue.facts import CMK_KEY_SIZE, CMK_KEY_TYPE, calendar_duration
-from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_CRYPTO_USER
+from aml_catalogue.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
 from hardened_aml import shared
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
@@ -85,23 +84,6 @@ def cmk_properties(key_expiry: str, rotate_before_expiry: str, now: float | None
 
 
 @args
-class KeyUse(StrEnum):
-    """What the key's user does with it, and so the one role it gets on the key."""
-
-    WRAP_UNWRAP = "wrapUnwrap"
-    """Wrap and unwrap data keys (services encrypting at rest): "Key Vault Crypto Service Encryption User"."""
-    ENCRYPT_DECRYPT = "encryptDecrypt"
-    """Encrypt and decrypt (AKS's KMS plugin for etcd, "Use KMS etcd encryption in AKS"): "Key Vault Crypto
-    User"."""
-
-
-#: The one role each use needs on the key (GUIDs in ``aml_catalogue.roles``).
-KEY_USE_ROLES = {
-    KeyUse.WRAP_UNWRAP: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-    KeyUse.ENCRYPT_DECRYPT: KEY_VAULT_CRYPTO_USER,
-}
-
-
 class KeyVaultArgs(TypedDict):
     """Inputs of :class:`KeyVault`."""
 
@@ -118,12 +100,11 @@ class KeyVaultArgs(TypedDict):
     """Entra ID tenant of the vault. Required."""
     subscription_id: Annotated[Input[str], Wired()]
     """Subscription of the role definitions. Required."""
-    cmk_principal_id: Annotated[Input[str], Wired()]
+    cmk_principal_id: NotRequired[Annotated[Input[str] | None, Wired()]]
     """Principal id of the identity that uses the key (the workspace's user-assigned identity); it gets "Key
-    Vault Crypto Service Encryption User" on the key only. Required (control AML-IAM-003)."""
-    key_use: NotRequired[Annotated[KeyUse, Field(default=KeyUse.WRAP_UNWRAP)]]
-    """What that identity does with the key, and so its one role on it. Default: ``wrapUnwrap`` (control
-    AML-IAM-003); ``encryptDecrypt`` for AKS's KMS (control AML-AKS-029)."""
+    Vault Crypto Service Encryption User" on the key only. Default: none, no role: the key's user grants its own
+    (the AKS cluster, whose KMS plugin needs another role on its etcd key; control AML-AKS-029). The estate always
+    names one for its main vault (control AML-IAM-003)."""
     log_analytics_workspace_id: Annotated[Input[str], Wired()]
     """Where diagnostics go. Required (control AML-MON-002)."""
     key_expiry: NotRequired[Annotated[str, Field(default="P2Y")]]
@@ -204,14 +185,19 @@ class KeyVault(pulumi.ComponentResource):
         # Crypto Service Encryption User" reads key metadata and wraps/unwraps only (built-in roles, security).
         # ``key_access``: depend on it before using the key. An attribute, not an output (a resource is no
         # value other languages can read), hence annotated here rather than on the class.
-        self.key_access: pulumi.Resource = shared.role_assignment(
-            f"{name}-cmk-crypto-user",
-            scope=self.key.id,
-            role_guid=KEY_USE_ROLES[a["key_use"]],
-            principal_id=a["cmk_principal_id"],
-            principal_type="ServicePrincipal",
-            subscription_id=a["subscription_id"],
-            parent=self,
+        user = a.get("cmk_principal_id")
+        self.key_access: pulumi.Resource | None = (
+            shared.role_assignment(
+                f"{name}-cmk-crypto-user",
+                scope=self.key.id,
+                role_guid=KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                principal_id=user,
+                principal_type="ServicePrincipal",
+                subscription_id=a["subscription_id"],
+                parent=self,
+            )
+            if user is not None
+            else None
         )
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-kv",

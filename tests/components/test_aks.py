@@ -12,6 +12,7 @@ from hardened_aml.aks import (
     CONTRIBUTOR,
     KEY_VAULT_CONTRIBUTOR,
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_CRYPTO_USER,
     KUBERNETES_EXTENSION_CONTRIBUTOR,
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
@@ -40,6 +41,7 @@ DISK_KEY_ID = VAULT_ID + "/keys/cmk-test-aks-disk"
 DISK_KEY_URL = "https://kv-test.vault.azure.net/keys/cmk-test-aks-disk/0123456789abcdef0123456789abcdef"
 API_SUBNET_ID = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-test/subnets/snet-apiserver"
 KMS_VAULT_ID = RG_ID + "/providers/Microsoft.KeyVault/vaults/kv-test-kms"
+KMS_KEY_ID = KMS_VAULT_ID + "/keys/cmk-test-etcd"
 KMS_KEY_URL = "https://kv-test-kms.vault.azure.net/keys/cmk-test-etcd/fedcba9876543210fedcba9876543210"
 AKS_PRINCIPAL = "11111111-1111-1111-1111-111111111111"
 WS_PRINCIPAL = "22222222-2222-2222-2222-222222222222"
@@ -81,6 +83,7 @@ def _args(**overrides: Any) -> InferenceClusterArgs:
         disk_encryption_key_url=DISK_KEY_URL,
         api_server_subnet_id=API_SUBNET_ID,
         kms_key_vault_id=KMS_VAULT_ID,
+        kms_key_id=KMS_KEY_ID,
         kms_key_url=KMS_KEY_URL,
         tls=TLS,
         tags=TAGS,
@@ -94,7 +97,7 @@ def test_children_names_and_parents(plan):
     component = p.one("hardened-aml:index:InferenceCluster")
     assert p.types() == sorted(
         ["hardened-aml:index:InferenceCluster", CLUSTER, POOL, EXTENSION, BINDING, NAMESPACE, COMPUTE, DIAGNOSTICS, DES]
-        + [ROLE] * 10
+        + [ROLE] * 11
         + [MAINTENANCE] * 2
     )
     assert {r.name for r in p.resources if r.type != "hardened-aml:index:InferenceCluster"} == {
@@ -114,6 +117,7 @@ def test_children_names_and_parents(plan):
         "inf-des-reader",
         "inf-apiserver-subnet-network-contributor",
         "inf-kms-vault-contributor",
+        "inf-kms-crypto-user",
         "inf-ws-reader",
         "inf-ws-extension-contributor",
         "inf-ws-cluster-admin",
@@ -322,11 +326,9 @@ def test_roles_trusted_access_and_namespace(plan):
     des_reader = roles.pop("inf-des-reader")
     assert des_reader["scope"] == p.one(DES).id and des_reader["principalId"] == AKS_PRINCIPAL
     assert des_reader["roleDefinitionId"] == ROLE_PREFIX + READER
-    # AML-AKS-029: the API server's subnet and the KMS vault (test_etcd_is_encrypted_...).
-    assert {
-        roles.pop("inf-apiserver-subnet-network-contributor")["scope"],
-        roles.pop("inf-kms-vault-contributor")["scope"],
-    } == {API_SUBNET_ID, KMS_VAULT_ID}
+    # AML-AKS-029: the API server's subnet, the KMS vault and key (test_etcd_is_encrypted_...).
+    kms_grants = ("inf-apiserver-subnet-network-contributor", "inf-kms-vault-contributor", "inf-kms-crypto-user")
+    assert {roles.pop(n)["scope"] for n in kms_grants} == {API_SUBNET_ID, KMS_VAULT_ID, KMS_KEY_ID}
     # The extension has an identity of its own, and no role.
     assert p.one(EXTENSION).inputs["identity"] == {"type": "SystemAssigned"}
     assert {n: r["roleDefinitionId"].removeprefix(ROLE_PREFIX) for n, r in roles.items()} == {
@@ -374,6 +376,7 @@ def test_attach_is_kubernetes_compute_after_extension_roles_binding_and_namespac
         "inf-des-reader",
         "inf-apiserver-subnet-network-contributor",
         "inf-kms-vault-contributor",
+        "inf-kms-crypto-user",
     )
     needed = [r for r in needed if r.name not in before_cluster]
     assert len(needed) == 7
@@ -602,10 +605,11 @@ def test_etcd_is_encrypted_with_the_kms_key_through_the_api_server_subnet(plan):
     }
     assert roles["inf-apiserver-subnet-network-contributor"] == (API_SUBNET_ID, NETWORK_CONTRIBUTOR, AKS_PRINCIPAL)
     assert roles["inf-kms-vault-contributor"] == (KMS_VAULT_ID, KEY_VAULT_CONTRIBUTOR, AKS_PRINCIPAL)
-    deps = p.one(CLUSTER).dependencies
-    assert {p.named(n).urn for n in ("inf-apiserver-subnet-network-contributor", "inf-kms-vault-contributor")} <= set(
-        deps
-    )
+    assert roles["inf-kms-crypto-user"] == (KMS_KEY_ID, KEY_VAULT_CRYPTO_USER, AKS_PRINCIPAL)
+    assert KEY_VAULT_CRYPTO_USER == "12338af0-0e69-4776-bea7-57ae8d297424"
+    deps = set(p.one(CLUSTER).dependencies)
+    granted = ("inf-apiserver-subnet-network-contributor", "inf-kms-vault-contributor", "inf-kms-crypto-user")
+    assert {p.named(n).urn for n in granted} <= deps
 
 
 def test_upgrades_keep_a_supported_version_and_patch_only_by_name(plan):

@@ -369,6 +369,32 @@ def test_an_inference_cluster_needs_an_aks_subnet_among_existing_subnets():
     network = {"existing_subnets": {"private_endpoint": vnet + "/subnets/pe"}}
     err = refused(lambda: Estate("haml", _serving_args(inference={"aks": aks}, network=network)))
     assert err.key == "haml.network.existing_subnets.aks" and "since the estate has an inference cluster" in err.allowed
+    network = {"existing_subnets": {"private_endpoint": vnet + "/subnets/pe", "aks": vnet + "/subnets/aks"}}
+    err = refused(lambda: Estate("haml", _serving_args(inference={"aks": aks}, network=network)))
+    assert err.key == "haml.network.existing_subnets.api_server" and "delegated to" in err.allowed
+
+
+def test_the_etcd_key_lives_in_a_vault_of_its_own_read_only_by_the_cluster(plan):
+    aks = {"tls": {"cname": "s.example.internal", "secret_name": "tls"}}
+    p = plan(lambda: Estate("haml", _serving_args(inference={"aks": aks})))
+    vaults = p.of_type("azure-native:keyvault:Vault")
+    assert sorted(v.name for v in vaults) == ["haml-keyvault-kv", "haml-kms-kv"]
+    kms_key = next(k for k in p.of_type("azure-native:keyvault:Key") if k.name == "haml-kms-cmk")
+    cluster = p.one("azure-native:containerservice:ManagedCluster").inputs
+    kms = cluster["securityProfile"]["azureKeyVaultKms"]
+    assert kms["keyVaultResourceId"] == p.named("haml-kms-kv").id
+    assert kms["keyVaultNetworkAccess"] == "Private" and kms["enabled"] is True
+    assert cluster["apiServerAccessProfile"]["subnetId"] == p.named("haml-network-snet-apiserver").id
+    # the vault has a private endpoint of its own, in the estate's subnet
+    targets = [
+        e.inputs["privateLinkServiceConnections"][0]["privateLinkServiceId"]
+        for e in p.of_type("azure-native:network:PrivateEndpoint")
+    ]
+    assert p.named("haml-kms-kv").id in targets
+    # the one role on the key is the control plane's encrypt/decrypt role, and the cluster waits for it
+    [on_key] = [r for r in p.of_type("azure-native:authorization:RoleAssignment") if r.inputs["scope"] == kms_key.id]
+    assert on_key.inputs["roleDefinitionId"].endswith("/12338af0-0e69-4776-bea7-57ae8d297424")
+    assert on_key.urn in p.one("azure-native:containerservice:ManagedCluster").dependencies
 
 
 # --- ordering Azure needs (issue 7), through the recorded dependencies ------------------------------------

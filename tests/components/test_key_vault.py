@@ -4,7 +4,7 @@ import time
 
 from component_plan import LAW_ID, TAGS, refused
 
-from aml_catalogue.facts import MIN_RSA_KEY_SIZE
+from aml_catalogue.facts import KMS_KEY_EXPIRY, KMS_ROTATE_BEFORE_EXPIRY, MIN_RSA_KEY_SIZE
 from hardened_aml.key_vault import (
     KEY_EXPIRY_PATH,
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
@@ -87,6 +87,17 @@ def test_vault_key_role_and_diagnostics(plan):
     diag = p.one("azure-native:monitor:DiagnosticSetting")
     assert diag.inputs["resourceUri"].endswith("/vaults/kv-test")
     assert diag.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+
+
+def test_a_kms_key_has_no_role_of_the_vault_and_rotates_at_half_life(plan):
+    # AML-AKS-029: the cluster grants its own role on its etcd key; the key version must outlive the next rotation.
+    args = _args(cmk_principal_id=None, key_expiry=KMS_KEY_EXPIRY, rotate_before_expiry=KMS_ROTATE_BEFORE_EXPIRY)
+    p = plan(lambda: KeyVault("kms", args))
+    assert p.of_type("azure-native:authorization:RoleAssignment") == []
+    policy = p.one("azure-native:keyvault:Key").inputs["properties"]["rotationPolicy"]
+    assert policy["attributes"]["expiryTime"] == "P2Y"
+    rotate = next(a for a in policy["lifetimeActions"] if a["action"]["type"] == "rotate")
+    assert rotate["trigger"]["timeBeforeExpiry"] == "P1Y"
 
 
 def test_production_locks_vault_and_key(plan):

@@ -37,14 +37,20 @@ def test_new_vnet_subnets_nsgs_and_zones(plan):
     assert vnet.inputs["addressSpace"] == {"addressPrefixes": ["10.40.0.0/22"]}
     assert vnet.inputs["virtualNetworkName"] == NAMER.name("vnet")  # the names Namer gives
     subnets = {s.name: s for s in p.of_type("azure-native:network:Subnet")}
-    assert sorted(subnets) == ["net-snet-aks", "net-snet-pe"]  # managed VNet on: no compute subnet
+    assert sorted(subnets) == ["net-snet-aks", "net-snet-apiserver", "net-snet-pe"]  # managed VNet: no compute subnet
     assert subnets["net-snet-pe"].inputs["addressPrefix"] == "10.40.0.0/24"
     assert subnets["net-snet-aks"].inputs["addressPrefix"] == "10.40.1.0/24"
+    # AML-AKS-029: the API server's own subnet, delegated to AKS (API Server VNet Integration).
+    assert subnets["net-snet-apiserver"].inputs["addressPrefix"] == "10.40.3.0/28"
+    assert subnets["net-snet-apiserver"].inputs["delegations"] == [
+        {"name": "aks-api-server", "serviceName": "Microsoft.ContainerService/managedClusters"}
+    ]
+    assert all("delegations" not in s.inputs for n, s in subnets.items() if n != "net-snet-apiserver")
     assert subnets["net-snet-pe"].inputs["subnetName"] == NAMER.name("snet", "pe")
     nsg_names = {n.inputs["networkSecurityGroupName"] for n in p.of_type("azure-native:network:NetworkSecurityGroup")}
-    assert nsg_names == {NAMER.name("nsg", "pe"), NAMER.name("nsg", "aks")}
+    assert nsg_names == {NAMER.name("nsg", "pe"), NAMER.name("nsg", "aks"), NAMER.name("nsg", "apiserver")}
     assert all(s.inputs["networkSecurityGroup"]["id"].endswith(s.name.split("-")[-1]) for s in subnets.values())
-    assert len(p.of_type("azure-native:network:NetworkSecurityGroup")) == 2
+    assert len(p.of_type("azure-native:network:NetworkSecurityGroup")) == 3
     zones = sorted(z.inputs["privateZoneName"] for z in p.of_type("azure-native:privatedns:PrivateZone"))
     assert (
         zones
@@ -71,14 +77,16 @@ def test_compute_subnet_only_without_managed_vnet(plan):
     p = plan(lambda: Network("net", _args(workspace_managed_network=False)))
     assert sorted(s.name for s in p.of_type("azure-native:network:Subnet")) == [
         "net-snet-aks",
+        "net-snet-apiserver",
         "net-snet-compute",
         "net-snet-pe",
     ]
-    assert len(p.of_type("azure-native:network:NetworkSecurityGroup")) == 3
+    assert len(p.of_type("azure-native:network:NetworkSecurityGroup")) == 4
     # AML-NET-101: only the compute subnet has the storage service endpoint a service endpoint policy needs.
     endpoints = {s.name: s.inputs.get("serviceEndpoints") for s in p.of_type("azure-native:network:Subnet")}
     assert endpoints == {
         "net-snet-aks": None,
+        "net-snet-apiserver": None,
         "net-snet-compute": [{"service": "Microsoft.Storage"}],
         "net-snet-pe": None,
     }
@@ -111,6 +119,12 @@ def test_prefix_with_host_bits_is_refused():
     assert err.allowed == "an IPv4 CIDR block with no host bits set, such as 10.40.0.0/24"
     err = refused(lambda: Network("net", _args(address_space="10.40.0.0")))
     assert err.key == "net.address_space" and "CIDR form" in err.allowed
+
+
+def test_api_server_subnet_of_fewer_than_16_addresses_is_refused():
+    err = refused(lambda: Network("net", _args(api_server_subnet_prefix="10.40.3.0/29")))
+    assert (err.key, err.value) == ("net.api_server_subnet_prefix", "10.40.3.0/29")
+    assert err.allowed == "a block of /28 or larger (the AKS API server's minimum)"
 
 
 def test_overlapping_subnets_are_refused():
@@ -250,7 +264,7 @@ def test_an_existing_vnet_in_another_subscription_gets_subnets_and_nsgs_through_
     assert provider.inputs["subscriptionId"] == HUB_SUB
     for kind in ("azure-native:network:Subnet", "azure-native:network:NetworkSecurityGroup"):
         placed = p.of_type(kind)
-        assert len(placed) == 2 and all(r.provider.startswith(provider.urn) for r in placed), kind
+        assert len(placed) == 3 and all(r.provider.startswith(provider.urn) for r in placed), kind
         assert {r.inputs["resourceGroupName"] for r in placed} == {"rg-hub"}
     assert {s.inputs["virtualNetworkName"] for s in p.of_type("azure-native:network:Subnet")} == {"vnet-hub"}
     # Zones and links stay in the estate's group and subscription (default provider).

@@ -482,7 +482,8 @@ CASES = [
         DELETE,
         [
             "[AML-AKS-006] autoUpgradeProfile.upgradeChannel is not set (Azure's default is 'none'); it must be one "
-            "of 'stable', 'rapid' (only these keep the cluster on a supported minor version ('patch' stays on one until it leaves support))"
+            "of 'stable', 'rapid' (only these keep the cluster on a supported minor version ('patch' stays on one "
+            "until it leaves support))"
         ],
     ),
     (
