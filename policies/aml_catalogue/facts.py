@@ -132,7 +132,8 @@ MAINTENANCE_WINDOW_HOURS = (4, 24)
 #: are valid (not expired) until the next key rotation" ("Use KMS etcd encryption in AKS", MicrosoftDocs/
 #: azure-aks-docs use-kms-etcd-encryption.md, "Rotate existing keys"). Rotating at half the lifetime keeps both
 #: versions valid for a whole rotation period: each version lives two years, a new one is made after one, and the
-#: cluster is moved to it within that year (``pulumi refresh`` then ``pulumi up``; docs/key-rotation in the README).
+#: cluster is moved to it within that year (``pulumi refresh`` then ``pulumi up``; README, "Etcd encryption and
+#: Kubernetes upgrades").
 KMS_KEY_EXPIRY = "P2Y"
 KMS_ROTATE_BEFORE_EXPIRY = "P1Y"
 #: Upgrade channels that keep a cluster on a supported Kubernetes minor version: "To ensure your cluster is always
