@@ -258,8 +258,8 @@ class Storage(pulumi.ComponentResource):
         )
         self.checkpoints_id = self.checkpoints.id
         # AML-MON-009: the file, queue and table services as resources of their own, like the blob service above,
-        # so that each diagnostic setting names its service by the service resource's id (file.json /
-        # queue.json / table.json 2024-01-01: the service name is always "default").
+        # so that each diagnostic setting names its service by the service resource's id (storage API 2024-01-01;
+        # the SDK's fileServicesName / queueServiceName / tableServiceName: the name must be "default").
         service_opts = pulumi.ResourceOptions(parent=self)
         self.file_service = storage.FileServiceProperties(
             f"{name}-file",
@@ -270,7 +270,8 @@ class Storage(pulumi.ComponentResource):
             share_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=soft_delete_days),
             opts=service_opts,
         )
-        # No CORS rules: a PUT without any disables CORS for the service (CorsRules, storage 2024-01-01).
+        # No CORS rules: "If no CorsRule elements are included in the request body, all CORS rules will be deleted,
+        # and CORS will be disabled" (the SDK's QueueServiceProperties / TableServiceProperties ``cors``).
         self.queue_service = storage.QueueServiceProperties(
             f"{name}-queue",
             account_name=self.account.name,
