@@ -352,6 +352,19 @@ def test_traffic_must_sum_to_100():
     assert err.key == "hardened-aml:inference.onlineEndpoint.traffic" and "sum to 100" in err.allowed
 
 
+def test_defender_for_storage_is_named_by_its_stack_key():
+    """AML-DAT-009: never off in production; a boolean, not a word, elsewhere."""
+    err = _refused("prod", lambda values: values.update(storage={"defenderForStorage": False}))
+    assert err.key == "hardened-aml:storage.defenderForStorage" and "AML-DAT-009" in err.allowed
+    err = _refused("dev", lambda values: values.update(storage={"defenderForStorage": "sometimes"}))
+    assert err.key == "hardened-aml:storage.defenderForStorage"
+    err = _refused("dev", lambda values: values.update(storage={"defender": True}))
+    assert err.key.startswith("hardened-aml:storage")
+    assert parse({**_values("dev"), "storage": {"defenderForStorage": True}})["storage"] == {
+        "defender_for_storage": True
+    }
+
+
 def test_mirror_traffic_at_most_50():
     err = _refused("prod", _set("inference.onlineEndpoint.mirrorTraffic", {"green": 60}))
     assert err.key.startswith("hardened-aml:inference.onlineEndpoint.mirrorTraffic")
