@@ -557,6 +557,9 @@ def test_storage_service_logs_by_ids_written_out() -> None:
         for s in SERVICE_TYPES
     ]
     assert len(run_stack(MON_009, account, *elsewhere)) == 4
+    # a bare name is no ARM id: Azure would refuse it, so it names nothing
+    bare = [_setting(f"diag-{s}", f"st/{s}Services/default", STORAGE_LOGS) for s in SERVICE_TYPES]
+    assert len(run_stack(MON_009, account, *bare)) == 4
 
 
 def test_a_service_of_another_account_does_not_count() -> None:
