@@ -20,6 +20,10 @@ UNTAGGABLE = {
     "azure-native:network:Subnet",
     "azure-native:network:PrivateDnsZoneGroup",
     "azure-native:storage:BlobServiceProperties",
+    "azure-native:storage:FileServiceProperties",  # the services, like the blob service, take no tags
+    "azure-native:storage:QueueServiceProperties",
+    "azure-native:storage:TableServiceProperties",
+    "azure-native:security:DefenderForStorage",  # an extension resource: no tags in the SDK's args
     "azure-native:storage:BlobContainer",  # a proxy resource: no tags in its ARM schema
     "azure-native:monitor:DiagnosticSetting",
     "azure-native:authorization:RoleAssignment",
