@@ -68,6 +68,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-enc-007-storage-queue-table-account-key",
         "aml-iam-006-storage-no-shared-key",
         "aml-mon-002-dependency-diagnostics",
+        "aml-mon-009-storage-service-logs",
         "aml-net-005-storage-private-access",
         "aml-rel-001-storage-zone-redundant",
         "aml-rel-006-production-delete-locks",

@@ -395,19 +395,48 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ),
     ("AML-DAT-001", "anonymous blob access", set_("storage", "allowBlobPublicAccess", True)),
     # DAT-002 has a resource policy (the blob service's settings) and a stack policy (every account has a blob
-    # service): each row moves the blob service to an account outside the stack and weakens it.
+    # service): each row moves the blob service to an account outside the stack and weakens it. The blob service's
+    # diagnostic setting then names the account's blob service by its id, written out, so that AML-MON-009 still
+    # relates it to the account.
     (
         "AML-DAT-002",
         "one-day blob soft delete, on another account's blob service",
         both(
             set_("blob", "deleteRetentionPolicy.days", 1),
             set_("blob", "accountName", "stelsewhere", deps=[]),
+            set_("diag-blob", "resourceUri", STORAGE_ID + "/blobServices/default", deps=[]),
         ),
     ),
     (
         "AML-DAT-002",
         "no blob versioning, and the stack's account without a blob service",
-        both(set_("blob", "isVersioningEnabled", False), set_("blob", "accountName", "stelsewhere", deps=[])),
+        both(
+            set_("blob", "isVersioningEnabled", False),
+            set_("blob", "accountName", "stelsewhere", deps=[]),
+            set_("diag-blob", "resourceUri", STORAGE_ID + "/blobServices/default", deps=[]),
+        ),
+    ),
+    # --- Defender for Storage --------------------------------------------------------------------------
+    ("AML-DAT-009", "no Defender for Storage on the production account", remove("defender")),
+    (
+        "AML-DAT-009",
+        "Defender for Storage on another account only",
+        set_("defender", "resourceId", STORAGE_ID.replace("/stsdk", "/stother"), deps=[]),
+    ),
+    (
+        "AML-DAT-010",
+        "no malware scanning on upload",
+        set_("defender", "properties.malwareScanning.onUpload.isEnabled", False),
+    ),
+    (
+        "AML-DAT-010",
+        "sensitive data threat detection left unset",
+        delete("defender", "properties.sensitiveDataDiscovery"),
+    ),
+    (
+        "AML-DAT-010",
+        "the subscription's plan wins over the account's settings",
+        set_("defender", "properties.overrideSubscriptionLevelSettings", "false"),
     ),
     ("AML-DAT-005", "registry exports enabled", set_("registry", "policies.exportPolicy.status", "enabled")),
     ("AML-DAT-005", "registry export policy left to the default", delete("registry", "policies.exportPolicy")),
@@ -488,6 +517,23 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "AML-MON-002",
         "registry diagnostics with login events only",
         set_("diag-registry", "logs", [{"category": "ContainerRegistryLoginEvents", "enabled": True}]),
+    ),
+    ("AML-MON-009", "no queue service diagnostics", remove("diag-queue")),
+    (
+        "AML-MON-009",
+        "table service logs without deletes",
+        set_(
+            "diag-table",
+            "logs",
+            [{"category": "StorageRead", "enabled": True}, {"category": "StorageWrite", "enabled": True}],
+        ),
+    ),
+    ("AML-MON-009", "blob service reads not sent", set_("diag-blob", "logs.0.enabled", "false")),
+    ("AML-MON-009", "file service logs without a destination", delete("diag-file", "workspaceId")),
+    (
+        "AML-MON-009",
+        "the file service's setting on the account instead",
+        set_("diag-file", "resourceUri", STORAGE_ID, deps=["storage"]),
     ),
     ("AML-MON-005", "no AKS audit logs", set_("diag-aks", "logs", _aks_logs())),
     ("AML-MON-005", "AKS audit logs without guard", set_("diag-aks", "logs", _aks_logs("kube-audit-admin"))),

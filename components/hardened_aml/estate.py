@@ -133,6 +133,7 @@ class Estate(pulumi.ComponentResource):
                 {
                     "account_name": namer.name("st"),
                     "sku": e.get("storage_sku"),
+                    **e["storage"],  # AML-DAT-009: defender_for_storage
                     "customer_managed_key": key("st-cmk"),
                     **logged,
                 }

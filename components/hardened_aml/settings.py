@@ -36,6 +36,7 @@ from hardened_aml.network import NetworkSettings
 from hardened_aml.online_endpoint import OnlineEndpointSettings
 from hardened_aml.regions import ZONAL_REGIONS
 from hardened_aml.shared import Environment
+from hardened_aml.storage import StorageSettings
 from hardened_aml.workspace import ManagedNetworkSettings, OutboundRuleType
 
 TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^<>%&\\?/]+$")]
@@ -119,6 +120,9 @@ class EstateArgs(TypedDict):
     (control AML-MON-006)."""
     storage_sku: NotRequired[str | None]
     """Storage redundancy. Default: ``Standard_ZRS``; ``Standard_GZRS`` in production (control AML-REL-001)."""
+    storage: NotRequired[Annotated[StorageSettings, _section()]]
+    """The storage account's optional protections. Default: Defender for Storage in production only
+    (control AML-DAT-009)."""
     compute: NotRequired[Annotated[EstateCompute, _section()]]
     """Clusters and compute instances. Default: none."""
     inference: NotRequired[Annotated[EstateInference, _section()]]
@@ -136,6 +140,9 @@ def _estate_rules(e: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     production = e["environment"] is Environment.PRODUCTION
     if production and e.get("storage_sku") is not None and e["storage_sku"] not in GEO_ZONE_REDUNDANT_SKUS:
         yield ("storage_sku",), e["storage_sku"], "one of " + ", ".join(GEO_ZONE_REDUNDANT_SKUS) + " in production"
+    if production and e["storage"].get("defender_for_storage") is False:
+        # AML-DAT-009: said here too, so that the error names the stack key rather than the component's input.
+        yield ("storage", "defender_for_storage"), False, "true (or unset) in production (AML-DAT-009)"
     if production and e["governance"].get("allowed_python_indexes") is None:
         # AML-GOV-002: production names its package feed; public PyPI only when asked for by its address.
         yield (

@@ -11,6 +11,18 @@ a new storage account", learn.microsoft.com/azure/storage/common/customer-manage
 (REST spec 2024-01-01 ``EncryptionService.keyType``: ``x-ms-mutability`` create, read; "Infrastructure encryption
 cannot be enabled or disabled after the account has been created", learn.microsoft.com/azure/storage/common/
 infrastructure-encryption-enable): an existing account cannot be switched in place.
+
+Each of the account's four services (blob, file, queue, table) is declared as a resource of its own, and its
+diagnostic setting names that resource's id (control AML-MON-009): at preview the ids are unknown, and the pack
+relates a setting to its service, and the service to its account, through these engine dependencies.
+
+Defender for Storage (``Microsoft.Security/defenderForStorageSettings``, REST API 2024-10-01-preview, the version
+``pulumi_azure_native.security.DefenderForStorage`` of azure-native 3.29.0 serves; ``defenderForStorageSettings.json``
+in Azure/azure-rest-api-specs: setting name ``current``, ``isEnabled``, ``overrideSubscriptionLevelSettings``,
+``malwareScanning.onUpload.isEnabled`` / ``capGBPerMonth``, ``sensitiveDataDiscovery.isEnabled``) is billed per
+account and month, and on-upload malware scanning per GB scanned ("Malware scanning in Defender for Storage",
+learn.microsoft.com/azure/defender-for-cloud/defender-for-storage-malware-scan): on by default in production,
+asked for by name elsewhere (control AML-DAT-009).
 """
 
 from collections.abc import Iterator, Mapping
@@ -18,6 +30,7 @@ from enum import StrEnum
 from typing import Annotated, Any, NotRequired
 
 import pulumi
+import pulumi_azure_native.security as security
 import pulumi_azure_native.storage as storage
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -29,9 +42,13 @@ from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
 from hardened_aml.shared import Environment
 
-#: The storage services whose resource logs are sent (control AML-MON-002): the blob service (datastores,
-#: checkpoints) and the file service (notebooks, code snapshots).
-LOGGED_SERVICES = ("blob", "file")
+#: The storage services whose resource logs are sent, each through a diagnostic setting on its own service
+#: resource (control AML-MON-009): blob (datastores, checkpoints), file (notebooks, code snapshots), queue and table.
+LOGGED_SERVICES = ("blob", "file", "queue", "table")
+#: The most GB that on-upload malware scanning reads per month, the cost ceiling Microsoft sets by default
+#: ("Configure malware scanning and sensitive data detection", learn.microsoft.com/training/modules/
+#: implement-defender-storage: monthly cap, default 10,000 GB, on-upload only).
+MALWARE_SCAN_CAP_GB_PER_MONTH = 10_000
 #: The blob container for training checkpoints (control AML-REL-102).
 CHECKPOINT_CONTAINER = "checkpoints"
 
@@ -40,6 +57,7 @@ __all__ = [
     "ZONE_REDUNDANT_SKUS",
     "Storage",
     "StorageArgs",
+    "StorageSettings",
     "StorageSku",
 ]
 
@@ -66,7 +84,18 @@ class StorageSku(StrEnum):
 
 
 @args
-class StorageArgs(TypedDict):
+class StorageSettings(TypedDict):
+    """What a stack may choose for the estate's storage account (``hardened-aml:storage``)."""
+
+    defender_for_storage: NotRequired[bool | None]
+    """Microsoft Defender for Storage on the account, with on-upload malware scanning (capped at
+    10,000 GB a month) and sensitive data threat detection. Billed per account and month, and per GB scanned.
+    Default: none, by environment: on in production, off otherwise; ``false`` is refused in production
+    (controls AML-DAT-009, AML-DAT-010)."""
+
+
+@args
+class StorageArgs(StorageSettings):
     """Inputs of :class:`Storage`."""
 
     resource_group_name: Annotated[Input[str], Wired()]
@@ -108,6 +137,12 @@ def _geo_redundant_in_production(s: Any, scope: Mapping[str, Any]) -> Iterator[P
     sku = s.get("sku")
     if s["environment"] is Environment.PRODUCTION and sku is not None and sku.value not in GEO_ZONE_REDUNDANT_SKUS:
         yield ("sku",), sku.value, "one of " + ", ".join(GEO_ZONE_REDUNDANT_SKUS) + " in production (AML-REL-001)"
+
+
+@rule(StorageArgs)
+def _defender_in_production(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if s["environment"] is Environment.PRODUCTION and s.get("defender_for_storage") is False:
+        yield ("defender_for_storage",), False, "true (or unset) in production (AML-DAT-009)"
 
 
 @rule(StorageArgs)
@@ -222,8 +257,45 @@ class Storage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.blob_service]),
         )
         self.checkpoints_id = self.checkpoints.id
-        # AML-MON-002: the account emits metrics only; its logs are per service. The blob service holds the
-        # datastores and checkpoints, the file service the notebooks and code snapshots, so both are logged.
+        # AML-MON-009: the file, queue and table services as resources of their own, like the blob service above,
+        # so that each diagnostic setting names its service by the service resource's id (storage API 2024-01-01;
+        # the SDK's fileServicesName / queueServiceName / tableServiceName: the name must be "default").
+        service_opts = pulumi.ResourceOptions(parent=self)
+        self.file_service = storage.FileServiceProperties(
+            f"{name}-file",
+            account_name=self.account.name,
+            resource_group_name=a["resource_group_name"],
+            file_services_name="default",
+            # Deleted shares (the workspace's notebooks and code snapshots) are kept as long as deleted blobs.
+            share_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=soft_delete_days),
+            opts=service_opts,
+        )
+        # No CORS rules: "If no CorsRule elements are included in the request body, all CORS rules will be deleted,
+        # and CORS will be disabled" (the SDK's QueueServiceProperties / TableServiceProperties ``cors``).
+        self.queue_service = storage.QueueServiceProperties(
+            f"{name}-queue",
+            account_name=self.account.name,
+            resource_group_name=a["resource_group_name"],
+            queue_service_name="default",
+            cors=storage.CorsRulesArgs(cors_rules=[]),
+            opts=service_opts,
+        )
+        self.table_service = storage.TableServiceProperties(
+            f"{name}-table",
+            account_name=self.account.name,
+            resource_group_name=a["resource_group_name"],
+            table_service_name="default",
+            cors=storage.CorsRulesArgs(cors_rules=[]),
+            opts=service_opts,
+        )
+        services_by_name: dict[str, pulumi.CustomResource] = {
+            "blob": self.blob_service,
+            "file": self.file_service,
+            "queue": self.queue_service,
+            "table": self.table_service,
+        }
+        # AML-MON-002: the account emits metrics only; its logs are per service (AML-MON-009): every service sends
+        # StorageRead, StorageWrite and StorageDelete, named in the one table of categories.
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-st",
             resource_id=self.account.id,
@@ -234,13 +306,36 @@ class Storage(pulumi.ComponentResource):
         self.service_diagnostics = [
             shared.diagnostics(
                 f"{name}-diag-{service}",
-                resource_id=pulumi.Output.concat(self.account.id, f"/{service}Services/default"),
+                resource_id=services_by_name[service].id,
                 resource_type=f"Microsoft.Storage/storageAccounts/{service}Services",
                 log_analytics_workspace_id=a["log_analytics_workspace_id"],
                 parent=self,
             )
             for service in LOGGED_SERVICES
         ]
+        # AML-DAT-009 / AML-DAT-010: Defender for Storage, in production unless refused above, elsewhere by name.
+        defender = a.get("defender_for_storage")
+        self.defender = (
+            security.DefenderForStorage(
+                f"{name}-defender",
+                resource_id=self.account.id,
+                setting_name="current",
+                properties=security.DefenderForStorageSettingPropertiesArgs(
+                    is_enabled=True,
+                    # These settings, not the subscription's plan, apply to the account.
+                    override_subscription_level_settings=True,
+                    malware_scanning=security.MalwareScanningPropertiesArgs(
+                        on_upload=security.OnUploadPropertiesArgs(
+                            is_enabled=True, cap_gb_per_month=MALWARE_SCAN_CAP_GB_PER_MONTH
+                        )
+                    ),
+                    sensitive_data_discovery=security.SensitiveDataDiscoveryPropertiesArgs(is_enabled=True),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if (production if defender is None else defender)
+            else None
+        )
         self.locks = (
             [shared.delete_lock(f"{name}-st-lock", resource=self.account, resource_id=self.account.id, parent=self)]
             if protection.lock  # AML-REL-006

@@ -694,6 +694,14 @@ class Stack:
                 found += [t for t in self._named(text, group) if t is not resource and t not in found]
         return found
 
+    def named_by(self, text: str) -> list[PolicyResource]:
+        """The resources that an ARM id written out as a string names: the one whose ``id`` it is, else those whose
+        own name and resource group end it (see :meth:`targets`). A string that is no ARM id names nothing."""
+        found = self._by_id.get(text.lower())
+        if found is not None:
+            return [found]
+        return self._named(text, "") if _ARM_ID.match(text) else []
+
     def _named(self, text: str, group: str) -> list[PolicyResource]:
         """Resources whose own name (and resource group, where both are written out) match ``text``: a bare
         name, or the last segment of an ARM id ``.../resourceGroups/<rg>/providers/.../<name>``."""

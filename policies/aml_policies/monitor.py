@@ -19,8 +19,9 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource
 
-from aml_catalogue.diagnostics import AKS_PLATFORM_LOGS
+from aml_catalogue.diagnostics import AKS_PLATFORM_LOGS, DIAGNOSTIC_CATEGORIES
 from aml_policies.core import (
+    MISSING,
     Config,
     ResourceRule,
     Stack,
@@ -33,6 +34,7 @@ from aml_policies.core import (
     items,
     present,
     same,
+    same_any,
     type_key,
 )
 
@@ -172,6 +174,81 @@ def _aks_platform_logs(stack: Stack, _config: Config) -> Iterator[tuple[str, str
             )
 
 
+# --- AML-MON-009: each storage service's own logs ------------------------------------------------------
+STORAGE_ACCOUNT = "storage:StorageAccount"
+#: Per storage service: the type key of the resource that declares it (``accountName`` names its account) and
+#: the segment of its ARM id under the account (``.../storageAccounts/<name>/blobServices/default``).
+STORAGE_SERVICES: dict[str, tuple[str, str]] = {
+    "blob": ("storage:BlobServiceProperties", "blobServices"),
+    "file": ("storage:FileServiceProperties", "fileServices"),
+    "queue": ("storage:QueueServiceProperties", "queueServices"),
+    "table": ("storage:TableServiceProperties", "tableServices"),
+}
+#: The log categories every storage service must send (the one table in aml_catalogue.diagnostics: StorageRead,
+#: StorageWrite, StorageDelete; storage services offer no category groups, so a group does not count).
+STORAGE_SERVICE_LOGS = DIAGNOSTIC_CATEGORIES["Microsoft.Storage/storageAccounts/blobServices"].logs
+#: Account kinds with fewer than the four services (REST spec 2024-01-01 ``Kind``; "Storage account overview",
+#: learn.microsoft.com/azure/storage/common/storage-account-overview: premium block blobs, premium file shares,
+#: legacy blob storage). Any other kind, or none, is judged on all four.
+SERVICES_OF_KIND: dict[str, tuple[str, ...]] = {
+    "BlockBlobStorage": ("blob",),
+    "BlobStorage": ("blob",),
+    "FileStorage": ("file",),
+}
+
+
+def _services_of(account: PolicyResource) -> tuple[str, ...]:
+    kind = get(account.props, "kind")
+    for known, services in SERVICES_OF_KIND.items():
+        if kind is not MISSING and same_any(kind, (known,), "kind"):
+            return services
+    return tuple(STORAGE_SERVICES)
+
+
+def _service_settings(stack: Stack, account: PolicyResource, service: str) -> tuple[bool, list[PolicyResource]]:
+    """Whether the account's ``service`` is declared in the stack, and the diagnostic settings with a destination
+    that name it: by the service resource (an engine dependency or its id), or by an id written out as
+    ``<account id>/<service>Services/default``."""
+    type_, segment = STORAGE_SERVICES[service]
+    declared = stack.referrers(account, (type_,), "accountName")
+    settings = [s for d in declared for s in stack.referrers(d, (DIAGNOSTIC_SETTING,), "resourceUri")]
+    tail = f"/{segment}/default"
+    for setting in stack.of_type(DIAGNOSTIC_SETTING):
+        for text in Stack.reference_strings(setting, "resourceUri"):
+            named = text.rstrip("/")
+            if named.lower().endswith(tail.lower()) and account in stack.named_by(named[: -len(tail)]):
+                settings.append(setting)
+    return bool(declared), [s for s in dict.fromkeys(settings) if _has_destination(s)]
+
+
+def _storage_service_logs(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    for account in stack.of_type(STORAGE_ACCOUNT):
+        for service in _services_of(account):
+            declared, settings = _service_settings(stack, account, service)
+            type_, segment = STORAGE_SERVICES[service]
+            if not settings:
+                how = (
+                    f"declare a {type_.split(':')[1]} whose accountName refers to the account, and name its id in "
+                    "the setting's resourceUri"
+                    if not declared
+                    else f"give its {type_.split(':')[1]} a diagnostic setting (resourceUri = that resource's id)"
+                )
+                yield (
+                    f"{account.resource_type} {account.name!r} has no diagnostic setting with a destination on its "
+                    f"{service} service ({segment}/default); {how}",
+                    account.urn,
+                )
+                continue
+            categories, _groups = _enabled_logs(settings)
+            missing = [c for c in STORAGE_SERVICE_LOGS if c not in categories]
+            if missing:
+                yield (
+                    f"{account.resource_type} {account.name!r} sends no {', '.join(repr(m) for m in missing)} from "
+                    f"its {service} service to a destination; enable them in the service's diagnostic setting",
+                    account.urn,
+                )
+
+
 def _all(stack: Stack, config: Config) -> Iterator[tuple[str, str]]:
     yield from _diagnostics(WITH_LOGS[1:], logs=True, audit=True)(stack, config)
     yield from _diagnostics(METRICS_ONLY, logs=False)(stack, config)
@@ -207,6 +284,16 @@ RULES = (
         + ", ".join(repr(c) for c in AKS_PLATFORM_LOGS)
         + " and the metric category 'AllMetrics', and none enables 'kube-audit' (use 'kube-audit-admin').",
         check=_aks_platform_logs,
+    ),
+    StackRule(
+        control="AML-MON-009",
+        name="storage-service-logs",
+        description="every storage account's blob, file, queue and table services (those its kind has) each have "
+        "a diagnostic setting with a destination, related to the account through the service resource "
+        "(accountName) or an id <account id>/<service>Services/default, whose enabled log categories include "
+        + ", ".join(repr(c) for c in STORAGE_SERVICE_LOGS)
+        + " (storage services have no category groups).",
+        check=_storage_service_logs,
     ),
     ResourceRule(
         control="AML-MON-003",

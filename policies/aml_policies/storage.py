@@ -1,4 +1,5 @@
-"""Rules for the workspace's storage account (``storage:StorageAccount``, ``storage:BlobServiceProperties``).
+"""Rules for the workspace's storage account (``storage:StorageAccount``, ``storage:BlobServiceProperties``,
+``security:DefenderForStorage``).
 
 azure-native flattens the account's properties to the top level. Names and enum values: REST spec
 ``Microsoft.Storage/stable/2024-01-01/storage.json`` (``StorageAccountPropertiesCreateParameters``,
@@ -134,6 +135,27 @@ def _trusted_services(props: Props, _config: Config) -> Iterator[str]:
             f"networkRuleSet.bypass is {bypass!r}; it must include 'AzureServices', or Azure ML and the other "
             "trusted services cannot reach the account through its firewall"
         )
+
+
+# --- AML-DAT-009 / AML-DAT-010: Defender for Storage ------------------------------------------------
+#: ``Microsoft.Security/defenderForStorageSettings`` (REST 2024-10-01-preview, defenderForStorageSettings.json:
+#: an extension resource named ``current`` under the account's id, given in ``resourceId``).
+DEFENDER = ("security:DefenderForStorage",)
+
+
+def _defender_in_production(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """A production account needs a Defender for Storage settings resource on it that enables the plan."""
+    for account in stack.of_type(*ACCOUNT):
+        if not in_production(account.props):
+            continue
+        settings = stack.referrers(account, DEFENDER, "resourceId")
+        if not any(is_true(get(s.props, "properties.isEnabled")) for s in settings):
+            found = "none enables it (properties.isEnabled)" if settings else "there is none"
+            yield (
+                f"StorageAccount {account.name!r} is tagged environment=production but has no Defender for Storage "
+                f"settings (security:DefenderForStorage whose resourceId refers to it) enabling the plan; {found}",
+                account.urn,
+            )
 
 
 # --- AML-REL-009 ------------------------------------------------------------------------------------
@@ -286,6 +308,37 @@ RULES = (
         description="every StorageAccount (except kind 'FileStorage') has a BlobServiceProperties whose "
         "accountName refers to it, so the blob rule above has something to judge.",
         check=_blob_service_present,
+    ),
+    StackRule(
+        control="AML-DAT-009",
+        name="production-defender-for-storage",
+        description="every StorageAccount tagged environment=production has a security:DefenderForStorage whose "
+        "resourceId refers to it and whose properties.isEnabled is true.",
+        check=_defender_in_production,
+    ),
+    ResourceRule(
+        control="AML-DAT-010",
+        name="defender-for-storage-settings",
+        types=DEFENDER,
+        check=all_of(
+            equals("properties.isEnabled", True, why="the plan is on for the account"),
+            equals(
+                "properties.overrideSubscriptionLevelSettings",
+                True,
+                why="the account's settings apply, not those of the subscription's plan",
+            ),
+            equals(
+                "properties.malwareScanning.onUpload.isEnabled",
+                True,
+                why="uploaded blobs are scanned for malware (PSRule Azure.Storage.Defender.MalwareScan)",
+            ),
+            equals(
+                "properties.sensitiveDataDiscovery.isEnabled",
+                True,
+                why="sensitive data threat detection (PSRule Azure.Storage.Defender.DataScan)",
+            ),
+        ),
+        # No remediation: turning a scanner on is a billed choice, made in the program.
     ),
     StackRule(
         control="AML-REL-009",

@@ -46,6 +46,19 @@ def test_production_storage_must_be_geo_zone_redundant():
     assert err.key == "haml.storage_sku" and "Standard_GZRS" in err.allowed
 
 
+def test_production_keeps_defender_for_storage():
+    """AML-DAT-009: the refusal names the stack key (hardened-aml:storage.defenderForStorage)."""
+    err = refused(lambda: Estate("haml", _args(environment="production", storage={"defender_for_storage": False})))
+    assert (err.key, err.value) == ("haml.storage.defender_for_storage", False)
+
+
+def test_defender_for_storage_asked_for_by_name_outside_production(plan):
+    defender = "azure-native:security:DefenderForStorage"
+    assert plan(lambda: Estate("haml", _args())).of_type(defender) == []
+    p = plan(lambda: Estate("haml", _args(storage={"defender_for_storage": True})))
+    assert p.one(defender).property_dependencies["resourceId"] == [p.one("azure-native:storage:StorageAccount").urn]
+
+
 def test_estate_wires_workspace_to_its_dependencies(plan):
     p = plan(lambda: Estate("haml", _args()))
     ws = p.one("azure-native:machinelearningservices:Workspace")

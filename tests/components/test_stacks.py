@@ -20,6 +20,10 @@ UNTAGGABLE = {
     "azure-native:network:Subnet",
     "azure-native:network:PrivateDnsZoneGroup",
     "azure-native:storage:BlobServiceProperties",
+    "azure-native:storage:FileServiceProperties",  # the services, like the blob service, take no tags
+    "azure-native:storage:QueueServiceProperties",
+    "azure-native:storage:TableServiceProperties",
+    "azure-native:security:DefenderForStorage",  # an extension resource: no tags in the SDK's args
     "azure-native:storage:BlobContainer",  # a proxy resource: no tags in its ARM schema
     "azure-native:monitor:DiagnosticSetting",
     "azure-native:authorization:RoleAssignment",
@@ -352,6 +356,19 @@ def test_bad_key_is_named_with_what_is_allowed(stack, path, value, key, allowed)
 def test_traffic_must_sum_to_100():
     err = _refused("prod", _set("inference.onlineEndpoint.traffic", {"blue": 90, "green": 5}))
     assert err.key == "hardened-aml:inference.onlineEndpoint.traffic" and "sum to 100" in err.allowed
+
+
+def test_defender_for_storage_is_named_by_its_stack_key():
+    """AML-DAT-009: never off in production; a boolean, not a word, elsewhere."""
+    err = _refused("prod", lambda values: values.update(storage={"defenderForStorage": False}))
+    assert err.key == "hardened-aml:storage.defenderForStorage" and "AML-DAT-009" in err.allowed
+    err = _refused("dev", lambda values: values.update(storage={"defenderForStorage": "sometimes"}))
+    assert err.key == "hardened-aml:storage.defenderForStorage"
+    err = _refused("dev", lambda values: values.update(storage={"defender": True}))
+    assert err.key.startswith("hardened-aml:storage")
+    assert parse({**_values("dev"), "storage": {"defenderForStorage": True}})["storage"] == {
+        "defender_for_storage": True
+    }
 
 
 def test_mirror_traffic_at_most_50():

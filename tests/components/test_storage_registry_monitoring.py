@@ -68,7 +68,76 @@ def test_storage_account(plan):
     assert blob.inputs["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
     assert blob.inputs["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 7}
     uris = sorted(d.inputs["resourceUri"] for d in p.of_type("azure-native:monitor:DiagnosticSetting"))
-    assert uris[0].endswith("/storageAccounts/sttest") and uris[1].endswith("/blobServices/default")
+    assert [u.rsplit("/sttest", 1)[1] for u in uris] == [
+        "",
+        "/blobServices/default",
+        "/fileServices/default",
+        "/queueServices/default",
+        "/tableServices/default",
+    ]
+
+
+def test_each_storage_service_logs_from_its_own_resource(plan):
+    """AML-MON-009: the setting's resourceUri flows from the service resource, whose accountName flows from the
+    account, so the pack relates them at preview."""
+    p = plan(lambda: Storage("st", _storage()))
+    account = p.one("azure-native:storage:StorageAccount")
+    settings = {d.name: d for d in p.of_type("azure-native:monitor:DiagnosticSetting")}
+    for service, type_ in [
+        ("blob", "BlobServiceProperties"),
+        ("file", "FileServiceProperties"),
+        ("queue", "QueueServiceProperties"),
+        ("table", "TableServiceProperties"),
+    ]:
+        resource = p.one(f"azure-native:storage:{type_}")
+        assert resource.property_dependencies["accountName"] == [account.urn]
+        setting = settings[f"st-diag-{service}"]
+        assert setting.property_dependencies["resourceUri"] == [resource.urn]
+        assert setting.inputs["workspaceId"] == LAW_ID
+        assert setting.inputs["logs"] == [
+            {"category": c, "enabled": True} for c in ("StorageRead", "StorageWrite", "StorageDelete")
+        ]
+        assert [m["category"] for m in setting.inputs["metrics"]] == ["Transaction", "Capacity"]
+    file_service = p.one("azure-native:storage:FileServiceProperties").inputs
+    assert file_service["shareDeleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    for type_ in ("QueueServiceProperties", "TableServiceProperties"):
+        assert p.one(f"azure-native:storage:{type_}").inputs["cors"] == {"corsRules": []}
+
+
+DEFENDER = "azure-native:security:DefenderForStorage"
+
+
+@pytest.mark.parametrize(
+    ("environment", "asked", "made"),
+    [
+        ("production", None, True),
+        ("exploration", None, False),
+        ("exploration", True, True),
+        ("exploration", False, False),
+    ],
+)
+def test_defender_for_storage_is_on_in_production_and_asked_for_elsewhere(plan, environment, asked, made):
+    """AML-DAT-009 / AML-DAT-010: billed, so by name outside production."""
+    extra = {} if asked is None else {"defender_for_storage": asked}
+    p = plan(lambda: Storage("st", _storage(environment=environment, **extra)))
+    found = p.of_type(DEFENDER)
+    assert len(found) == (1 if made else 0)
+    if made:
+        defender = found[0]
+        assert defender.inputs["settingName"] == "current"
+        assert defender.property_dependencies["resourceId"] == [p.one("azure-native:storage:StorageAccount").urn]
+        assert defender.inputs["properties"] == {
+            "isEnabled": True,
+            "overrideSubscriptionLevelSettings": True,
+            "malwareScanning": {"onUpload": {"isEnabled": True, "capGBPerMonth": 10000}},
+            "sensitiveDataDiscovery": {"isEnabled": True},
+        }
+
+
+def test_defender_for_storage_cannot_be_refused_in_production():
+    err = refused(lambda: Storage("st", _storage(environment=Environment.PRODUCTION, defender_for_storage=False)))
+    assert (err.key, err.value) == ("st.defender_for_storage", False)
+    assert "AML-DAT-009" in str(err)
 
 
 def test_storage_encrypted_with_the_customer_managed_key(plan):

@@ -454,3 +454,144 @@ def test_aks_full_audit_log_fails() -> None:
     ]
     disabled = _setting("aks-diag", aks, [*_categories(*PLATFORM), {"category": "kube-audit", "enabled": False}])
     assert run_stack(MON_008, aks, disabled) == []
+
+
+# --- AML-MON-009: each storage service's reads, writes and deletes --------------------------------------
+MON_009 = RULES["aml-mon-009-storage-service-logs"]
+ST_ID = f"{RG}/Microsoft.Storage/storageAccounts/st"
+STORAGE_LOGS = _categories("StorageRead", "StorageWrite", "StorageDelete")
+SERVICE_TYPES = {
+    "blob": "azure-native:storage:BlobServiceProperties",
+    "file": "azure-native:storage:FileServiceProperties",
+    "queue": "azure-native:storage:QueueServiceProperties",
+    "table": "azure-native:storage:TableServiceProperties",
+}
+
+
+def _account(kind: str | None = "StorageV2") -> PolicyResource:
+    props: dict[str, Any] = {"accountName": "st", "resourceGroupName": "rg"}
+    if kind is not None:
+        props["kind"] = kind
+    return stack_resource(ACCOUNT, "st", props)
+
+
+def _service(service: str, account: PolicyResource) -> PolicyResource:
+    """A service resource whose accountName is the account's (unknown at preview) name output."""
+    props = {"accountName": UNKNOWN_STRING_VALUE, "resourceGroupName": "rg"}
+    return stack_resource(SERVICE_TYPES[service], service, props, {"accountName": [account]})
+
+
+def _logged(account: PolicyResource, services: tuple[str, ...] = tuple(SERVICE_TYPES)) -> list[PolicyResource]:
+    """The account's services and, for each, a diagnostic setting on it that sends the three categories."""
+    found: list[PolicyResource] = []
+    for name in services:
+        service = _service(name, account)
+        found += [service, _setting(f"diag-{name}", service, STORAGE_LOGS)]
+    return found
+
+
+def test_storage_service_logs_pass_at_preview_through_the_service_resources() -> None:
+    account = _account()
+    assert run_stack(MON_009, account, *_logged(account)) == []
+
+
+def test_a_storage_service_without_a_setting_fails_and_says_how_to_relate_one() -> None:
+    account = _account()
+    found = run_stack(MON_009, account, *_logged(account, ("blob", "file", "queue")))
+    assert found == [
+        (
+            f"{ACCOUNT} 'st' has no diagnostic setting with a destination on its table service (tableServices/default)"
+            "; declare a TableServiceProperties whose accountName refers to the account, and name its id in the "
+            "setting's resourceUri",
+            account.urn,
+        )
+    ]
+    table = _service("table", account)
+    assert [m for m, _ in run_stack(MON_009, account, *_logged(account, ("blob", "file", "queue")), table)] == [
+        f"{ACCOUNT} 'st' has no diagnostic setting with a destination on its table service (tableServices/default)"
+        "; give its TableServiceProperties a diagnostic setting (resourceUri = that resource's id)"
+    ]
+
+
+def test_a_setting_on_the_account_does_not_count_for_its_services() -> None:
+    """The account's own setting (an engine dependency on the account) says nothing of which service it logs."""
+    account = _account()
+    on_account = _setting("diag-st", account, STORAGE_LOGS)
+    assert len(run_stack(MON_009, account, on_account)) == 4
+
+
+def test_storage_service_logs_need_all_three_categories_enabled_with_a_destination() -> None:
+    account = _account()
+    others = _logged(account, ("blob", "file", "table"))
+    queue = _service("queue", account)
+    partial = _setting("diag-queue", queue, _categories("StorageRead", "StorageWrite"))
+    assert [m for m, _ in run_stack(MON_009, account, *others, queue, partial)] == [
+        f"{ACCOUNT} 'st' sends no 'StorageDelete' from its queue service to a destination; enable them in the "
+        "service's diagnostic setting"
+    ]
+    disabled = _setting("diag-queue", queue, [{**c, "enabled": "False"} for c in STORAGE_LOGS])
+    assert len(run_stack(MON_009, account, *others, queue, disabled)) == 1
+    # storage services have no category groups: allLogs does not stand in for the categories
+    grouped = _setting("diag-queue", queue, ALL_LOGS)
+    assert len(run_stack(MON_009, account, *others, queue, grouped)) == 1
+    nowhere = stack_resource(
+        SETTING,
+        "diag-queue",
+        {"name": "diag-queue", "resourceUri": UNKNOWN_STRING_VALUE, "logs": STORAGE_LOGS},
+        {"resourceUri": [queue]},
+    )
+    assert "no diagnostic setting with a destination" in run_stack(MON_009, account, *others, queue, nowhere)[0][0]
+
+
+def test_storage_service_logs_by_ids_written_out() -> None:
+    """An existing account's services, named by ARM id in the settings (in any case), without service resources."""
+    account = _account()
+    by_id = [
+        _setting(f"diag-{s}", f"{ST_ID}/{s.upper() if s == 'queue' else s}Services/default", STORAGE_LOGS)
+        for s in SERVICE_TYPES
+    ]
+    assert run_stack(MON_009, account, *by_id) == []
+    # the same ids under another account name nothing of this one
+    elsewhere = [
+        _setting(f"diag-{s}", f"{RG}/Microsoft.Storage/storageAccounts/other/{s}Services/default")
+        for s in SERVICE_TYPES
+    ]
+    assert len(run_stack(MON_009, account, *elsewhere)) == 4
+    # a bare name is no ARM id: Azure would refuse it, so it names nothing
+    bare = [_setting(f"diag-{s}", f"st/{s}Services/default", STORAGE_LOGS) for s in SERVICE_TYPES]
+    assert len(run_stack(MON_009, account, *bare)) == 4
+
+
+def test_a_service_of_another_account_does_not_count() -> None:
+    account, other = _account(), stack_resource(ACCOUNT, "other", {"accountName": "other", "kind": "StorageV2"})
+    assert len(run_stack(MON_009, account, other, *_logged(other))) == 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "judged"),
+    [
+        ("StorageV2", 4),
+        ("storagev2", 4),
+        ("Storage", 4),
+        (None, 4),  # fail closed: an account of no known kind has all four
+        ("BlockBlobStorage", 1),
+        ("blobstorage", 1),
+        ("FileStorage", 1),
+    ],
+)
+def test_storage_service_logs_judge_the_services_of_the_account_kind(kind: str | None, judged: int) -> None:
+    assert len(run_stack(MON_009, _account(kind))) == judged
+
+
+def test_storage_service_logs_report_an_unreadable_logs_list() -> None:
+    account = _account()
+    others = _logged(account, ("blob", "file", "table"))
+    queue = _service("queue", account)
+    bad = stack_resource(
+        SETTING,
+        "diag-queue",
+        {"name": "diag-queue", "resourceUri": UNKNOWN_STRING_VALUE, "logs": "StorageRead", "workspaceId": LAW},
+        {"resourceUri": [queue]},
+    )
+    with pytest.raises(Exception, match="logs is unreadable"):
+        run_stack(MON_009, account, *others, queue, bad)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from aml_policies import storage
 from aml_policies.core import ResourceRule, StackRule, type_key
@@ -680,3 +681,117 @@ def test_production_blob_service_without_point_in_time_restore_fails(path: str, 
     stack = _pitr_stack(changed(PITR_BLOB, path, value))
     found = run_stack(REL_009, *stack)
     assert [urn for _, urn in found] == [stack[1].urn] and says in found[0][0], found
+
+
+# --- AML-DAT-009 / AML-DAT-010: Defender for Storage -----------------------------------------------------
+DEFENDER_TOKEN = "azure-native:security:DefenderForStorage"
+DEFENDER: dict[str, Any] = {
+    "settingName": "current",
+    "properties": {
+        "isEnabled": True,
+        "overrideSubscriptionLevelSettings": True,
+        "malwareScanning": {"onUpload": {"isEnabled": True, "capGBPerMonth": 10000}},
+        "sensitiveDataDiscovery": {"isEnabled": True},
+    },
+}
+DAT_009 = next(r for r in storage.RULES if r.policy_name == "aml-dat-009-production-defender-for-storage")
+DAT_010 = RULES["aml-dat-010-defender-for-storage-settings"]
+
+
+def _defender(account: Any, props: dict[str, Any] = DEFENDER, name: str = "defender") -> Any:
+    """Defender settings whose resourceId is the account's (unknown at preview) id output."""
+    return stack_resource(
+        DEFENDER_TOKEN, name, {**props, "resourceId": UNKNOWN_STRING_VALUE}, {"resourceId": [account]}
+    )
+
+
+def _no_defender(account: Any, found: str) -> tuple[str, str]:
+    return (
+        f"StorageAccount {account.name!r} is tagged environment=production but has no Defender for Storage settings "
+        f"(security:DefenderForStorage whose resourceId refers to it) enabling the plan; {found}",
+        account.urn,
+    )
+
+
+def test_a_production_account_with_defender_passes() -> None:
+    account = _account()
+    assert run_stack(DAT_009, account, _defender(account)) == []
+    # by its ARM id written out, in another case
+    by_id = stack_resource(DEFENDER_TOKEN, "defender", {**DEFENDER, "resourceId": ACCOUNT_ID.upper()})
+    assert run_stack(DAT_009, stack_resource(ACCOUNT_TOKEN, "st", {**ACCOUNT, "id": ACCOUNT_ID}), by_id) == []
+
+
+def test_a_production_account_without_defender_fails() -> None:
+    account = _account()
+    assert run_stack(DAT_009, account) == [_no_defender(account, "there is none")]
+    other = _account("other")
+    assert run_stack(DAT_009, account, other, _defender(other)) == [_no_defender(account, "there is none")]
+    tagged = _account(tags={"Environment": "Production"})
+    assert run_stack(DAT_009, tagged) == [_no_defender(tagged, "there is none")]
+
+
+@pytest.mark.parametrize("enabled", [False, "false", "False", DELETE, "yes"])
+def test_defender_that_is_not_enabled_does_not_count(enabled: Any) -> None:
+    account = _account()
+    settings = _defender(account, changed(DEFENDER, "properties.isEnabled", enabled))
+    assert run_stack(DAT_009, account, settings) == [_no_defender(account, "none enables it (properties.isEnabled)")]
+
+
+def test_defender_is_not_required_outside_production() -> None:
+    assert run_stack(DAT_009, _account(tags={"environment": "exploration"})) == []
+    assert run_stack(DAT_009, _account(tags={})) == []
+
+
+def test_defender_settings_pass() -> None:
+    assert violations(DAT_010, DEFENDER_TOKEN, DEFENDER) == []
+    assert violations(DAT_010, "azure-native:security/v20250101:DefenderForStorage", DEFENDER) == []
+    as_strings = changed(
+        changed(DEFENDER, "properties.isEnabled", "True"), "properties.sensitiveDataDiscovery.isEnabled", "true"
+    )
+    assert violations(DAT_010, DEFENDER_TOKEN, as_strings) == []
+    # the cap bounds cost and is not judged
+    assert (
+        violations(DAT_010, DEFENDER_TOKEN, changed(DEFENDER, "properties.malwareScanning.onUpload.capGBPerMonth", -1))
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            "properties.isEnabled",
+            False,
+            "properties.isEnabled is False; it must be True (the plan is on for the account)",
+        ),
+        (
+            "properties.overrideSubscriptionLevelSettings",
+            "false",
+            "properties.overrideSubscriptionLevelSettings is 'false'; it must be True (the account's settings apply, "
+            "not those of the subscription's plan)",
+        ),
+        (
+            "properties.malwareScanning.onUpload.isEnabled",
+            DELETE,
+            "properties.malwareScanning.onUpload.isEnabled is not set; Azure's default is insecure: set it to True "
+            "(uploaded blobs are scanned for malware (PSRule Azure.Storage.Defender.MalwareScan))",
+        ),
+        (
+            "properties.sensitiveDataDiscovery",
+            DELETE,
+            "properties.sensitiveDataDiscovery.isEnabled is not set; Azure's default is insecure: set it to True "
+            "(sensitive data threat detection (PSRule Azure.Storage.Defender.DataScan))",
+        ),
+        (
+            "properties.malwareScanning",
+            ["onUpload"],
+            "properties.malwareScanning is unreadable: expected an object, got a list",
+        ),
+    ],
+)
+def test_defender_settings_fail(path: str, value: Any, expected: str) -> None:
+    assert violations(DAT_010, DEFENDER_TOKEN, changed(DEFENDER, path, value)) == [f"[AML-DAT-010] {expected}"]
+
+
+def test_defender_settings_without_properties_fail_on_every_setting() -> None:
+    assert len(violations(DAT_010, DEFENDER_TOKEN, {"settingName": "current"})) == 4

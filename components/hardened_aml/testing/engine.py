@@ -58,6 +58,11 @@ ID_TEMPLATES: Mapping[str, str] = {
     + "/batchEndpoints/{endpointName}/deployments/{deploymentName}",
     "azure-native:storage:StorageAccount": _ST,
     "azure-native:storage:BlobServiceProperties": _ST + "/blobServices/default",
+    "azure-native:storage:FileServiceProperties": _ST + "/fileServices/default",
+    "azure-native:storage:QueueServiceProperties": _ST + "/queueServices/default",
+    "azure-native:storage:TableServiceProperties": _ST + "/tableServices/default",
+    "azure-native:security:DefenderForStorage": "{resourceId}/providers/Microsoft.Security/defenderForStorageSettings/"
+    "{settingName}",
     "azure-native:storage:BlobContainer": _ST + "/blobServices/default/containers/{containerName}",
     "azure-native:keyvault:Vault": _KV,
     "azure-native:keyvault:Key": _KV + "/keys/{keyName}",
