@@ -11,6 +11,15 @@ a new storage account", learn.microsoft.com/azure/storage/common/customer-manage
 (REST spec 2024-01-01 ``EncryptionService.keyType``: ``x-ms-mutability`` create, read; "Infrastructure encryption
 cannot be enabled or disabled after the account has been created", learn.microsoft.com/azure/storage/common/
 infrastructure-encryption-enable): an existing account cannot be switched in place.
+
+Training checkpoints (controls AML-REL-102, AML-DAT-006) go to a private blob container of their own, which a
+lifecycle management policy (``storage.ManagementPolicy``, REST spec ``Microsoft.Storage/stable/2024-01-01/
+storage.json``: ``ManagementPolicySchema.rules[]`` of ``{name, enabled, type: Lifecycle, definition: {filters:
+{prefixMatch, blobTypes}, actions: {baseBlob, version}}}``; the policy's name is always ``default``) tiers to cool
+and then deletes. A prefix starts with the container's name ("Lifecycle management policy structure",
+learn.microsoft.com/azure/storage/blobs/lifecycle-management-policy-structure), so ``checkpoints/`` covers the
+container and nothing else. The account keeps blob versions (AML-DAT-002): deleting a current version only makes it
+a previous version, so the rule tiers and deletes previous versions too, by the days since they became previous.
 """
 
 from collections.abc import Iterator, Mapping
@@ -23,7 +32,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS
+from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS, control
 from hardened_aml.cmk import CustomerManagedKey, key_access, key_choice_problems
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
@@ -32,12 +41,17 @@ from hardened_aml.shared import Environment
 #: The storage services whose resource logs are sent (control AML-MON-002): the blob service (datastores,
 #: checkpoints) and the file service (notebooks, code snapshots).
 LOGGED_SERVICES = ("blob", "file")
-#: The blob container for training checkpoints (control AML-REL-102).
-CHECKPOINT_CONTAINER = "checkpoints"
+#: The blob container for training checkpoints, and how long they stay hot and kept by default: the catalogue's
+#: AML-DAT-006 defaults, which the pack's config reads too (controls AML-REL-102, AML-DAT-006).
+CHECKPOINT_CONTAINER: str = control("AML-DAT-006").defaults["checkpointContainers"][0]
+DEFAULT_COOL_AFTER_DAYS: int = control("AML-DAT-006").defaults["coolAfterDays"]
+DEFAULT_DELETE_AFTER_DAYS: int = control("AML-DAT-006").defaults["deleteAfterDays"]
 
 __all__ = [
+    "CHECKPOINT_CONTAINER",
     "GEO_ZONE_REDUNDANT_SKUS",
     "ZONE_REDUNDANT_SKUS",
+    "CheckpointLifecycle",
     "Storage",
     "StorageArgs",
     "StorageSku",
@@ -63,6 +77,31 @@ class StorageSku(StrEnum):
     """Geo-zone-redundant. The default in production."""
     STANDARD_RAGZRS = "Standard_RAGZRS"
     """Geo-zone-redundant with read access to the secondary region."""
+
+
+@args
+class CheckpointLifecycle(TypedDict):
+    """How long training checkpoints stay in the hot tier and when they are deleted: a stack's ``checkpoints``
+    section (control AML-DAT-006). Days count from a checkpoint's last modification, and for a previous version
+    from when it became previous. The cool tier bills a blob for at least 30 days, so a delete sooner than 30 days
+    after cooling costs as much as keeping it."""
+
+    cool_after_days: NotRequired[Annotated[int, Field(default=DEFAULT_COOL_AFTER_DAYS, ge=1, le=36500)]]
+    """Days after which a checkpoint moves to the cool tier, 1 to 36500. Default: 30 (control AML-DAT-006)."""
+    delete_after_days: NotRequired[Annotated[int, Field(default=DEFAULT_DELETE_AFTER_DAYS, ge=2, le=36500)]]
+    """Days after which a checkpoint is deleted, more than ``coolAfterDays`` and at most 36500. Default: 90
+    (control AML-DAT-006)."""
+
+
+@rule(CheckpointLifecycle)
+def _deleted_after_cooling(c: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if c["delete_after_days"] <= c["cool_after_days"]:
+        yield (
+            ("delete_after_days",),
+            c["delete_after_days"],
+            f"more days than the {c['cool_after_days']} after which checkpoints cool: they are tiered to cool "
+            "first and deleted later",
+        )
 
 
 @args
@@ -99,6 +138,11 @@ class StorageArgs(TypedDict):
     microsoft_managed_keys: NotRequired[Annotated[bool, Field(default=False)]]
     """Insecure, by name: keep Microsoft-managed keys instead of a customer-managed key. Refused in production.
     Default: false (control AML-ENC-005)."""
+    checkpoint_lifecycle: NotRequired[
+        Annotated[CheckpointLifecycle, Field(default_factory=dict, validate_default=True)]
+    ]
+    """When checkpoints in the ``checkpoints`` container cool and are deleted. Default: cool after 30 days, deleted
+    after 90 (control AML-DAT-006)."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
@@ -211,8 +255,8 @@ class Storage(pulumi.ComponentResource):
             else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # AML-REL-102: training checkpoints go to a container of their own, versioned and soft-deleted with the
-        # rest of the account; training identities are given write access to this container alone.
+        # AML-REL-102: training checkpoints go to a container of their own, private (AML-DAT-001), versioned and
+        # soft-deleted with the rest of the account; only training identities may write to it (AML-DAT-007).
         self.checkpoints = storage.BlobContainer(
             f"{name}-checkpoints",
             container_name=CHECKPOINT_CONTAINER,
@@ -222,6 +266,44 @@ class Storage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.blob_service]),
         )
         self.checkpoints_id = self.checkpoints.id
+        # AML-DAT-006: checkpoints cool, then go; previous versions too, or a delete would only make them previous.
+        lifecycle = a["checkpoint_lifecycle"]
+        cool, delete = lifecycle["cool_after_days"], lifecycle["delete_after_days"]
+        self.lifecycle = storage.ManagementPolicy(
+            f"{name}-lifecycle",
+            account_name=self.account.name,
+            resource_group_name=a["resource_group_name"],
+            management_policy_name="default",  # the only name Azure accepts
+            policy=storage.ManagementPolicySchemaArgs(
+                rules=[
+                    storage.ManagementPolicyRuleArgs(
+                        name=CHECKPOINT_CONTAINER,
+                        type=storage.RuleType.LIFECYCLE,
+                        enabled=True,
+                        definition=storage.ManagementPolicyDefinitionArgs(
+                            filters=storage.ManagementPolicyFilterArgs(
+                                blob_types=["blockBlob"], prefix_match=[f"{CHECKPOINT_CONTAINER}/"]
+                            ),
+                            actions=storage.ManagementPolicyActionArgs(
+                                base_blob=storage.ManagementPolicyBaseBlobArgs(
+                                    tier_to_cool=storage.DateAfterModificationArgs(
+                                        days_after_modification_greater_than=cool
+                                    ),
+                                    delete=storage.DateAfterModificationArgs(
+                                        days_after_modification_greater_than=delete
+                                    ),
+                                ),
+                                version=storage.ManagementPolicyVersionArgs(
+                                    tier_to_cool=storage.DateAfterCreationArgs(days_after_creation_greater_than=cool),
+                                    delete=storage.DateAfterCreationArgs(days_after_creation_greater_than=delete),
+                                ),
+                            ),
+                        ),
+                    )
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.checkpoints]),
+        )
         # AML-MON-002: the account emits metrics only; its logs are per service. The blob service holds the
         # datastores and checkpoints, the file service the notebooks and code snapshots, so both are logged.
         self.diagnostics = shared.diagnostics(
