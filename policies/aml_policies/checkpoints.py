@@ -106,34 +106,35 @@ def _containers(stack: Stack, names: Sequence[str]) -> list[PolicyResource]:
 
 
 # --- AML-DAT-006: the management policy itself ------------------------------------------------------------------
-def _rule_problems(rule: Any, at: str) -> Iterator[str]:
+def _rule_problems(props: Props, at: str) -> Iterator[str]:
+    """The problems of the rule at ``at`` (``policy.rules.<i>``); every path is read from the resource's top, so an
+    unreadable value is named by its full path."""
+    rule = get(props, at)
     if not isinstance(rule, Mapping):
         raise Unreadable(at, rule, "an object")
     label = f"{at} ({rule['name']!r})" if isinstance(rule.get("name"), str) else at
-    enabled = get(rule, "enabled")
+    enabled = get(props, f"{at}.enabled")
     if enabled is not MISSING:
         flag = as_bool(enabled)
         if flag is None:
             raise Unreadable(f"{at}.enabled", enabled, "a boolean")
         if not flag:
             yield f"{label} is disabled; a lifecycle rule that is off keeps what it should tier or delete"
-    kind = get(rule, "type")
+    kind = get(props, f"{at}.type")
     if not same(kind, "Lifecycle", f"{at}.type"):
         found = "is not set" if kind is MISSING else f"is {kind!r}"
         yield f"{at}.type {found}; it must be 'Lifecycle', the only rule type"
-    actions = mapping(rule, "definition.actions")
     taken = 0
     for block in ACTION_BLOCKS:
-        found = mapping(actions, block) if actions is not None else None
         for action in ACTIONS:
-            condition = mapping(found, action) if found is not None else None
-            if condition is None:
+            where = f"{at}.definition.actions.{block}.{action}"
+            if mapping(props, where) is None:
                 continue
             taken += 1
             for count in DAY_COUNTS:
-                days = get(condition, count)
+                days = get(props, f"{where}.{count}")
                 if days is not MISSING and ((read := as_number(days)) is None or read < 0 or not read.is_integer()):
-                    raise Unreadable(f"{at}.definition.actions.{block}.{action}.{count}", days, "a whole number >= 0")
+                    raise Unreadable(f"{where}.{count}", days, "a whole number >= 0")
     if not taken:
         yield f"{label} takes no action (definition.actions has no tier or delete action)"
 
@@ -146,8 +147,8 @@ def _management_policy(props: Props, _config: Config) -> Iterator[str]:
     rules = items(props, "policy.rules")
     if not rules:
         yield "policy.rules is empty or not set; a lifecycle management policy needs at least one rule"
-    for i, rule in enumerate(rules):
-        yield from _rule_problems(rule, f"policy.rules.{i}")
+    for i in range(len(rules)):
+        yield from _rule_problems(props, f"policy.rules.{i}")
 
 
 # --- AML-DAT-006: every checkpoint container is covered ---------------------------------------------------------
