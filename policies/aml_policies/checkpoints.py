@@ -152,13 +152,10 @@ def _management_policy(props: Props, _config: Config) -> Iterator[str]:
 
 
 # --- AML-DAT-006: every checkpoint container is covered ---------------------------------------------------------
-def _deletes(actions: Mapping[str, Any] | None, block: str, count: str) -> bool:
+def _deletes(actions: Mapping[str, Any] | None, block: str, counts: Sequence[str]) -> bool:
+    """Whether ``actions.<block>.delete`` is conditioned on one of ``counts`` with a number of days."""
     condition = get(actions, f"{block}.delete") if actions is not None else MISSING
-    if not isinstance(condition, Mapping):
-        return False
-    if count == "daysAfterCreationGreaterThan":
-        return as_number(get(condition, count)) is not None
-    return any(as_number(get(condition, c)) is not None for c in DAY_COUNTS)
+    return isinstance(condition, Mapping) and any(as_number(get(condition, c)) is not None for c in counts)
 
 
 def _covers(rule: Any, container: str) -> bool:
@@ -190,12 +187,13 @@ def _applies_and_deletes(rule: Any, container: str) -> bool:
         return False
     actions = get(rule, "definition.actions")
     actions = actions if isinstance(actions, Mapping) else None
-    return _deletes(actions, "baseBlob", "") and _deletes(actions, "version", "daysAfterCreationGreaterThan")
+    # A previous version is deleted by its age (DateAfterCreation.daysAfterCreationGreaterThan, required there).
+    return _deletes(actions, "baseBlob", DAY_COUNTS) and _deletes(actions, "version", ("daysAfterCreationGreaterThan",))
 
 
 def _policies_for(stack: Stack, container: PolicyResource) -> list[PolicyResource]:
     """The management policies of the account that holds ``container``: the same account resource, or the same
-    literal account name."""
+    literal account name (storage account names are unique across Azure, so the name alone identifies it)."""
     accounts = [t for t in stack.targets(container, "accountName") if type_key(t.resource_type) == ACCOUNT]
     name = _known(container.props, "accountName").strip().lower()
     found = []
