@@ -74,6 +74,8 @@ INSECURE: dict[str, set[str]] = {
         "aml-rel-006-production-delete-locks",
     },
     "blob": {"aml-dat-002-blob-versioning-and-soft-delete"},
+    "checkpoints": {"aml-dat-006-checkpoints-expire"},
+    "checkpoints-writer": {"aml-dat-007-only-training-writes-checkpoints"},
     "vault": {
         TAGS,
         "aml-dat-003-key-vault-purge-protection",

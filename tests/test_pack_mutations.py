@@ -438,6 +438,55 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "the subscription's plan wins over the account's settings",
         set_("defender", "properties.overrideSubscriptionLevelSettings", "false"),
     ),
+    # DAT-006 has a resource policy (the management policy's own rules) and a stack policy (the checkpoints
+    # container is covered): each row breaks the rule that covers the container in a way both can see.
+    (
+        "AML-DAT-006",
+        "the checkpoints' lifecycle rule switched off",
+        set_("lifecycle", "policy.rules.0.enabled", "false"),
+    ),
+    ("AML-DAT-006", "a lifecycle policy without rules", set_("lifecycle", "policy.rules", [])),
+    (
+        "AML-DAT-006",
+        "a delete after a number of days that is not a number",
+        set_("lifecycle", "policy.rules.0.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan", "90d"),
+    ),
+    (
+        "AML-DAT-006",
+        "previous versions kept for ever, and a second rule that does nothing",
+        both(
+            delete("lifecycle", "policy.rules.0.definition.actions.version"),
+            lambda entries: entries["lifecycle"]["inputs"]["policy"]["rules"].append(
+                {"name": "idle", "type": "Lifecycle", "definition": {"actions": {}}}
+            ),
+        ),
+    ),
+    (
+        "AML-DAT-007",
+        "a group of people writes the checkpoints",
+        both(
+            set_("checkpoints-writer", "principalId", "33333333-3333-3333-3333-333333333333", deps=[]),
+            set_("checkpoints-writer", "principalType", "Group"),
+        ),
+    ),
+    (
+        "AML-DAT-007",
+        "the batch-inference cluster's identity writes the checkpoints",
+        set_("checkpoints-writer", "principalId", WORKLOAD_PRINCIPAL, deps=["identity"]),
+    ),
+    (
+        "AML-DAT-007",
+        "Storage Blob Data Owner for the training identity",
+        set_("checkpoints-writer", "roleDefinitionId", ROLE_DEFINITIONS + roles.STORAGE_BLOB_DATA_OWNER.upper()),
+    ),
+    (
+        "AML-DAT-007",
+        "a writer scoped to the container by an ARM id written out",
+        both(
+            set_("checkpoints-writer", "scope", STORAGE_ID + "/blobServices/default/containers/checkpoints", deps=[]),
+            set_("checkpoints-writer", "principalId", WORKLOAD_PRINCIPAL, deps=[]),
+        ),
+    ),
     ("AML-DAT-005", "registry exports enabled", set_("registry", "policies.exportPolicy.status", "enabled")),
     ("AML-DAT-005", "registry export policy left to the default", delete("registry", "policies.exportPolicy")),
     ("AML-DAT-003", "no purge protection", delete("vault", "properties.enablePurgeProtection")),

@@ -134,6 +134,7 @@ class Estate(pulumi.ComponentResource):
                     "account_name": namer.name("st"),
                     "sku": e.get("storage_sku"),
                     **e["storage"],  # AML-DAT-009: defender_for_storage
+                    "checkpoint_lifecycle": e["checkpoints"],  # AML-DAT-006
                     "customer_managed_key": key("st-cmk"),
                     **logged,
                 }
@@ -194,7 +195,11 @@ class Estate(pulumi.ComponentResource):
                 pull,
                 RoleGrant(label="default-blob", role="Storage Blob Data Contributor", scope=default_container),
             ],
-            # Training clusters also write checkpoints (AML-REL-102), to their own container.
+            # Training clusters also write checkpoints (AML-REL-102), to their own container, and nothing else holds
+            # a write role there (AML-DAT-007): Storage Blob Data Contributor, the built-in data role that reads,
+            # writes and deletes blobs ("Azure built-in roles for Storage", learn.microsoft.com/azure/
+            # role-based-access-control/built-in-roles/storage; "Assign an Azure role for access to blob data":
+            # scope it to the container, the narrowest scope a data role takes).
             "training": [
                 RoleGrant(label="checkpoints", role="Storage Blob Data Contributor", scope=self.storage.checkpoints_id)
             ],

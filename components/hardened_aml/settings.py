@@ -36,7 +36,7 @@ from hardened_aml.network import NetworkSettings
 from hardened_aml.online_endpoint import OnlineEndpointSettings
 from hardened_aml.regions import ZONAL_REGIONS
 from hardened_aml.shared import Environment
-from hardened_aml.storage import StorageSettings
+from hardened_aml.storage import CheckpointLifecycle, StorageSettings
 from hardened_aml.workspace import ManagedNetworkSettings, OutboundRuleType
 
 TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^<>%&\\?/]+$")]
@@ -123,6 +123,9 @@ class EstateArgs(TypedDict):
     storage: NotRequired[Annotated[StorageSettings, _section()]]
     """The storage account's optional protections. Default: Defender for Storage in production only
     (control AML-DAT-009)."""
+    checkpoints: NotRequired[Annotated[CheckpointLifecycle, _section()]]
+    """When training checkpoints (the storage account's ``checkpoints`` container) tier to cool and are deleted.
+    Default: cool after 30 days, deleted after 90 (control AML-DAT-006)."""
     compute: NotRequired[Annotated[EstateCompute, _section()]]
     """Clusters and compute instances. Default: none."""
     inference: NotRequired[Annotated[EstateInference, _section()]]

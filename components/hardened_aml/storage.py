@@ -23,6 +23,15 @@ in Azure/azure-rest-api-specs: setting name ``current``, ``isEnabled``, ``overri
 account and month, and on-upload malware scanning per GB scanned ("Malware scanning in Defender for Storage",
 learn.microsoft.com/azure/defender-for-cloud/defender-for-storage-malware-scan): on by default in production,
 asked for by name elsewhere (control AML-DAT-009).
+
+Training checkpoints (controls AML-REL-102, AML-DAT-006) go to a private blob container of their own, which a
+lifecycle management policy (``storage.ManagementPolicy``, REST spec ``Microsoft.Storage/stable/2024-01-01/
+storage.json``: ``ManagementPolicySchema.rules[]`` of ``{name, enabled, type: Lifecycle, definition: {filters:
+{prefixMatch, blobTypes}, actions: {baseBlob, version}}}``; the policy's name is always ``default``) tiers to cool
+and then deletes. A prefix starts with the container's name ("Lifecycle management policy structure",
+learn.microsoft.com/azure/storage/blobs/lifecycle-management-policy-structure), so ``checkpoints/`` covers the
+container and nothing else. The account keeps blob versions (AML-DAT-002): deleting a current version only makes it
+a previous version, so the rule tiers and deletes previous versions too, by the days since they became previous.
 """
 
 from collections.abc import Iterator, Mapping
@@ -36,7 +45,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from hardened_aml import shared
-from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS
+from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS, ZONE_REDUNDANT_SKUS, control
 from hardened_aml.cmk import CustomerManagedKey, key_access, key_choice_problems
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
@@ -49,12 +58,17 @@ LOGGED_SERVICES = ("blob", "file", "queue", "table")
 #: ("Configure malware scanning and sensitive data detection", learn.microsoft.com/training/modules/
 #: implement-defender-storage: monthly cap, default 10,000 GB, on-upload only).
 MALWARE_SCAN_CAP_GB_PER_MONTH = 10_000
-#: The blob container for training checkpoints (control AML-REL-102).
-CHECKPOINT_CONTAINER = "checkpoints"
+#: The blob container for training checkpoints, and how long they stay hot and kept by default: the catalogue's
+#: AML-DAT-006 defaults, which the pack's config reads too (controls AML-REL-102, AML-DAT-006).
+CHECKPOINT_CONTAINER: str = control("AML-DAT-006").defaults["checkpointContainers"][0]
+DEFAULT_COOL_AFTER_DAYS: int = control("AML-DAT-006").defaults["coolAfterDays"]
+DEFAULT_DELETE_AFTER_DAYS: int = control("AML-DAT-006").defaults["deleteAfterDays"]
 
 __all__ = [
+    "CHECKPOINT_CONTAINER",
     "GEO_ZONE_REDUNDANT_SKUS",
     "ZONE_REDUNDANT_SKUS",
+    "CheckpointLifecycle",
     "Storage",
     "StorageArgs",
     "StorageSettings",
@@ -95,6 +109,31 @@ class StorageSettings(TypedDict):
 
 
 @args
+class CheckpointLifecycle(TypedDict):
+    """How long training checkpoints stay in the hot tier and when they are deleted: a stack's ``checkpoints``
+    section (control AML-DAT-006). Days count from a checkpoint's last modification, and for a previous version
+    from when it became previous. The cool tier bills a blob for at least 30 days, so a delete sooner than 30 days
+    after cooling costs as much as keeping it."""
+
+    cool_after_days: NotRequired[Annotated[int, Field(default=DEFAULT_COOL_AFTER_DAYS, ge=1, le=36500)]]
+    """Days after which a checkpoint moves to the cool tier, 1 to 36500. Default: 30 (control AML-DAT-006)."""
+    delete_after_days: NotRequired[Annotated[int, Field(default=DEFAULT_DELETE_AFTER_DAYS, ge=2, le=36500)]]
+    """Days after which a checkpoint is deleted, more than ``coolAfterDays`` and at most 36500. Default: 90
+    (control AML-DAT-006)."""
+
+
+@rule(CheckpointLifecycle)
+def _deleted_after_cooling(c: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    if c["delete_after_days"] <= c["cool_after_days"]:
+        yield (
+            ("delete_after_days",),
+            c["delete_after_days"],
+            f"more days than the {c['cool_after_days']} after which checkpoints cool: they are tiered to cool "
+            "first and deleted later",
+        )
+
+
+@args
 class StorageArgs(StorageSettings):
     """Inputs of :class:`Storage`."""
 
@@ -128,6 +167,11 @@ class StorageArgs(StorageSettings):
     microsoft_managed_keys: NotRequired[Annotated[bool, Field(default=False)]]
     """Insecure, by name: keep Microsoft-managed keys instead of a customer-managed key. Refused in production.
     Default: false (control AML-ENC-005)."""
+    checkpoint_lifecycle: NotRequired[
+        Annotated[CheckpointLifecycle, Field(default_factory=dict, validate_default=True)]
+    ]
+    """When checkpoints in the ``checkpoints`` container cool and are deleted. Default: cool after 30 days, deleted
+    after 90 (control AML-DAT-006)."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
@@ -246,8 +290,8 @@ class Storage(pulumi.ComponentResource):
             else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # AML-REL-102: training checkpoints go to a container of their own, versioned and soft-deleted with the
-        # rest of the account; training identities are given write access to this container alone.
+        # AML-REL-102: training checkpoints go to a container of their own, private (AML-DAT-001), versioned and
+        # soft-deleted with the rest of the account; only training identities may write to it (AML-DAT-007).
         self.checkpoints = storage.BlobContainer(
             f"{name}-checkpoints",
             container_name=CHECKPOINT_CONTAINER,
@@ -294,6 +338,44 @@ class Storage(pulumi.ComponentResource):
             "queue": self.queue_service,
             "table": self.table_service,
         }
+        # AML-DAT-006: checkpoints cool, then go; previous versions too, or a delete would only make them previous.
+        lifecycle = a["checkpoint_lifecycle"]
+        cool, delete = lifecycle["cool_after_days"], lifecycle["delete_after_days"]
+        self.lifecycle = storage.ManagementPolicy(
+            f"{name}-lifecycle",
+            account_name=self.account.name,
+            resource_group_name=a["resource_group_name"],
+            management_policy_name="default",  # the only name Azure accepts
+            policy=storage.ManagementPolicySchemaArgs(
+                rules=[
+                    storage.ManagementPolicyRuleArgs(
+                        name=CHECKPOINT_CONTAINER,
+                        type=storage.RuleType.LIFECYCLE,
+                        enabled=True,
+                        definition=storage.ManagementPolicyDefinitionArgs(
+                            filters=storage.ManagementPolicyFilterArgs(
+                                blob_types=["blockBlob"], prefix_match=[f"{CHECKPOINT_CONTAINER}/"]
+                            ),
+                            actions=storage.ManagementPolicyActionArgs(
+                                base_blob=storage.ManagementPolicyBaseBlobArgs(
+                                    tier_to_cool=storage.DateAfterModificationArgs(
+                                        days_after_modification_greater_than=cool
+                                    ),
+                                    delete=storage.DateAfterModificationArgs(
+                                        days_after_modification_greater_than=delete
+                                    ),
+                                ),
+                                version=storage.ManagementPolicyVersionArgs(
+                                    tier_to_cool=storage.DateAfterCreationArgs(days_after_creation_greater_than=cool),
+                                    delete=storage.DateAfterCreationArgs(days_after_creation_greater_than=delete),
+                                ),
+                            ),
+                        ),
+                    )
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.checkpoints]),
+        )
         # AML-MON-002: the account emits metrics only; its logs are per service (AML-MON-009): every service sends
         # StorageRead, StorageWrite and StorageDelete, named in the one table of categories.
         self.diagnostics = shared.diagnostics(

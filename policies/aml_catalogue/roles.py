@@ -20,6 +20,7 @@ RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 # ---- storage --------------------------------------------------------------------------------------------------
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR = "69566ab7-960f-475b-8e7c-b3118f30c6bd"
 # ---- security -------------------------------------------------------------------------------------------------
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
@@ -60,5 +61,15 @@ PRIVILEGED_ROLES: MappingProxyType[str, str] = MappingProxyType(
         AKS_RBAC_CLUSTER_ADMIN: "Azure Kubernetes Service RBAC Cluster Admin",
         AKS_RBAC_ADMIN: "Azure Kubernetes Service RBAC Admin",
         AKS_CONTRIBUTOR_ROLE: "Azure Kubernetes Service Contributor Role",
+    }
+)
+
+#: Roles that write blob data (their data actions include ``.../containers/blobs/write`` or ``.../blobs/delete``):
+#: only the training identity holds one on the checkpoints container (control AML-DAT-007). Owner and Contributor
+#: carry no data actions (and shared keys are off, AML-IAM-006), so they are judged as privileged roles instead.
+BLOB_DATA_WRITE_ROLES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        STORAGE_BLOB_DATA_CONTRIBUTOR: "Storage Blob Data Contributor",
+        STORAGE_BLOB_DATA_OWNER: "Storage Blob Data Owner",
     }
 )

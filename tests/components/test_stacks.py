@@ -25,6 +25,7 @@ UNTAGGABLE = {
     "azure-native:storage:TableServiceProperties",
     "azure-native:security:DefenderForStorage",  # an extension resource: no tags in the SDK's args
     "azure-native:storage:BlobContainer",  # a proxy resource: no tags in its ARM schema
+    "azure-native:storage:ManagementPolicy",  # nor has a management policy (the SDK's Args have no tags)
     "azure-native:monitor:DiagnosticSetting",
     "azure-native:authorization:RoleAssignment",
     "azure-native:authorization:ManagementLockByScope",
@@ -193,6 +194,41 @@ def test_prod_clusters_are_dedicated():  # AML-REL-005
         assert props["properties"]["scaleSettings"]["minNodeCount"] == 0
 
 
+def test_prod_plans_the_checkpoints_container_and_only_training_writes_it():  # AML-DAT-006, AML-DAT-007
+    container = _one("prod", "azure-native:storage:BlobContainer", containerName="checkpoints")
+    assert container["inputs"]["publicAccess"] == "None"
+    account = _one("prod", "azure-native:storage:StorageAccount")
+    assert container["inputs"]["accountName"] == account["inputs"]["accountName"]
+    lifecycle = _one("prod", "azure-native:storage:ManagementPolicy")
+    assert lifecycle["inputs"]["accountName"] == account["inputs"]["accountName"]
+    assert lifecycle["inputs"]["managementPolicyName"] == "default"
+    (rule,) = lifecycle["inputs"]["policy"]["rules"]
+    assert rule["enabled"] is True and rule["type"] == "Lifecycle"
+    assert rule["definition"]["filters"] == {"prefixMatch": ["checkpoints/"], "blobTypes": ["blockBlob"]}
+    actions = rule["definition"]["actions"]
+    # the stack's own days (hardened-aml:checkpoints), for current blobs and previous versions alike
+    assert actions["baseBlob"] == {
+        "tierToCool": {"daysAfterModificationGreaterThan": 30},
+        "delete": {"daysAfterModificationGreaterThan": 180},
+    }
+    assert actions["version"] == {
+        "tierToCool": {"daysAfterCreationGreaterThan": 30},
+        "delete": {"daysAfterCreationGreaterThan": 180},
+    }
+    dev_rule = _one("dev", "azure-native:storage:ManagementPolicy")["inputs"]["policy"]["rules"][0]
+    assert dev_rule["definition"]["actions"]["baseBlob"]["delete"] == {"daysAfterModificationGreaterThan": 90}
+    # writers of the container: the two training clusters' identities, each with Storage Blob Data Contributor
+    writers = [
+        r
+        for r in planned("prod")
+        if r["type"] == "azure-native:authorization:RoleAssignment" and r["inputs"]["scope"] == container["id"]
+    ]
+    assert sorted(w["inputs"]["principalId"].split("-cl-")[-1] for w in writers) == ["cpu-train", "gpu-train"]
+    assert {w["inputs"]["roleDefinitionId"].rsplit("/", 1)[-1] for w in writers} == {
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+    }
+
+
 def test_prod_attaches_zonal_aks():  # AML-AKS-001
     attach = _one("prod", COMPUTE, computeName="aks-inference")
     aks = _one("prod", "azure-native:containerservice:ManagedCluster")
@@ -345,6 +381,12 @@ def _set(path: str, value: Any) -> Any:
         ("prod", "governance.allowedPythonIndexes", ["http://pypi.org/simple"], "governance.allowedPythonIndexes.0",
          "https"),
         ("prod", "governance.enforcement", "Off", "governance.enforcement", "one of Default, DoNotEnforce"),
+        ("prod", "checkpoints.deleteAfterDays", 30, "checkpoints.deleteAfterDays",
+         "more days than the 30 after which checkpoints cool"),
+        ("prod", "checkpoints.coolAfterDays", 0, "checkpoints.coolAfterDays", "1"),
+        ("prod", "checkpoints.keepDays", 7, "checkpoints.keepDays", "coolAfterDays"),
+        ("dev", "compute.clusters.0.tier", "LowPriority", "compute.clusters.0.tier",
+         "one of Dedicated, LowPriorityInterruptible"),
     ],
 )  # fmt: skip
 def test_bad_key_is_named_with_what_is_allowed(stack, path, value, key, allowed):

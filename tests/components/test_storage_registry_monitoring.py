@@ -388,3 +388,52 @@ def test_point_in_time_restore_is_on_in_production_and_asked_for_elsewhere(plan,
         assert blob["changeFeed"] == {"enabled": True, "retentionInDays": kept}
     else:
         assert "restorePolicy" not in blob and "changeFeed" not in blob
+
+
+# --- training checkpoints (AML-REL-102, AML-DAT-006) -----------------------------------------------------------
+def test_checkpoints_are_private_and_cool_then_expire(plan):
+    p = plan(lambda: Storage("st", _storage()))
+    account = p.one("azure-native:storage:StorageAccount")
+    container = p.one("azure-native:storage:BlobContainer")
+    assert container.inputs["containerName"] == "checkpoints" and container.inputs["publicAccess"] == "None"
+    lifecycle = p.one("azure-native:storage:ManagementPolicy")
+    assert lifecycle.inputs["accountName"] == account.inputs["accountName"]
+    assert lifecycle.inputs["managementPolicyName"] == "default"
+    assert container.urn in lifecycle.dependencies
+    (rule,) = lifecycle.inputs["policy"]["rules"]
+    assert (rule["name"], rule["type"], rule["enabled"]) == ("checkpoints", "Lifecycle", True)
+    assert rule["definition"]["filters"] == {"blobTypes": ["blockBlob"], "prefixMatch": ["checkpoints/"]}
+    # the documented defaults: cool after 30 days, deleted after 90; previous versions too (versioning is on)
+    assert rule["definition"]["actions"] == {
+        "baseBlob": {
+            "tierToCool": {"daysAfterModificationGreaterThan": 30},
+            "delete": {"daysAfterModificationGreaterThan": 90},
+        },
+        "version": {
+            "tierToCool": {"daysAfterCreationGreaterThan": 30},
+            "delete": {"daysAfterCreationGreaterThan": 90},
+        },
+    }
+
+
+def test_checkpoint_days_are_settable(plan):
+    p = plan(lambda: Storage("st", _storage(checkpoint_lifecycle={"cool_after_days": 7, "delete_after_days": 365})))
+    actions = p.one("azure-native:storage:ManagementPolicy").inputs["policy"]["rules"][0]["definition"]["actions"]
+    assert actions["baseBlob"]["tierToCool"] == {"daysAfterModificationGreaterThan": 7}
+    assert actions["version"]["delete"] == {"daysAfterCreationGreaterThan": 365}
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "key", "value", "allowed"),
+    [
+        ({"cool_after_days": 30, "delete_after_days": 30}, "delete_after_days", 30, "more days than the 30"),
+        ({"cool_after_days": 120}, "delete_after_days", 90, "more days than the 120 after which checkpoints cool"),
+        ({"cool_after_days": 0}, "cool_after_days", 0, "1"),
+        ({"delete_after_days": 40000}, "delete_after_days", 40000, "36500"),
+        ({"expire_after_days": 10}, "expire_after_days", 10, "cool_after_days"),
+    ],
+)
+def test_checkpoint_days_refused_in_words(lifecycle, key, value, allowed):
+    err = refused(lambda: Storage("st", _storage(checkpoint_lifecycle=lifecycle)))
+    assert (err.key, err.value) == (f"st.checkpoint_lifecycle.{key}", value)
+    assert allowed in err.allowed, str(err)
