@@ -31,6 +31,7 @@ from hardened_aml.governance import Governance
 from hardened_aml.identity_roles import RoleGrant, WorkloadIdentity, WorkspaceIdentityRoles
 from hardened_aml.inputs import checked
 from hardened_aml.key_vault import KeyVault
+from hardened_aml.ml_registry import MlRegistry
 from hardened_aml.monitoring import Monitoring
 from hardened_aml.naming import Namer
 from hardened_aml.network import Network
@@ -140,7 +141,7 @@ class Estate(pulumi.ComponentResource):
         )
         self.registry = ContainerRegistry(
             f"{name}-registry",
-            _of({"registry_name": namer.name("cr"), "customer_managed_key": key("cr-cmk"), **logged}),
+            _of({**e["registry"], "registry_name": namer.name("cr"), "customer_managed_key": key("cr-cmk"), **logged}),
             opts=child,
         )
         # The identity's roles on the workspace's resources exist before the workspace uses them.
@@ -222,6 +223,18 @@ class Estate(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # AML-REL-011: the Azure ML registry shared with the DR region, when the stack asks for one.
+        ml_registry = e.get("ml_registry")
+        self.ml_registry = (
+            MlRegistry(
+                f"{name}-ml-registry",
+                _of({**ml_registry, "registry_name": namer.name("mlr"), "environment": environment, **here}),
+                opts=child,
+            )
+            if ml_registry is not None
+            else None
+        )
+        linked = (self.workspace, self.storage, self.key_vault, self.registry)
         # AML-NET-003 / AML-NET-008: a private endpoint for the workspace and each dependency, as each declares it.
         self.private_endpoints = [
             PrivateEndpoint(
@@ -238,7 +251,7 @@ class Estate(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            for part in (self.workspace, self.storage, self.key_vault, self.registry)
+            for part in (*linked, *([self.ml_registry] if self.ml_registry else []))
             for link in part.private_links
         ]
         self.access = WorkspaceAccess(
