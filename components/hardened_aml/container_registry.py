@@ -181,7 +181,7 @@ class ContainerRegistry(pulumi.ComponentResource):
                 depends_on=[self.key_access.role] if self.key_access is not None else None,
             ),
         )
-        # AML-REL-010: a zone-redundant replica, its regional endpoint on, in each region asked for.
+        # AML-REL-010: a replica in each region asked for; AML-REL-012: zone-redundant, its regional endpoint on.
         self.replications = [
             containerregistry.Replication(
                 f"{name}-cr-{region}",

@@ -11,7 +11,7 @@ enabled/disabled (default enabled; "disabled" is accepted only with publicNetwor
 block is encrypted with Microsoft-managed keys only) with ``encryption.keyVaultProperties.keyIdentifier`` and
 ``.identity`` (the client id of a user-assigned identity of the registry; SDK ``KeyVaultPropertiesArgs``).
 
-Geo-replication (AML-REL-010): ``containerregistry:Replication`` at REST 2024-11-01-preview (the SDK's version;
+Geo-replication (AML-REL-010, replicas AML-REL-012): ``containerregistry:Replication`` at REST 2024-11-01-preview (the SDK's version;
 ``ReplicationProperties`` in Azure/azure-rest-api-specs ``Microsoft.ContainerRegistry/preview/2024-11-01-preview/
 containerregistry.json``, read with the search tool): ``regionEndpointEnabled`` boolean, default true (a replica
 whose regional endpoint is off receives no requests), ``zoneRedundancy`` Enabled/Disabled, default Disabled. A
@@ -118,7 +118,7 @@ RULES = (
         check=all_of(equals("sku.name", "Premium"), equals("zoneRedundancy", "Enabled", default="Disabled")),
     ),
     ResourceRule(
-        control="AML-REL-010",
+        control="AML-REL-012",
         name="registry-replica-zone-redundant",
         types=REPLICATION,
         check=all_of(
