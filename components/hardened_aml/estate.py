@@ -234,7 +234,11 @@ class Estate(pulumi.ComponentResource):
             if ml_registry is not None
             else None
         )
-        linked = (self.workspace, self.storage, self.key_vault, self.registry)
+        links = [
+            link
+            for part in (self.workspace, self.storage, self.key_vault, self.registry)
+            for link in part.private_links
+        ] + (self.ml_registry.private_links if self.ml_registry else [])
         # AML-NET-003 / AML-NET-008: a private endpoint for the workspace and each dependency, as each declares it.
         self.private_endpoints = [
             PrivateEndpoint(
@@ -251,8 +255,7 @@ class Estate(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            for part in (*linked, *([self.ml_registry] if self.ml_registry else []))
-            for link in part.private_links
+            for link in links
         ]
         self.access = WorkspaceAccess(
             f"{name}-access",

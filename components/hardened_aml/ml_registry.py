@@ -114,7 +114,9 @@ def _region(location: str) -> ml.RegistryRegionArmDetailsArgs:
     public blob access, zone-redundant where the region has zones (AML-REL-011, AML-NET-017)."""
     return ml.RegistryRegionArmDetailsArgs(
         location=location,
-        acr_details=[ml.AcrDetailsArgs(system_created_acr_account=ml.SystemCreatedAcrAccountArgs(acr_account_sku=ACR_SKU))],
+        acr_details=[
+            ml.AcrDetailsArgs(system_created_acr_account=ml.SystemCreatedAcrAccountArgs(acr_account_sku=ACR_SKU))
+        ],
         storage_account_details=[
             ml.StorageAccountDetailsArgs(
                 system_created_storage_account=ml.SystemCreatedStorageAccountArgs(

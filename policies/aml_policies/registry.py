@@ -11,11 +11,12 @@ enabled/disabled (default enabled; "disabled" is accepted only with publicNetwor
 block is encrypted with Microsoft-managed keys only) with ``encryption.keyVaultProperties.keyIdentifier`` and
 ``.identity`` (the client id of a user-assigned identity of the registry; SDK ``KeyVaultPropertiesArgs``).
 
-Geo-replication (AML-REL-010, replicas AML-REL-012): ``containerregistry:Replication`` at REST 2024-11-01-preview (the SDK's version;
-``ReplicationProperties`` in Azure/azure-rest-api-specs ``Microsoft.ContainerRegistry/preview/2024-11-01-preview/
-containerregistry.json``, read with the search tool): ``regionEndpointEnabled`` boolean, default true (a replica
-whose regional endpoint is off receives no requests), ``zoneRedundancy`` Enabled/Disabled, default Disabled. A
-replica names its registry by ``registryName``; the stack rule relates them by engine dependency or literal name.
+Geo-replication (AML-REL-010, replicas AML-REL-012): ``containerregistry:Replication`` at REST
+2024-11-01-preview (the SDK's version; ``ReplicationProperties`` in Azure/azure-rest-api-specs
+``Microsoft.ContainerRegistry/preview/2024-11-01-preview/containerregistry.json``, read with the search tool):
+``regionEndpointEnabled`` boolean, default true (a replica whose regional endpoint is off receives no requests),
+``zoneRedundancy`` Enabled/Disabled, default Disabled. A replica names its registry by ``registryName``; the stack
+rule relates them by engine dependency or literal name.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def _production_replicated(stack: Stack, _config: Config) -> Iterator[tuple[str,
                 "containerregistry:Replication in the paired region",
                 registry.urn,
             )
+
 
 RULES = (
     ResourceRule(
