@@ -105,7 +105,7 @@ def test_every_format_renders(fmt: str, tmp_path: Path) -> None:
 def test_unknown_stack_is_bad_input() -> None:
     done = run_cli("plan", "--stack", "staging")
     assert done.returncode == 2
-    assert done.stderr.strip() == "hardened-aml: error: --stack: got 'staging'; allowed: one of dev, prod, prod-dr"
+    assert done.stderr.strip() == "hardened-aml: error: --stack: got 'staging'; allowed: one of dev, prod-dr, prod"
 
 
 def test_bad_flag_is_bad_input() -> None:
