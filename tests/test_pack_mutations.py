@@ -274,6 +274,31 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "an image-build compute the workspace does not have",
         set_("workspace", "imageBuildCompute", "no-such-cluster"),
     ),
+    (
+        "AML-NET-017",
+        "an Azure ML registry reachable from the internet",
+        set_("ml-registry", "publicNetworkAccess", "Enabled"),
+    ),
+    (
+        "AML-NET-017",
+        "an Azure ML registry created with Azure's default access",
+        delete("ml-registry", "publicNetworkAccess"),
+    ),
+    (
+        "AML-NET-017",
+        "the registry's storage allows public blobs",
+        set_(
+            "ml-registry",
+            "regionDetails.1.storageAccountDetails.0.systemCreatedStorageAccount.allowBlobPublicAccess",
+            "True",
+        ),
+    ),
+    ("AML-NET-018", "no private endpoint for the Azure ML registry", remove("pe-mlregistry", "pe-mlregistry-dns")),
+    (
+        "AML-NET-018",
+        "the Azure ML registry's endpoint is not in its DNS zone",
+        remove("pe-mlregistry-dns"),
+    ),
     # --- identity and access -------------------------------------------------------------------------
     (
         "AML-IAM-001",
@@ -498,6 +523,19 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("AML-REL-009", "a restore window as long as soft delete", set_("blob", "restorePolicy.days", 14)),
     ("AML-REL-009", "no change feed for the restore", set_("blob", "changeFeed.enabled", "false")),
     ("AML-REL-002", "registry not zone-redundant", set_("registry", "zoneRedundancy", "Disabled")),
+    ("AML-REL-012", "a replica without zone redundancy", delete("registry-replica", "zoneRedundancy")),
+    ("AML-REL-012", "a replica whose endpoint is off", set_("registry-replica", "regionEndpointEnabled", "false")),
+    ("AML-REL-010", "a production registry without a replica", remove("registry-replica")),
+    (
+        "AML-REL-010",
+        "the only replica is in the registry's own region",
+        set_("registry-replica", "location", "West Europe"),
+    ),
+    (
+        "AML-REL-011",
+        "a production Azure ML registry in one region",
+        set_("ml-registry", "regionDetails.1.location", "WestEurope"),
+    ),
     (
         "AML-REL-003",
         "a workspace that is neither exploration nor production",

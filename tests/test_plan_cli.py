@@ -105,7 +105,7 @@ def test_every_format_renders(fmt: str, tmp_path: Path) -> None:
 def test_unknown_stack_is_bad_input() -> None:
     done = run_cli("plan", "--stack", "staging")
     assert done.returncode == 2
-    assert done.stderr.strip() == "hardened-aml: error: --stack: got 'staging'; allowed: one of dev, prod"
+    assert done.stderr.strip() == "hardened-aml: error: --stack: got 'staging'; allowed: one of dev, prod-dr, prod"
 
 
 def test_bad_flag_is_bad_input() -> None:
@@ -182,7 +182,7 @@ def test_bad_policy_config_is_bad_input(tmp_path: Path, config: dict[str, Any], 
     assert len(lines) == 1 and lines[0].startswith(f"hardened-aml: error: --policy-config: {path}: {expected}")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_shipped_policy_configs_are_valid_and_mandatory_where_it_matters(stack: str) -> None:
     """Production: everything mandatory. Exploration: security and reliability mandatory; cost, operations and
     performance advisory, for every such policy of the pack (a new one must be added to the file)."""

@@ -9,6 +9,15 @@ encryption cannot be turned off afterwards ("Encrypt registry using a customer-m
 learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys, "Things to know"). Two registry
 policies are deliberately not switched on by default; see the catalogue's AML-IAM-102 (ARM-audience tokens) and
 AML-DAT-102 (quarantine).
+
+Geo-replication (control AML-REL-010): a Premium registry replicates into the regions its settings name, one
+``containerregistry:Replication`` each (REST ``Microsoft.ContainerRegistry`` 2024-11-01-preview, the SDK's
+version: ``regionEndpointEnabled`` default true, ``zoneRedundancy`` Enabled/Disabled default Disabled, fixed at
+creation). Azure ML's failover guidance asks for exactly this: "Configure the Container Registry instance to
+geo-replicate registries to the paired region ... Use the same instance for both workspace instances"
+(MicrosoftDocs/azure-ai-docs ``articles/machine-learning/how-to-high-availability-machine-learning.md``).
+Each replica is zone-redundant, so only regions with availability zones are accepted. A replica is a child of
+the registry: the registry's ``CanNotDelete`` lock covers it, and it is ``protect``-ed in production.
 """
 
 from collections.abc import Iterator, Mapping
@@ -23,7 +32,7 @@ from hardened_aml import shared
 from hardened_aml.cmk import CustomerManagedKey, key_access, key_choice_problems
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 from hardened_aml.private_endpoint import PrivateLink
-from hardened_aml.regions import ZONAL_REGIONS
+from hardened_aml.regions import ZONAL_REGIONS, paired_region
 from hardened_aml.shared import Environment
 
 #: The registry's private-link sub-resource and its zone ("Azure Private Endpoint private DNS zone values",
@@ -34,7 +43,35 @@ PRIVATE_DNS_ZONES = ("privatelink.azurecr.io",)
 
 
 @args
-class ContainerRegistryArgs(TypedDict):
+class ContainerRegistrySettings(TypedDict):
+    """What a stack may set for the estate's registry (``hardened-aml:registry``)."""
+
+    replica_locations: NotRequired[Annotated[list[str], Field(default_factory=list, max_length=10)]]
+    """Regions the registry geo-replicates into, each a region with availability zones other than the
+    registry's own; each replica is zone-redundant with its regional endpoint on. Costs a Premium registry per
+    region. Default: none; the pack flags a production registry without a replica, so production names one,
+    usually the paired region (westeurope: northeurope) (control AML-REL-010)."""
+
+
+@rule(ContainerRegistrySettings)
+def _replica_locations(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    seen: set[str] = set()
+    home = scope.get("location")
+    for i, region in enumerate(r["replica_locations"]):
+        at = ("replica_locations", i)
+        pair = paired_region(home) if isinstance(home, str) else None
+        hint = f", e.g. {pair}, the paired region of {home}" if pair else ""
+        if region not in ZONAL_REGIONS:
+            yield at, region, f"a region with availability zones (replicas are zone-redundant, AML-REL-010){hint}"
+        elif region == home:
+            yield at, region, f"a region other than the registry's own ({home}){hint}"
+        elif region in seen:
+            yield at, region, "a region not already listed"
+        seen.add(region)
+
+
+@args
+class ContainerRegistryArgs(ContainerRegistrySettings):
     """Inputs of :class:`ContainerRegistry`."""
 
     resource_group_name: Annotated[Input[str], Wired()]
@@ -144,6 +181,21 @@ class ContainerRegistry(pulumi.ComponentResource):
                 depends_on=[self.key_access.role] if self.key_access is not None else None,
             ),
         )
+        # AML-REL-010: a replica in each region asked for; AML-REL-012: zone-redundant, its regional endpoint on.
+        self.replications = [
+            containerregistry.Replication(
+                f"{name}-cr-{region}",
+                replication_name=region,
+                registry_name=self.registry.name,
+                resource_group_name=a["resource_group_name"],
+                location=region,
+                region_endpoint_enabled=True,
+                zone_redundancy="Enabled",
+                tags=dict(a["tags"]),
+                opts=pulumi.ResourceOptions(parent=self, protect=protection.protect),
+            )
+            for region in a["replica_locations"]
+        ]
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-cr",
             resource_id=self.registry.id,

@@ -32,6 +32,7 @@ from hardened_aml.governance import Governance
 from hardened_aml.identity_roles import RoleGrant, WorkloadIdentity, WorkspaceIdentityRoles
 from hardened_aml.inputs import checked
 from hardened_aml.key_vault import KeyVault
+from hardened_aml.ml_registry import MlRegistry
 from hardened_aml.monitoring import Monitoring
 from hardened_aml.naming import Namer
 from hardened_aml.network import Network
@@ -143,7 +144,7 @@ class Estate(pulumi.ComponentResource):
         )
         self.registry = ContainerRegistry(
             f"{name}-registry",
-            _of({"registry_name": namer.name("cr"), "customer_managed_key": key("cr-cmk"), **logged}),
+            _of({**e["registry"], "registry_name": namer.name("cr"), "customer_managed_key": key("cr-cmk"), **logged}),
             opts=child,
         )
         # The identity's roles on the workspace's resources exist before the workspace uses them.
@@ -231,11 +232,26 @@ class Estate(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # AML-REL-011: the Azure ML registry shared with the DR region, when the stack asks for one.
+        ml_registry = e.get("ml_registry")
+        self.ml_registry = (
+            MlRegistry(
+                f"{name}-ml-registry",
+                _of({**ml_registry, "registry_name": namer.name("mlr"), "environment": environment, **here}),
+                opts=child,
+            )
+            if ml_registry is not None
+            else None
+        )
+        links = [
+            link
+            for part in (self.workspace, self.storage, self.key_vault, self.registry)
+            for link in part.private_links
+        ] + (self.ml_registry.private_links if self.ml_registry else [])
         # AML-NET-003 / AML-NET-008: a private endpoint for the workspace and each dependency, as each declares it.
         self.private_endpoints = [
             self._private_endpoint(name, namer, link, here, link.purpose)
-            for part in (self.workspace, self.storage, self.key_vault, self.registry)
-            for link in part.private_links
+            for link in links
         ]
         self.access = WorkspaceAccess(
             f"{name}-access",

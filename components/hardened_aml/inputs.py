@@ -315,6 +315,9 @@ PATTERN_WORDS: Mapping[str, str] = {
     r"^\d{4}-\d{2}-\d{2}$": "a date written YYYY-MM-DD",
     r"^[A-Za-z0-9]{5,50}$": "5 to 50 letters and digits",
     r"^https://[^\s/]+(/\S*)?$": "an https:// address, e.g. https://pypi.org/simple",
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$": (
+        "3 to 33 letters, digits, underscores and hyphens, starting with a letter or digit"
+    ),
     r"^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$": (
         "2 to 33 letters, digits, underscores and hyphens, starting with a letter or digit"
     ),

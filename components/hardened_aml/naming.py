@@ -32,6 +32,7 @@ _RULES: dict[str, tuple[int, bool]] = {
     "pep": (64, False),
     "cmk": (127, False),  # Key Vault key: 1-127 letters, digits, hyphens
     "budget": (63, False),  # Microsoft.Consumption/budgets
+    "mlr": (33, False),  # Microsoft.MachineLearningServices/registries: 3-33, ^[a-zA-Z0-9][a-zA-Z0-9\-_]{2,32}$
 }
 
 WORKLOAD_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,7}$")

@@ -2,7 +2,8 @@
 
 Group ids (private-link sub-resources) and their zones are those of "Azure Private Endpoint private DNS zone
 values" (learn.microsoft.com/azure/private-link/private-endpoint-dns): ``amlworkspace`` (Machine Learning
-workspace: ``privatelink.api.azureml.ms`` and ``privatelink.notebooks.azure.net``), ``blob`` and ``file``
+workspace: ``privatelink.api.azureml.ms`` and ``privatelink.notebooks.azure.net``), ``amlregistry`` (Machine
+Learning registry: ``privatelink.api.azureml.ms``), ``blob`` and ``file``
 (storage), ``vault`` (Key Vault), ``registry`` (container registry).
 
 Each component reached through a private endpoint declares its endpoints itself, as :class:`PrivateLink`
@@ -46,6 +47,8 @@ class PrivateLinkGroup(StrEnum):
     AMLWORKSPACE = "amlworkspace"
     """An Azure Machine Learning workspace: two zones, ``privatelink.api.azureml.ms`` and
     ``privatelink.notebooks.azure.net``."""
+    AMLREGISTRY = "amlregistry"
+    """An Azure Machine Learning registry: one zone, ``privatelink.api.azureml.ms``."""
     BLOB = "blob"
     """A storage account's blob service."""
     FILE = "file"
@@ -73,7 +76,8 @@ class PrivateEndpointArgs(TypedDict):
     target_resource_id: Annotated[Input[str], Wired()]
     """The resource reached through the endpoint. Required (control AML-NET-003)."""
     group_id: PrivateLinkGroup
-    """The sub-resource: one of amlworkspace, blob, file, vault, registry. Required (control AML-NET-008)."""
+    """The sub-resource: one of amlworkspace, amlregistry, blob, file, vault, registry. Required (control
+    AML-NET-008)."""
     subnet_id: Annotated[Input[str], Wired()]
     """The private-endpoint subnet. Required (control AML-NET-003)."""
     private_dns_zone_ids: Annotated[list[Annotated[Input[str], Wired()]], Field(min_length=1, max_length=5)]

@@ -28,9 +28,11 @@ from hardened_aml.budget import BudgetSettings
 from hardened_aml.catalogue import GEO_ZONE_REDUNDANT_SKUS
 from hardened_aml.compute_cluster import ClusterPurpose, ComputeClusterSettings, ComputeName
 from hardened_aml.compute_instance import ComputeInstanceSettings
+from hardened_aml.container_registry import ContainerRegistrySettings
 from hardened_aml.errors import MISSING, InvalidInputError
 from hardened_aml.governance import PUBLIC_PYPI, GovernanceSettings
 from hardened_aml.inputs import Problem, args, checked, config_key, rule
+from hardened_aml.ml_registry import MlRegistrySettings
 from hardened_aml.naming import WORKLOAD_PATTERN, Namer
 from hardened_aml.network import NetworkSettings
 from hardened_aml.online_endpoint import OnlineEndpointSettings
@@ -126,6 +128,13 @@ class EstateArgs(TypedDict):
     checkpoints: NotRequired[Annotated[CheckpointLifecycle, _section()]]
     """When training checkpoints (the storage account's ``checkpoints`` container) tier to cool and are deleted.
     Default: cool after 30 days, deleted after 90 (control AML-DAT-006)."""
+    registry: NotRequired[Annotated[ContainerRegistrySettings, _section()]]
+    """The estate's container registry: the regions it geo-replicates into. Default: none; the pack flags a
+    production registry without a replica (control AML-REL-010)."""
+    ml_registry: NotRequired[MlRegistrySettings | None]
+    """An Azure Machine Learning registry spanning this region and the ones named (by default the paired region),
+    private, to promote models and environments between the primary and the DR workspace. Default: none
+    (controls AML-REL-011, AML-NET-017, AML-NET-018)."""
     compute: NotRequired[Annotated[EstateCompute, _section()]]
     """Clusters and compute instances. Default: none."""
     inference: NotRequired[Annotated[EstateInference, _section()]]

@@ -10,13 +10,61 @@ enabled/disabled (default enabled; "disabled" is accepted only with publicNetwor
 ``encryption.status`` enabled/disabled (enum ``EncryptionStatus``, no default in the spec; a registry without the
 block is encrypted with Microsoft-managed keys only) with ``encryption.keyVaultProperties.keyIdentifier`` and
 ``.identity`` (the client id of a user-assigned identity of the registry; SDK ``KeyVaultPropertiesArgs``).
+
+Geo-replication (AML-REL-010, replicas AML-REL-012): ``containerregistry:Replication`` at REST
+2024-11-01-preview (the SDK's version; ``ReplicationProperties`` in Azure/azure-rest-api-specs
+``Microsoft.ContainerRegistry/preview/2024-11-01-preview/containerregistry.json``, read with the search tool):
+``regionEndpointEnabled`` boolean, default true (a replica whose regional endpoint is off receives no requests),
+``zoneRedundancy`` Enabled/Disabled, default Disabled. A replica names its registry by ``registryName``; the stack
+rule relates them by engine dependency or literal name.
 """
 
 from __future__ import annotations
 
-from aml_policies.core import SET_REQUIRED, ResourceRule, all_of, equals, not_equal, present
+from collections.abc import Iterator
+
+from aml_policies.core import (
+    SET_REQUIRED,
+    Config,
+    ResourceRule,
+    Stack,
+    StackRule,
+    Unreadable,
+    all_of,
+    equals,
+    get,
+    in_production,
+    not_equal,
+    present,
+)
 
 REGISTRY = ("containerregistry:Registry",)
+REPLICATION = ("containerregistry:Replication",)
+
+
+def region(value: object, path: str = "location") -> str:
+    """A location as ARM reads it: ``North Europe`` is ``northeurope``; :class:`Unreadable` if not a string."""
+    if not isinstance(value, str) or not value.strip():
+        raise Unreadable(path, value, "a region name")
+    return value.replace(" ", "").lower()
+
+
+def _production_replicated(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
+    """AML-REL-010: a registry tagged environment=production has a replica in a region other than its own."""
+    for registry in stack.of_type(*REGISTRY):
+        if not in_production(registry.props):
+            continue
+        home = region(get(registry.props, "location"))
+        replicas = stack.referrers(registry, REPLICATION, "registryName")
+        elsewhere = [r for r in replicas if region(get(r.props, "location")) != home]
+        if not elsewhere:
+            yield (
+                f"production container registry {registry.name!r} ({home}) has no geo-replica in another region; "
+                "images are lost with its region and the DR workspace cannot pull them: add a "
+                "containerregistry:Replication in the paired region",
+                registry.urn,
+            )
+
 
 RULES = (
     ResourceRule(
@@ -72,9 +120,26 @@ RULES = (
         check=all_of(equals("sku.name", "Premium"), equals("zoneRedundancy", "Enabled", default="Disabled")),
     ),
     ResourceRule(
+        control="AML-REL-012",
+        name="registry-replica-zone-redundant",
+        types=REPLICATION,
+        check=all_of(
+            equals("zoneRedundancy", "Enabled", why="fixed when the replica is created", default="Disabled"),
+            equals("regionEndpointEnabled", True, why="a replica whose endpoint is off serves no pulls", default=True),
+        ),
+    ),
+    ResourceRule(
         control="AML-DAT-004",
         name="registry-retention-policy",
         types=REGISTRY,
         check=equals("policies.retentionPolicy.status", "enabled", why="untagged manifests are purged"),
+    ),
+    StackRule(
+        control="AML-REL-010",
+        name="production-registry-replicated",
+        description="every container registry tagged environment=production has a containerregistry:Replication "
+        "(related by its registryName) in a region other than its own (locations compared ignoring case and "
+        "spaces).",
+        check=_production_replicated,
     ),
 )

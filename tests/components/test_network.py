@@ -197,7 +197,7 @@ def test_private_endpoint_and_zone_group(plan):
 def test_private_endpoint_refuses_unknown_group_and_single_workspace_zone():
     err = refused(lambda: PrivateEndpoint("pep", _pe(group_id="sqlServer")))
     assert (err.key, err.value) == ("pep.group_id", "sqlServer")
-    assert err.allowed == "one of amlworkspace, blob, file, vault, registry"
+    assert err.allowed == "one of amlworkspace, amlregistry, blob, file, vault, registry"
     err = refused(lambda: PrivateEndpoint("pep", _pe(private_dns_zone_ids=["zone-api"])))
     assert (err.key, err.value) == ("pep.private_dns_zone_ids", 1)
     assert err.allowed.startswith("2 zones: privatelink.api.azureml.ms and privatelink.notebooks.azure.net")
@@ -211,7 +211,7 @@ def test_private_endpoint_takes_one_to_five_zones():
 
 
 def test_group_ids():
-    assert GROUP_IDS == ("amlworkspace", "blob", "file", "vault", "registry")
+    assert GROUP_IDS == ("amlworkspace", "amlregistry", "blob", "file", "vault", "registry")
     assert PrivateLinkGroup("vault") is PrivateLinkGroup.VAULT
 
 

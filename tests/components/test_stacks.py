@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import json
 import shutil
 import subprocess
@@ -16,6 +18,8 @@ from hardened_aml.settings import parse
 from tests.conftest import plan_stack, planned
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Every shipped stack (stacks/Pulumi.<name>.yaml).
+STACKS = ("dev", "prod", "prod-dr")
 UNTAGGABLE = {
     "azure-native:network:Subnet",
     "azure-native:network:PrivateDnsZoneGroup",
@@ -37,6 +41,8 @@ UNTAGGABLE = {
     "azure-native:containerservice:TrustedAccessRoleBinding",
     "azure-native:containerservice:MaintenanceConfiguration",
 }
+REPLICATION = "azure-native:containerregistry:Replication"
+ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 STATEFUL = {
     "azure-native:machinelearningservices:Workspace",
     "azure-native:storage:StorageAccount",
@@ -54,7 +60,7 @@ def _custom(stack: str) -> list[dict[str, Any]]:
     return [r for r in planned(stack) if r["custom"]]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_stack_plans_the_whole_estate(stack):
     types = {r["type"] for r in planned(stack)}
     assert {
@@ -74,9 +80,11 @@ def test_stack_plans_the_whole_estate(stack):
         if r["type"] == "azure-native:network:PrivateEndpoint"
         for c in r["inputs"]["privateLinkServiceConnections"]
     )
-    # prod's AKS cluster keeps its etcd (KMS) key in a vault of its own, behind a second vault endpoint (AML-AKS-029).
+    # prod also reaches its Azure ML registry privately (AML-NET-018); prod-dr shares it. prod's AKS cluster keeps its
+    # etcd (KMS) key in a vault of its own, behind a second vault endpoint (AML-AKS-029).
+    shared = ["amlregistry"] if stack == "prod" else []
     vaults = ["vault", "vault"] if stack == "prod" else ["vault"]
-    assert group_ids == ["amlworkspace", "blob", "file", "registry", *vaults]
+    assert group_ids == [*shared, "amlworkspace", "blob", "file", "registry", *vaults]
     diag_targets = sorted(
         r["inputs"]["resourceUri"].split("/providers/")[-1].split("/")[1]
         for r in planned(stack)
@@ -85,7 +93,7 @@ def test_stack_plans_the_whole_estate(stack):
     assert {"workspaces", "vaults", "storageAccounts", "registries"} <= set(diag_targets)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_every_taggable_resource_has_cost_tags(stack):  # AML-COST-002
     for r in _custom(stack):
         if r["type"] in UNTAGGABLE:
@@ -100,15 +108,20 @@ def test_dev_is_exploration_without_locks():
     assert not any(r["type"].endswith("ManagementLockByScope") for r in planned("dev"))
 
 
-def test_prod_protects_and_locks_stateful_resources():  # AML-REL-006
-    resources = planned("prod")
+@pytest.mark.parametrize("stack", ["prod", "prod-dr"])
+def test_production_protects_and_locks_stateful_resources(stack):  # AML-REL-006
+    resources = planned(stack)
+    # The registry's replica (AML-REL-010) is protected too; the registry's lock covers it, a child resource.
+    # prod's Azure ML registry (AML-REL-011) is protected and locked like the other stateful resources.
+    ml_registry = {ML_REGISTRY} if stack == "prod" else set()
     protected = {r["type"] for r in resources if r["protect"]}
-    assert protected == STATEFUL
+    assert protected == STATEFUL | {REPLICATION} | ml_registry
     locked = {r["inputs"]["scope"] for r in resources if r["type"].endswith("ManagementLockByScope")}
-    stateful_ids = {r["id"] for r in resources if r["type"] in STATEFUL}
+    stateful_ids = {r["id"] for r in resources if r["type"] in STATEFUL | ml_registry}
     assert locked == stateful_ids
     storage = next(r for r in resources if r["type"] == "azure-native:storage:StorageAccount")
-    assert storage["inputs"]["sku"]["name"] == "Standard_GZRS"  # AML-REL-001 in production
+    # AML-REL-001 in production: prod asks for read access to its secondary by name; prod-dr keeps the default.
+    assert storage["inputs"]["sku"]["name"] == {"prod": "Standard_RAGZRS", "prod-dr": "Standard_GZRS"}[stack]
 
 
 def test_plans_are_deterministic():
@@ -150,6 +163,7 @@ def test_role_assignment_names_differ_between_stacks():
         }
 
     assert names("dev") and names("prod") and not names("dev") & names("prod")
+    assert names("prod-dr") and not names("prod-dr") & (names("prod") | names("dev"))
 
 
 # --- compute, serving and governance in the stacks -------------------------------------------------------
@@ -268,7 +282,7 @@ def test_prod_batch_endpoint_runs_on_the_batch_cluster():
     assert endpoint["inputs"]["properties"]["defaults"] == {"deploymentName": "batch-v1"}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_governance_is_assigned_at_the_resource_group(stack):
     rg = _one(stack, "azure-native:resources:ResourceGroup")
     assignments = [r for r in planned(stack) if r["type"] == "azure-native:authorization:PolicyAssignment"]
@@ -328,7 +342,7 @@ def _refused(stack: str, edit: Any) -> InvalidInputError:
     return caught.value
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_stack_files_parse(stack):
     settings = parse(_values(stack))
     assert settings["compute"]["clusters"]  # type: ignore[typeddict-item]
@@ -422,7 +436,7 @@ def test_mirror_traffic_at_most_50():
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_stack_provisions_the_managed_network_with_the_private_workspace(stack):  # AML-NET-002
     ws = _one(stack, WORKSPACE)["inputs"]
     assert ws["provisionNetworkNow"] is True and ws["publicNetworkAccess"] == "Disabled"
@@ -430,7 +444,7 @@ def test_stack_provisions_the_managed_network_with_the_private_workspace(stack):
     assert "outboundRules" not in ws["managedNetwork"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_stack_builds_images_on_its_training_cluster(stack):  # AML-NET-015
     ws = _one(stack, WORKSPACE)
     cluster = _one(stack, COMPUTE, computeName=ws["inputs"]["imageBuildCompute"])
@@ -444,7 +458,7 @@ def test_prod_attaches_aks_after_its_ml_extension():  # AML-AKS-009
     assert extension["urn"] in attach["dependencies"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_stack_resource_options_carry_the_replacement_decisions(stack):
     ws = _one(stack, WORKSPACE)
     assert "hbiWorkspace" in ws["replace_on_changes"]
@@ -452,3 +466,83 @@ def test_stack_resource_options_carry_the_replacement_decisions(stack):
         kind = compute["inputs"]["properties"]["computeType"]
         if kind in ("AmlCompute", "ComputeInstance"):
             assert "properties.properties.vmSize" in compute["replace_on_changes"], compute["name"]
+
+
+# --- issue 16: disaster recovery in the paired region ------------------------------------------------------------
+def test_prod_dr_is_prod_in_the_paired_region_on_its_own_addresses():  # AML-REL-106
+    from hardened_aml.regions import paired_region
+
+    prod, dr = _values("prod"), _values("prod-dr")
+    assert dr["environment"] == prod["environment"] == "production"
+    assert dr["location"] == paired_region(prod["location"]) == "northeurope"
+    assert _one("prod-dr", WORKSPACE)["inputs"]["location"] == "northeurope"
+    spaces = {stack: ipaddress.ip_network(_values(stack)["network"]["addressSpace"]) for stack in STACKS}
+    for a, b in itertools.combinations(STACKS, 2):
+        assert not spaces[a].overlaps(spaces[b]), (a, b)
+    # Smaller clusters than prod's, and no second Azure ML registry (prod's spans both regions).
+    sizes = {c["name"]: c["maxNodes"] for c in prod["compute"]["clusters"]}
+    assert all(c["maxNodes"] <= sizes[c["name"]] for c in dr["compute"]["clusters"])
+    assert "mlRegistry" not in dr
+    assert not [r for r in planned("prod-dr") if r["type"] == ML_REGISTRY]
+
+
+@pytest.mark.parametrize(("stack", "replica"), [("prod", "northeurope"), ("prod-dr", "westeurope")])
+def test_production_registry_replicates_into_the_paired_region(stack, replica):  # AML-REL-010, AML-REL-012
+    registry = _one(stack, "azure-native:containerregistry:Registry")
+    (replication,) = [r for r in planned(stack) if r["type"] == REPLICATION]
+    assert replication["inputs"]["location"] == replica
+    assert replication["inputs"]["zoneRedundancy"] == "Enabled" and replication["inputs"]["regionEndpointEnabled"]
+    assert replication["inputs"]["registryName"] == registry["inputs"]["registryName"]
+
+
+def test_prod_ml_registry_spans_both_regions_privately():  # AML-REL-011, AML-NET-017, AML-NET-018
+    registry = _one("prod", ML_REGISTRY)
+    inputs = registry["inputs"]
+    assert inputs["publicNetworkAccess"] == "Disabled"
+    assert [d["location"] for d in inputs["regionDetails"]] == ["westeurope", "northeurope"]
+    for details in inputs["regionDetails"]:
+        (storage,) = details["storageAccountDetails"]
+        assert storage["systemCreatedStorageAccount"]["allowBlobPublicAccess"] is False
+        (acr,) = details["acrDetails"]
+        assert acr["systemCreatedAcrAccount"]["acrAccountSku"] == "Premium"
+    (endpoint,) = [
+        r
+        for r in planned("prod")
+        if r["type"] == "azure-native:network:PrivateEndpoint"
+        and r["inputs"]["privateLinkServiceConnections"][0]["groupIds"] == ["amlregistry"]
+    ]
+    assert endpoint["inputs"]["privateLinkServiceConnections"][0]["privateLinkServiceId"] == registry["id"]
+    (group,) = [
+        r
+        for r in planned("prod")
+        if r["type"] == "azure-native:network:PrivateDnsZoneGroup"
+        and r["inputs"]["privateEndpointName"] == endpoint["inputs"]["privateEndpointName"]
+    ]
+    zone = _one("prod", "azure-native:privatedns:PrivateZone", privateZoneName="privatelink.api.azureml.ms")
+    assert [c["privateDnsZoneId"] for c in group["inputs"]["privateDnsZoneConfigs"]] == [zone["id"]]
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "key", "allowed"),
+    [
+        ("registry", {"replicaLocations": ["westeurope"]}, "registry.replicaLocations.0", "other than"),
+        ("registry", {"replicaLocations": ["francesouth"]}, "registry.replicaLocations.0", "northeurope"),
+        ("registry", {"replicaLocations": ["northeurope", "northeurope"]}, "registry.replicaLocations.1",
+         "not already listed"),
+        ("mlRegistry", {"replicaLocations": ["atlantis"]}, "mlRegistry.replicaLocations.0", "an Azure region"),
+        ("mlRegistry", {"replicaLocations": ["westeurope"]}, "mlRegistry.replicaLocations.0", "other than"),
+        ("mlRegistry", {"regions": ["northeurope"]}, "mlRegistry.regions", "replicaLocations"),
+    ],
+)  # fmt: skip
+def test_bad_dr_settings_are_refused_in_words(section, value, key, allowed):
+    err = _refused("prod", _set(section, value))
+    assert err.key == f"hardened-aml:{key}" and allowed in str(err), str(err)
+
+
+def test_an_ml_registry_in_a_region_without_a_pair_names_its_second_region():
+    def edit(values: dict[str, Any]) -> None:
+        values.update(location="italynorth", mlRegistry={})
+        values.pop("registry")
+
+    err = _refused("prod", edit)
+    assert err.key == "hardened-aml:mlRegistry.replicaLocations" and "no paired region" in str(err)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from aml_policies import registry
-from aml_policies.core import type_key
-from tests.policies.harness import DELETE, applies, changed, remediated, violations
+from aml_policies.core import ResourceRule, StackRule, type_key
+from tests.policies.harness import DELETE, applies, changed, remediated, run_stack, stack_resource, violations
 
 TOKEN = "azure-native:containerregistry:Registry"
 VERSIONED = "azure-native:containerregistry/v20230101preview:Registry"
@@ -29,7 +29,11 @@ REGISTRY: dict[str, Any] = {
     },
 }
 
-RULES = {rule.policy_name: rule for rule in registry.RULES}
+RULES = {
+    rule.policy_name: rule
+    for rule in registry.RULES
+    if isinstance(rule, ResourceRule) and rule.types == registry.REGISTRY
+}
 
 
 @pytest.mark.parametrize("token", [TOKEN, VERSIONED, "azure-native:containerregistry/v20250401:Registry"])
@@ -233,3 +237,101 @@ def test_rules_without_a_safe_fix_have_none() -> None:
     assert RULES["aml-dat-004-registry-retention-policy"].remediate is None
     # "disabled" is accepted only with public network access disabled on Premium: not an automatic fix.
     assert RULES["aml-dat-005-registry-exports-disabled"].remediate is None
+
+
+# --- geo-replication (AML-REL-010, AML-REL-012) -------------------------------------------------------------------
+REPLICATION_T = "azure-native:containerregistry:Replication"
+REPLICA: dict[str, Any] = {
+    "registryName": "acr",
+    "resourceGroupName": "rg",
+    "location": "northeurope",
+    "zoneRedundancy": "Enabled",
+    "regionEndpointEnabled": True,
+}
+(REPLICA_RULE,) = [r for r in registry.RULES if isinstance(r, ResourceRule) and r.types == registry.REPLICATION]
+(REPLICATED,) = [r for r in registry.RULES if isinstance(r, StackRule)]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("zoneRedundancy", "enabled", []),  # enums compare ignoring case
+        ("regionEndpointEnabled", DELETE, []),  # Azure's default is true
+        ("regionEndpointEnabled", "True", []),
+        (
+            "zoneRedundancy",
+            DELETE,
+            [
+                "[AML-REL-012] zoneRedundancy is not set; Azure's default is 'Disabled': set it to 'Enabled' (fixed "
+                "when the replica is created)"
+            ],
+        ),
+        (
+            "regionEndpointEnabled",
+            "false",
+            [
+                "[AML-REL-012] regionEndpointEnabled is 'false'; it must be True (a replica whose endpoint is off "
+                "serves no pulls)"
+            ],
+        ),
+        ("zoneRedundancy", ["Enabled"], ["[AML-REL-012] zoneRedundancy is unreadable: expected a string, got a list"]),
+    ],
+)
+def test_replica_rule(path: str, value: Any, expected: list[str]) -> None:
+    assert violations(REPLICA_RULE, REPLICATION_T, changed(REPLICA, path, value)) == expected
+
+
+def _registry(environment: str = "production", location: str = "westeurope") -> Any:
+    return stack_resource(
+        TOKEN,
+        "acr",
+        {"registryName": "acr", "resourceGroupName": "rg", "location": location, "tags": {"environment": environment}},
+    )
+
+
+def _replica(registry_resource: Any, location: str, name: str = "acr-replica") -> Any:
+    return stack_resource(
+        REPLICATION_T, name, {**REPLICA, "location": location}, deps={"registryName": [registry_resource]}
+    )
+
+
+def test_a_production_registry_with_a_replica_elsewhere_passes() -> None:
+    acr = _registry()
+    assert run_stack(REPLICATED, acr, _replica(acr, "North Europe")) == []  # display names read as ARM reads them
+
+
+def test_a_registry_named_by_its_literal_name_is_related() -> None:
+    acr = _registry()
+    replica = stack_resource(REPLICATION_T, "replica", REPLICA)  # registryName "acr" written out, same group
+    assert run_stack(REPLICATED, acr, replica) == []
+
+
+@pytest.mark.parametrize("replicas", [(), ("westeurope",), ("WestEurope",)])
+def test_a_production_registry_without_a_replica_elsewhere_fails(replicas: tuple[str, ...]) -> None:
+    acr = _registry()
+    found = run_stack(REPLICATED, acr, *(_replica(acr, r, f"replica-{i}") for i, r in enumerate(replicas)))
+    assert found == [
+        (
+            "production container registry 'acr' (westeurope) has no geo-replica in another region; images are lost "
+            "with its region and the DR workspace cannot pull them: add a containerregistry:Replication in the "
+            "paired region",
+            acr.urn,
+        )
+    ]
+
+
+def test_a_replica_of_another_registry_does_not_count() -> None:
+    acr, other = _registry(), stack_resource(TOKEN, "other", {"registryName": "other", "location": "westeurope"})
+    assert len(run_stack(REPLICATED, acr, other, _replica(other, "northeurope"))) == 1
+
+
+def test_only_production_registries_are_judged() -> None:
+    assert run_stack(REPLICATED, _registry("exploration")) == []
+    assert run_stack(REPLICATED, _registry("Production")) != []  # the tag's value compared ignoring case
+
+
+def test_an_unreadable_location_is_a_violation_not_a_crash() -> None:
+    from aml_policies.core import Stack, failing_closed
+
+    found = list(failing_closed(REPLICATED.check(Stack([_registry(location="")]), {})))
+    assert found == ["location is unreadable: expected a region name, got the string ''"]
