@@ -156,6 +156,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-020-cluster-pool-max-pods",
         "aml-aks-023-maintenance-window",
         "aml-mon-008-aks-platform-logs",
+        "aml-aks-025-private-egress",
     },
     "aks-inference": {
         "aml-aks-020-agent-pool-max-pods",

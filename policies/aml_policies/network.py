@@ -334,20 +334,6 @@ _ROUTE_TEXT = (
 
 
 RULES = (
-    ResourceRule(
-        control="AML-NET-019",
-        name="route-table-default-route",
-        types=(ROUTE_TABLE,),
-        description=f"every routes[] entry: {_ROUTE_TEXT}.",
-        check=_route_table_defaults,
-    ),
-    ResourceRule(
-        control="AML-NET-019",
-        name="route-default-route",
-        types=(ROUTE,),
-        description=f"{_ROUTE_TEXT}.",
-        check=_route_default,
-    ),
     StackRule(
         control="AML-NET-003",
         name="workspace-private-endpoint",
@@ -386,5 +372,19 @@ RULES = (
         description="warns when managedNetwork.outboundRules holds an FQDN rule: it brings a billed managed "
         "Azure Firewall (managedNetwork.firewallSku).",
         check=_fqdn_firewall,
+    ),
+    ResourceRule(
+        control="AML-NET-019",
+        name="route-table-default-route",
+        types=(ROUTE_TABLE,),
+        description=f"every routes[] entry: {_ROUTE_TEXT}.",
+        check=_route_table_defaults,
+    ),
+    ResourceRule(
+        control="AML-NET-019",
+        name="route-default-route",
+        types=(ROUTE,),
+        description=f"{_ROUTE_TEXT}.",
+        check=_route_default,
     ),
 )
