@@ -22,6 +22,8 @@ pulumi.export("computeIds", estate.compute_ids)
 if estate.inference_cluster is not None:
     pulumi.export("aksClusterId", estate.inference_cluster.cluster_id)
     pulumi.export("aksComputeId", estate.inference_cluster.compute_id)
+    # AML-AKS-101: apply from inside the network (README, "Inference namespace network policies").
+    pulumi.export("inferenceNetworkPolicies", estate.inference_network_policies)
 if estate.online_endpoint is not None:
     pulumi.export("onlineEndpointName", estate.online_endpoint.endpoint_name)
 if estate.batch_endpoint is not None:

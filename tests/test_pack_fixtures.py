@@ -160,6 +160,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-aks-023-maintenance-window",
         "aml-aks-029-kms-etcd-encryption",
         "aml-mon-008-aks-platform-logs",
+        "aml-aks-025-private-egress",
     },
     "aks-inference": {
         "aml-aks-020-agent-pool-max-pods",

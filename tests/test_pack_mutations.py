@@ -788,6 +788,28 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "a maintenance window without a schedule",
         delete("aks-aksManagedAutoUpgradeSchedule", "maintenanceWindow.schedule"),
     ),
+    (
+        "AML-AKS-025",
+        "egress through the public load balancer",
+        set_("aks", "networkProfile.outboundType", "LoadBalancer"),
+    ),
+    ("AML-AKS-025", "no outbound type (Azure's default loadBalancer)", delete("aks", "networkProfile.outboundType")),
+    (
+        "AML-AKS-026",
+        "the inference namespace allows all egress",
+        set_("aks-namespace", "properties.defaultNetworkPolicy.egress", "allowAll"),
+    ),
+    ("AML-AKS-026", "no default egress policy (AllowAll)", delete("aks-namespace", "properties.defaultNetworkPolicy")),
+    (
+        "AML-NET-019",
+        "default routes straight to the internet",
+        both(set_("aks-routes", "routes.0.nextHopType", "Internet"), set_("tunnel-default", "nextHopType", "internet")),
+    ),
+    (
+        "AML-NET-019",
+        "default routes with no next hop, or a firewall hop without its address",
+        both(delete("aks-routes", "routes.0.nextHopIpAddress"), delete("tunnel-default", "nextHopType")),
+    ),
     ("AML-AKS-024", "the disk CSI driver off", set_("aks", "storageProfile.diskCSIDriver.enabled", False)),
     ("AML-AKS-024", "the snapshot controller off", set_("aks", "storageProfile.snapshotController.enabled", "false")),
     ("AML-AKS-029", "no KMS", delete("aks", "securityProfile.azureKeyVaultKms")),

@@ -97,7 +97,7 @@ from aml_catalogue.roles import (
     NETWORK_CONTRIBUTOR,
     READER,
 )
-from hardened_aml import shared
+from hardened_aml import network_policies, shared
 from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
 from hardened_aml.regions import ZONAL_REGIONS
 
@@ -224,12 +224,17 @@ NO_API_SERVER_VNET_INTEGRATION = frozenset({"qatarcentral"})
 
 
 class OutboundType(StrEnum):
-    """How nodes reach the internet (set at creation; AKS cannot change it later)."""
+    """How nodes reach the internet (``networkProfile.outboundType``; enum ``outboundType`` of the REST API
+    2025-09-01). AKS can now change it on an existing cluster, with downtime ("Customize cluster egress with
+    outbound types", MicrosoftDocs/azure-aks-docs ``egress-outboundtype.md``). Control AML-AKS-025."""
 
-    LOAD_BALANCER = "loadBalancer"
-    """The cluster's standard load balancer, zone-redundant. The default."""
+    USER_ASSIGNED_NAT_GATEWAY = "userAssignedNATGateway"
+    """Through the NAT gateway on the AKS subnet (the estate's default: the network creates it)."""
     USER_DEFINED_ROUTING = "userDefinedRouting"
-    """Through your firewall: the AKS subnet must already have a route table with a default route."""
+    """Through your firewall: the AKS subnet has a route table sending ``0.0.0.0/0`` to a virtual appliance."""
+    LOAD_BALANCER = "loadBalancer"
+    """Insecure, by name: through the cluster's public load balancer (an AKS-assigned public IP). Refused in
+    production."""
 
 
 @args
@@ -317,8 +322,6 @@ class InferenceClusterSettings(TypedDict):
     online endpoints private). Default: ``internalLoadBalancer``."""
     router_high_availability: NotRequired[Annotated[bool, Field(default=True)]]
     """Three ``azureml-fe`` replicas (needs at least three inference nodes). Default: ``true``."""
-    outbound_type: NotRequired[Annotated[OutboundType, Field(default=OutboundType.LOAD_BALANCER)]]
-    """Node egress, fixed at creation. Default: ``loadBalancer``."""
     pod_cidr: NotRequired[Annotated[Cidr, Field(default="10.244.0.0/16")]]
     """Overlay pod address space; outside the VNet's (control AML-AKS-005). Default: ``10.244.0.0/16``."""
     service_cidr: NotRequired[Annotated[Cidr, Field(default="10.0.0.0/16")]]
@@ -371,6 +374,18 @@ class InferenceClusterArgs(InferenceClusterSettings):
     """Name of the cluster: 1-63 characters (from ``Namer``, abbreviation ``aks``). Required."""
     subnet_id: Annotated[Input[str], Wired()]
     """The AKS subnet; nodes of both pools join it. Required (from the network)."""
+    outbound_type: OutboundType
+    """Node egress, as the subnet provides it: ``userAssignedNATGateway`` (a NAT gateway on the subnet) or
+    ``userDefinedRouting`` (a route table to your firewall); ``loadBalancer`` only by name, refused in production.
+    Required: the estate passes the network's ``aks_outbound_type`` (control AML-AKS-025)."""
+    route_table_id: NotRequired[Annotated[Input[str] | None, Wired()]]
+    """The route table on the AKS subnet, with ``userDefinedRouting``: the control-plane identity gets Network
+    Contributor on it, as AKS reads and writes its routes ("AKS service permissions", additional cluster identity
+    permissions). Default: none (a route table in another resource group needs that grant from its owner)."""
+    private_endpoint_cidrs: NotRequired[Annotated[list[Cidr], Field(default_factory=list)]]
+    """Address prefixes of the private endpoints the inference pods reach over HTTPS (registry, storage, workspace):
+    the only HTTPS egress the namespace's network policies allow. Default: none, and then no HTTPS egress at all
+    (controls AML-AKS-026, AML-AKS-101)."""
     control_plane_identity_id: Annotated[Input[str], Wired()]
     """The cluster's user-assigned identity. Required."""
     control_plane_principal_id: Annotated[Input[str], Wired()]
@@ -467,6 +482,15 @@ def _settings_rules(s: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
 
 @rule(InferenceClusterArgs)
 def _args_rules(a: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    tags = a.get("tags")
+    production = isinstance(tags, Mapping) and tags.get("environment") == shared.Environment.PRODUCTION.value
+    if a["outbound_type"] is OutboundType.LOAD_BALANCER and production:  # AML-AKS-025
+        yield (
+            ("outbound_type",),
+            a["outbound_type"],
+            "userAssignedNATGateway or userDefinedRouting in production: egress never through a public load "
+            "balancer (control AML-AKS-025)",
+        )
     if a["location"] not in ZONAL_REGIONS:  # AML-AKS-001: pools span zones 1, 2 and 3
         yield (
             ("location",),
@@ -559,6 +583,9 @@ class InferenceCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     compute_id: pulumi.Output[str]
     compute_name: pulumi.Output[str]
+    network_policy_manifest: str
+    """The inference namespace's NetworkPolicies (default deny, and the Azure ML extension's flows), as YAML for
+    ``kubectl apply -f`` from inside the network (controls AML-AKS-026, AML-AKS-101)."""
 
     def __init__(self, name: str, args: InferenceClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         a = checked(InferenceClusterArgs, args, name)
@@ -576,6 +603,21 @@ class InferenceCluster(pulumi.ComponentResource):
             principal_type="ServicePrincipal",
             subscription_id=a["subscription_id"],
             parent=self,
+        )
+        # AML-AKS-025: with userDefinedRouting AKS reads and writes the routes of the subnet's route table.
+        route_table = a.get("route_table_id")
+        self.route_table_role = (
+            shared.role_assignment(
+                f"{name}-route-table-network-contributor",
+                scope=route_table,
+                role_guid=NETWORK_CONTRIBUTOR,
+                principal_id=a["control_plane_principal_id"],
+                principal_type="ServicePrincipal",
+                subscription_id=a["subscription_id"],
+                parent=self,
+            )
+            if route_table is not None and a["outbound_type"] is OutboundType.USER_DEFINED_ROUTING
+            else None
         )
         # A kubelet identity of its own (AcrPull only) rather than one AKS creates: the control plane assigns it
         # to the nodes, which needs Managed Identity Operator on it ("Use a managed identity in AKS", "Use a
@@ -734,7 +776,7 @@ class InferenceCluster(pulumi.ComponentResource):
                 network_dataplane=containerservice.NetworkDataplane.CILIUM,
                 network_policy=containerservice.NetworkPolicy.CILIUM,
                 load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
-                outbound_type=str(a["outbound_type"]),
+                outbound_type=str(a["outbound_type"]),  # AML-AKS-025: a NAT gateway or a firewall, by default
                 pod_cidr=a["pod_cidr"],
                 service_cidr=a["service_cidr"],
                 dns_service_ip=a["dns_service_ip"],
@@ -778,6 +820,7 @@ class InferenceCluster(pulumi.ComponentResource):
                     self.api_server_subnet_role,
                     self.kms_vault_role,
                     self.kms_key_role,
+                    *([self.route_table_role] if self.route_table_role else []),
                 ],
             ),
         )
@@ -840,7 +883,10 @@ class InferenceCluster(pulumi.ComponentResource):
             categories=LOG_CATEGORIES,
         )
         # The compute namespace must exist before the attach; an AKS managed namespace creates it through ARM
-        # (the API server is private). Ingress stays open to other namespaces: azureml-fe runs in "azureml".
+        # (the API server is private). AML-AKS-026: AKS applies its default network policy, deny all in and out
+        # ("Managed namespaces", MicrosoftDocs/azure-aks-docs concepts-managed-namespaces.md; the SDK's defaults are
+        # ingress AllowSameNamespace and egress AllowAll); the flows the Azure ML extension needs are allowed by
+        # the manifest of network_policies (AML-AKS-101), applied from inside the network.
         self.namespace = containerservice.ManagedNamespace(
             f"{name}-ns",
             managed_namespace_name=a["namespace"],
@@ -851,8 +897,8 @@ class InferenceCluster(pulumi.ComponentResource):
                 adoption_policy=containerservice.AdoptionPolicy.NEVER,
                 delete_policy=containerservice.DeletePolicy.DELETE,
                 default_network_policy=containerservice.NetworkPoliciesArgs(
-                    ingress=containerservice.PolicyRule.ALLOW_ALL,
-                    egress=containerservice.PolicyRule.ALLOW_ALL,
+                    ingress=containerservice.PolicyRule.DENY_ALL,
+                    egress=containerservice.PolicyRule.DENY_ALL,
                 ),
                 labels={"app.kubernetes.io/managed-by": "hardened-aml"},
             ),
@@ -932,11 +978,14 @@ class InferenceCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.compute_id = self.compute.id
         self.compute_name = self.compute.name
+        # AML-AKS-101: the namespace's NetworkPolicies, to apply from inside the network (README).
+        self.network_policy_manifest = network_policies.manifest(a["namespace"], a["private_endpoint_cidrs"])
         self.register_outputs(
             {
                 "cluster_id": self.cluster_id,
                 "cluster_name": self.cluster_name,
                 "compute_id": self.compute_id,
                 "compute_name": self.compute_name,
+                "network_policy_manifest": self.network_policy_manifest,
             }
         )

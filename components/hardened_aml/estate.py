@@ -58,6 +58,9 @@ class Estate(pulumi.ComponentResource):
     dns_zones_to_forward: pulumi.Output[list[str]]
     """The public zones an on-premises or hub DNS resolver forwards to Azure DNS (168.63.129.16) so the
     estate's private endpoints resolve to their private addresses (``Network.dns_zones_to_forward``)."""
+    inference_network_policies: str | None
+    """The inference namespace's Kubernetes NetworkPolicies as YAML, to apply from inside the network (none without
+    an AKS cluster; ``InferenceCluster.network_policy_manifest``, control AML-AKS-101)."""
 
     def __init__(self, name: str, args: EstateArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         e: Any = checked(EstateArgs, args, name)
@@ -219,6 +222,7 @@ class Estate(pulumi.ComponentResource):
             "pull": [pull],
         }
         self._subscription_id = subscription_id
+        self._private_endpoint_prefix = e["network"]["private_endpoint_subnet_prefix"]
         self.network = Network(
             f"{name}-network",
             _of(
@@ -227,6 +231,9 @@ class Estate(pulumi.ComponentResource):
                     "name_stem": namer.name("vnet").removeprefix("vnet-"),
                     "subscription_id": subscription_id,
                     "workspace_managed_network": True,  # the workspace always uses its managed VNet (AML-NET-002)
+                    # AML-AKS-025: the AKS subnet gets its egress (NAT gateway or firewall route) for a cluster only.
+                    "aks_cluster": bool(e["inference"].get("aks")),
+                    "environment": environment,
                     **here,
                 }
             ),
@@ -249,10 +256,7 @@ class Estate(pulumi.ComponentResource):
             for link in part.private_links
         ] + (self.ml_registry.private_links if self.ml_registry else [])
         # AML-NET-003 / AML-NET-008: a private endpoint for the workspace and each dependency, as each declares it.
-        self.private_endpoints = [
-            self._private_endpoint(name, namer, link, here, link.purpose)
-            for link in links
-        ]
+        self.private_endpoints = [self._private_endpoint(name, namer, link, here, link.purpose) for link in links]
         self.access = WorkspaceAccess(
             f"{name}-access",
             _of({**e["access"], "workspace_id": self.workspace.workspace_id, "subscription_id": subscription_id}),
@@ -376,8 +380,16 @@ class Estate(pulumi.ComponentResource):
             computes[inference["aks"]["compute_name"]] = self.inference_cluster.compute_id
         self.compute_ids = pulumi.Output.all(**computes) if computes else pulumi.Output.from_input({})
         self.dns_zones_to_forward = self.network.dns_zones_to_forward
+        self.inference_network_policies = (
+            self.inference_cluster.network_policy_manifest if self.inference_cluster is not None else None
+        )
         self.register_outputs(
             {
+                **(
+                    {"inference_network_policies": self.inference_network_policies}
+                    if self.inference_network_policies is not None
+                    else {}
+                ),
                 "resource_group_name": self.resource_group_name,
                 "workspace_id": self.workspace_id,
                 "workspace_name": self.workspace_name,
@@ -495,6 +507,11 @@ class Estate(pulumi.ComponentResource):
                     "cluster_name": namer.name("aks"),
                     "subscription_id": subscription_id,
                     "subnet_id": self.network.aks_subnet_id,
+                    # AML-AKS-025: the egress the network gave the subnet (or the existing subnet has).
+                    "outbound_type": self.network.aks_outbound_type,
+                    "route_table_id": self.network.aks_route_table_id,
+                    # AML-AKS-026: the namespace's only HTTPS egress goes to the private endpoints' subnet.
+                    "private_endpoint_cidrs": [self._private_endpoint_prefix],
                     "control_plane_identity_id": self.aks_identity.id,
                     "control_plane_principal_id": self.aks_identity.principal_id,
                     "workspace_name": self.workspace.workspace_name,

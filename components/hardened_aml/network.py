@@ -21,11 +21,31 @@ Names: every name is ``<abbreviation>-<name_stem>[-<purpose>]``, as ``Namer`` bu
 Address plan (config ``network``): every prefix is an IPv4 block with no host bits set; for a new VNet the
 subnets lie inside ``addressSpace``; the subnets never overlap one another (Azure refuses overlapping subnets
 in one VNet).
+
+AKS egress (control AML-AKS-025; MicrosoftDocs/azure-aks-docs ``egress-outboundtype.md``, ``nat-gateway.md``,
+``egress-udr.md``, ``limit-egress-traffic.md``): the AKS nodes never leave through a public load balancer by
+default. When the estate creates the AKS subnet for a cluster, it gives the subnet either
+
+- a NAT gateway (the default): ``network:NatGateway`` with sku ``Standard`` (the only ``NatGatewaySkuName`` at the
+  SDK's network API 2024-05-01; StandardV2, zone-redundant, needs a later API version) pinned to zone ``1``, and one
+  static Standard IPv4 public IP that is zone-redundant (zones 1-3): a zonal NAT gateway takes public IPs of its own
+  zone or zone-redundant ones, never no-zone ones ("Azure NAT Gateway and availability zones",
+  learn.microsoft.com/azure/nat-gateway/nat-availability-zones). A Standard NAT gateway lives in one zone, so a
+  zone outage stops egress, not inference inside the VNet. The cluster then uses ``userAssignedNATGateway``;
+- or, with ``egressFirewallIp`` (the hub pattern), a route table whose only route sends ``0.0.0.0/0`` to next hop
+  ``VirtualAppliance`` at the firewall's private address, with gateway (BGP) route propagation disabled so that no
+  learned default route bypasses the firewall. The cluster then uses ``userDefinedRouting`` (AKS validates that
+  the default route points at an appliance, not at the internet). The firewall must allow the AKS egress
+  (``limit-egress-traffic.md``) and the Azure ML extension's (Azure/AML-Kubernetes ``docs/network-requirements.md``).
+
+``publicLoadBalancer`` (outboundType ``loadBalancer``) is an opt-out asked for by name and refused in production.
+On existing subnets the estate creates nothing, so ``aksEgress`` states what the subnet already has.
 """
 
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from typing import Annotated, Any, NotRequired
 
 import pulumi
@@ -35,7 +55,8 @@ import pulumi_azure_native.privatedns as privatedns
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
+from hardened_aml.inputs import MISSING, Input, Problem, Wired, args, checked, rule
+from hardened_aml.shared import Environment
 
 #: The private DNS zones of the estate's private endpoints (controls AML-NET-004, AML-NET-008).
 PRIVATE_DNS_ZONES: tuple[str, ...] = (
@@ -92,6 +113,33 @@ Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
 ResourceId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$")]
 
 _CIDR_TEXT = "an IPv4 CIDR block with no host bits set, such as 10.40.0.0/24"
+#: A private IPv4 address, e.g. ``10.0.1.4`` (the rules below also refuse public addresses).
+Ipv4 = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}$")]
+
+
+class AksEgress(StrEnum):
+    """How the AKS nodes reach the internet; the cluster's ``outboundType`` follows (control AML-AKS-025)."""
+
+    NAT_GATEWAY = "natGateway"
+    """A NAT gateway on the AKS subnet (outboundType ``userAssignedNATGateway``). The default."""
+    FIREWALL = "firewall"
+    """A route table on the AKS subnet whose default route goes to your firewall (outboundType
+    ``userDefinedRouting``): the hub pattern, with ``egressFirewallIp``."""
+    PUBLIC_LOAD_BALANCER = "publicLoadBalancer"
+    """Insecure, by name: the cluster's public load balancer (outboundType ``loadBalancer``), which also accepts
+    ``LoadBalancer`` services with public IPs. Refused in production."""
+
+
+#: The cluster's ``outboundType`` for each egress (enum ``outboundType`` of the REST API 2025-09-01,
+#: ``ContainerServiceNetworkProfile``; the SDK's ``containerservice.OutboundType``).
+OUTBOUND_TYPES: Mapping[AksEgress, str] = {
+    AksEgress.NAT_GATEWAY: "userAssignedNATGateway",
+    AksEgress.FIREWALL: "userDefinedRouting",
+    AksEgress.PUBLIC_LOAD_BALANCER: "loadBalancer",
+}
+#: The NAT gateway's zone: a Standard NAT gateway is zonal (see the module docstring).
+NAT_GATEWAY_ZONE = "1"
+ZONE_REDUNDANT = ("1", "2", "3")
 #: The prefixes of the subnets, in the order they are created.
 _SUBNET_KEYS = (
     "private_endpoint_subnet_prefix",
@@ -209,6 +257,16 @@ class NetworkSettings(TypedDict):
     """Existing private DNS zones by zone name (hub-and-spoke), each the id of a zone of that name; the zones
     not listed are created and linked to the VNet. Default: none, all six zones are created
     (controls AML-NET-004, AML-NET-008)."""
+    egress_firewall_ip: NotRequired[Ipv4 | None]
+    """The private IPv4 address of the hub firewall (Azure Firewall or another network virtual appliance) that
+    the AKS nodes send all egress to: the AKS subnet gets a route table with ``0.0.0.0/0`` to next hop
+    ``VirtualAppliance`` at this address, and the cluster uses ``userDefinedRouting``. Not with
+    ``existingSubnets``. Default: none, a NAT gateway (controls AML-AKS-025, AML-NET-019)."""
+    aks_egress: NotRequired[AksEgress | None]
+    """How the AKS nodes reach the internet: ``natGateway``, ``firewall`` or, insecure and refused in production,
+    ``publicLoadBalancer``. Default: none, meaning ``firewall`` with ``egressFirewallIp`` and ``natGateway``
+    otherwise; required with ``existingSubnets.aks``, where it states what that subnet already has (control
+    AML-AKS-025)."""
 
 
 @rule(NetworkSettings)
@@ -251,6 +309,54 @@ def _hub_zones(n: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
             yield ("private_dns_zone_ids",), zone_id, f"for {zone}: the resource id of a private DNS zone named {zone}"
 
 
+def aks_egress(n: Mapping[str, Any]) -> AksEgress | None:
+    """The egress of the AKS subnet as the settings choose it (none: existing subnets that did not say)."""
+    chosen = n.get("aks_egress")
+    if chosen is not None:
+        return AksEgress(chosen)
+    if n.get("existing_subnets") is not None:
+        return None
+    return AksEgress.FIREWALL if n.get("egress_firewall_ip") is not None else AksEgress.NAT_GATEWAY
+
+
+@rule(NetworkSettings)
+def _egress(n: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    firewall, chosen, existing = n.get("egress_firewall_ip"), n.get("aks_egress"), n.get("existing_subnets")
+    if firewall is not None:
+        try:
+            address = ipaddress.IPv4Address(firewall)
+        except ValueError:
+            address = None
+        if address is None or not address.is_private:
+            yield ("egress_firewall_ip",), firewall, "the private IPv4 address of the hub firewall, such as 10.0.1.4"
+        elif existing is not None:
+            yield (
+                ("egress_firewall_ip",),
+                firewall,
+                "nothing with existingSubnets (the estate adds no route table to an existing subnet): set aksEgress "
+                "to firewall and route the subnet to your firewall yourself",
+            )
+        elif chosen is not None and chosen is not AksEgress.FIREWALL:
+            yield ("aks_egress",), chosen, "firewall (or nothing) when egressFirewallIp is given"
+    elif chosen is AksEgress.FIREWALL and existing is None:
+        yield ("egress_firewall_ip",), MISSING, "the private IPv4 address of the hub firewall, with aksEgress firewall"
+    if existing is not None and existing.get("aks") is not None and chosen is None:
+        yield (
+            ("aks_egress",),
+            MISSING,
+            "what the existing AKS subnet already has: natGateway (a NAT gateway on the subnet) or firewall (a route "
+            "table sending 0.0.0.0/0 to a virtual appliance); the cluster's outboundType follows (control AML-AKS-025)",
+        )
+    production = scope.get("environment") in (Environment.PRODUCTION, Environment.PRODUCTION.value)
+    if chosen is AksEgress.PUBLIC_LOAD_BALANCER and production:
+        yield (
+            ("aks_egress",),
+            chosen,
+            "natGateway or firewall in production: AKS egress never leaves through a public load balancer "
+            "(control AML-AKS-025)",
+        )
+
+
 @args
 class NetworkArgs(NetworkSettings):
     """Inputs of :class:`Network`: the user's settings and where the network goes."""
@@ -267,6 +373,12 @@ class NetworkArgs(NetworkSettings):
     workspace_managed_network: NotRequired[Annotated[bool, Field(default=True)]]
     """Whether the workspace uses its managed VNet: then no compute subnet. Default: yes
     (controls AML-NET-002, AML-NET-011)."""
+    aks_cluster: NotRequired[Annotated[bool, Field(default=True)]]
+    """Whether an AKS cluster joins the AKS subnet: only then does a created AKS subnet get its egress (the NAT
+    gateway, or the route table to the firewall), which the cluster needs at creation. Default: yes; the estate
+    passes whether it has an inference cluster (control AML-AKS-025)."""
+    environment: NotRequired[Annotated[Environment, Field(default=Environment.EXPLORATION)]]
+    """``production`` refuses ``aksEgress: publicLoadBalancer``. Default: ``exploration``."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags. Default: none; the estate passes team/environment/costCentre (control AML-COST-002)."""
 
@@ -300,6 +412,12 @@ class Network(pulumi.ComponentResource):
     dns_zones_to_forward: pulumi.Output[list[str]]
     """The public zones an on-premises or hub DNS resolver forwards to Azure DNS (168.63.129.16) for the
     estate's private endpoints to resolve privately."""
+    aks_outbound_type: str | None
+    """The ``outboundType`` an AKS cluster on the AKS subnet uses: ``userAssignedNATGateway``,
+    ``userDefinedRouting`` or ``loadBalancer`` (none: no AKS subnet, or existing subnets that did not say)."""
+    aks_route_table_id: pulumi.Output[str] | None
+    """The route table created on the AKS subnet (egress ``firewall``): the cluster identity needs to read and
+    write its routes ("AKS service permissions", additional cluster identity permissions)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         a = checked(NetworkArgs, args, name)
@@ -309,6 +427,11 @@ class Network(pulumi.ComponentResource):
         self.vnet: network.VirtualNetwork | None = None
         self.subnets: dict[str, network.Subnet] = {}
         self.nsgs: dict[str, network.NetworkSecurityGroup] = {}
+        self.nat_gateway: network.NatGateway | None = None
+        self.nat_public_ip: network.PublicIPAddress | None = None
+        self.route_table: network.RouteTable | None = None
+        self.aks_route_table_id: pulumi.Output[str] | None = None
+        egress = aks_egress(a)
         given = a.get("existing_subnets")
         if given is not None:
             # The subnets exist (any subscription): nothing of the network is created here but the DNS zones.
@@ -319,7 +442,9 @@ class Network(pulumi.ComponentResource):
             self.api_server_subnet_id: pulumi.Output[str] | None = pulumi.Output.from_input(api) if api else None
             self.compute_subnet_id: pulumi.Output[str] | None = pulumi.Output.from_input(compute) if compute else None
         else:
-            self._create_subnets(name, a, stem, tags, child)
+            self._create_subnets(name, a, stem, tags, child, egress if a["aks_cluster"] else None)
+        joined = egress is not None and self.aks_subnet_id is not None and a["aks_cluster"]
+        self.aks_outbound_type = OUTBOUND_TYPES[egress] if joined and egress is not None else None
 
         self.zones: dict[str, privatedns.PrivateZone] = {}
         self.links: dict[str, privatedns.VirtualNetworkLink] = {}
@@ -365,12 +490,76 @@ class Network(pulumi.ComponentResource):
             outputs["api_server_subnet_id"] = self.api_server_subnet_id
         if self.compute_subnet_id is not None:
             outputs["compute_subnet_id"] = self.compute_subnet_id
+        if self.aks_outbound_type is not None:
+            outputs["aks_outbound_type"] = self.aks_outbound_type
         self.register_outputs(outputs)
 
+    def _aks_egress(
+        self, name: str, a: Any, stem: str, tags: dict[str, str], egress: AksEgress | None, opts: pulumi.ResourceOptions
+    ) -> dict[str, Any]:
+        """What the AKS subnet needs for its egress (AML-AKS-025): a NAT gateway with a zone-redundant public IP,
+        or a route table sending 0.0.0.0/0 to the firewall (AML-NET-019); nothing for the public load balancer."""
+        if egress is AksEgress.NAT_GATEWAY:
+            self.nat_public_ip = network.PublicIPAddress(
+                f"{name}-pip-nat",
+                public_ip_address_name=f"pip-{stem}-nat",
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
+                sku=network.PublicIPAddressSkuArgs(
+                    name=network.PublicIPAddressSkuName.STANDARD, tier=network.PublicIPAddressSkuTier.REGIONAL
+                ),
+                public_ip_allocation_method=network.IPAllocationMethod.STATIC,
+                public_ip_address_version=network.IPVersion.I_PV4,
+                zones=list(ZONE_REDUNDANT),
+                tags=tags,
+                opts=opts,
+            )
+            self.nat_gateway = network.NatGateway(
+                f"{name}-nat",
+                nat_gateway_name=f"ng-{stem}-aks",
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
+                sku=network.NatGatewaySkuArgs(name=network.NatGatewaySkuName.STANDARD),
+                zones=[NAT_GATEWAY_ZONE],
+                idle_timeout_in_minutes=4,
+                public_ip_addresses=[network.SubResourceArgs(id=self.nat_public_ip.id)],
+                tags=tags,
+                opts=opts,
+            )
+            return {"nat_gateway": network.SubResourceArgs(id=self.nat_gateway.id)}
+        if egress is AksEgress.FIREWALL:
+            self.route_table = network.RouteTable(
+                f"{name}-rt-aks",
+                route_table_name=f"rt-{stem}-aks",
+                resource_group_name=a["resource_group_name"],
+                location=a["location"],
+                disable_bgp_route_propagation=True,  # no learned default route around the firewall
+                routes=[
+                    network.RouteArgs(
+                        name="default-to-firewall",
+                        address_prefix="0.0.0.0/0",
+                        next_hop_type=network.RouteNextHopType.VIRTUAL_APPLIANCE,
+                        next_hop_ip_address=a["egress_firewall_ip"],
+                    )
+                ],
+                tags=tags,
+                opts=opts,
+            )
+            self.aks_route_table_id = self.route_table.id
+            return {"route_table": network.RouteTableArgs(id=self.route_table.id)}
+        return {}
+
     def _create_subnets(
-        self, name: str, a: Any, stem: str, tags: dict[str, str], child: pulumi.ResourceOptions
+        self,
+        name: str,
+        a: Any,
+        stem: str,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+        egress: AksEgress | None,
     ) -> None:
-        """A new VNet, or the existing one ``existingVnet`` names; its subnets, each with an NSG."""
+        """A new VNet, or the existing one ``existingVnet`` names; its subnets, each with an NSG; the AKS subnet's
+        egress when a cluster joins it."""
         existing = a.get("existing_vnet")
         subnet_opts: dict[str, Any] = {"parent": self}
         nsg_group: pulumi.Input[str] = a["resource_group_name"]
@@ -412,11 +601,11 @@ class Network(pulumi.ComponentResource):
                 vnet_name,
             )
 
-        wanted = [
-            ("pe", a["private_endpoint_subnet_prefix"]),
-            ("aks", a["aks_subnet_prefix"]),
-            ("apiserver", a["api_server_subnet_prefix"]),  # AML-AKS-029
-        ]
+        # The egress resources go where the AKS subnet's NSG goes (the VNet's subscription and group).
+        aks_egress_of = self._aks_egress(name, {**a, "resource_group_name": nsg_group}, stem, tags, egress, nsg_opts)
+        wanted = [("pe", a["private_endpoint_subnet_prefix"]), ("aks", a["aks_subnet_prefix"])]
+        if a["aks_cluster"]:  # AML-AKS-029: the API server's own subnet, for a cluster only
+            wanted.append(("apiserver", a["api_server_subnet_prefix"]))
         if not a["workspace_managed_network"]:  # compute joins a customer subnet only without the managed VNet
             wanted.append(("compute", a["compute_subnet_prefix"]))
         previous: list[pulumi.Resource] = []
@@ -453,11 +642,12 @@ class Network(pulumi.ComponentResource):
                     if purpose == "apiserver"
                     else None
                 ),
+                **(aks_egress_of if purpose == "aks" else {}),  # AML-AKS-025
                 opts=pulumi.ResourceOptions(**subnet_opts, depends_on=previous),
             )
             previous = [subnet]
             self.nsgs[purpose], self.subnets[purpose] = nsg, subnet
         self.private_endpoint_subnet_id = self.subnets["pe"].id
         self.aks_subnet_id = self.subnets["aks"].id
-        self.api_server_subnet_id = self.subnets["apiserver"].id
+        self.api_server_subnet_id = self.subnets["apiserver"].id if "apiserver" in self.subnets else None
         self.compute_subnet_id = self.subnets["compute"].id if "compute" in self.subnets else None

@@ -595,6 +595,51 @@ def _maintenance_windows(stack: Stack, _config: Config) -> Iterator[tuple[str, s
             )
 
 
+# --- AML-AKS-025 ------------------------------------------------------------------------------------
+#: Outbound types whose egress does not leave through the cluster's public load balancer (enum ``outboundType``,
+#: REST API 2025-09-01, modelAsString; ``managedNATGatewayV2`` and ``block`` are newer preview values, listed in
+#: "Customize cluster egress with outbound types", MicrosoftDocs/azure-aks-docs egress-outboundtype.md). ``none`` is
+#: judged apart: it is only meant for network-isolated clusters, and elsewhere the nodes follow the VM default
+#: outbound access.
+PRIVATE_EGRESS = ("userAssignedNATGateway", "userDefinedRouting", "managedNATGateway", "managedNATGatewayV2", "block")
+_OUTBOUND = "networkProfile.outboundType"
+
+
+@described(
+    f"{_OUTBOUND} is one of {', '.join(PRIVATE_EGRESS)}, or 'none' with bootstrapProfile.artifactSource 'Cache' (a "
+    "network-isolated cluster); compared ignoring case; missing fails (Azure's default is 'loadBalancer', egress "
+    "through an AKS-assigned public IP) and so does 'loadBalancer'"
+)
+def _private_egress(props: Props, _config: Config) -> Iterator[str]:
+    kind = get(props, _OUTBOUND)
+    fix = "use userAssignedNATGateway (a NAT gateway on the subnet) or userDefinedRouting (a route to your firewall)"
+    if kind is MISSING:
+        yield f"{_OUTBOUND} is not set, so Azure uses 'loadBalancer': egress through a public load balancer; {fix}"
+        return
+    if same_any(kind, PRIVATE_EGRESS, _OUTBOUND):
+        return
+    if same(kind, "none", _OUTBOUND):
+        source = get(props, "bootstrapProfile.artifactSource")
+        if source is not MISSING and same(source, "Cache", "bootstrapProfile.artifactSource"):
+            return
+        yield (
+            f"{_OUTBOUND} is {kind!r} outside a network-isolated cluster (bootstrapProfile.artifactSource 'Cache'): "
+            f"the nodes follow the VM default outbound access; {fix}"
+        )
+    elif same(kind, "loadBalancer", _OUTBOUND):
+        yield f"{_OUTBOUND} is {kind!r}: egress through the cluster's public load balancer; {fix}"
+    else:
+        yield f"{_OUTBOUND} is {kind!r}, which is not a known outbound type; {fix}"
+
+
+# --- AML-AKS-026 ------------------------------------------------------------------------------------
+MANAGED_NAMESPACE = "containerservice:ManagedNamespace"
+#: Default network policies that deny traffic from or to other namespaces (enum ``PolicyRule``: DenyAll | AllowAll
+#: | AllowSameNamespace). Azure's defaults when unset: ingress AllowSameNamespace, egress AllowAll (the SDK's
+#: ``NetworkPoliciesArgs``; "Managed namespaces", MicrosoftDocs/azure-aks-docs concepts-managed-namespaces.md).
+CLOSED_POLICIES = ("DenyAll", "AllowSameNamespace")
+
+
 RULES: tuple[ResourceRule | StackRule, ...] = (
     *_pool_rules("AML-AKS-001", "zones", _zones),
     ResourceRule(
@@ -795,6 +840,26 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
         name="kms-etcd-encryption",
         types=MANAGED_CLUSTER,
         check=_kms,
+    ),
+    ResourceRule(control="AML-AKS-025", name="private-egress", types=MANAGED_CLUSTER, check=_private_egress),
+    ResourceRule(
+        control="AML-AKS-026",
+        name="namespace-default-deny",
+        types=(MANAGED_NAMESPACE,),
+        check=all_of(
+            one_of(
+                "properties.defaultNetworkPolicy.ingress",
+                CLOSED_POLICIES,
+                why="no traffic from other namespaces unless a NetworkPolicy allows it",
+                default="AllowSameNamespace",
+            ),
+            one_of(
+                "properties.defaultNetworkPolicy.egress",
+                CLOSED_POLICIES,
+                why="no traffic to other namespaces or outside the cluster unless a NetworkPolicy allows it",
+                default="AllowAll",
+            ),
+        ),
     ),
     StackRule(
         control="AML-AKS-009",

@@ -12,6 +12,7 @@ account that no workspace names is not judged as a workspace's storage (PITFALLS
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,6 +34,7 @@ from aml_policies.core import (
     mapping,
     plain,
     same,
+    same_any,
     type_key,
 )
 
@@ -269,6 +271,68 @@ def _flat(value: object) -> list[object]:
     return [value]
 
 
+# --- AML-NET-019 ------------------------------------------------------------------------------------
+ROUTE_TABLE = "network:RouteTable"
+ROUTE = "network:Route"
+#: Next hops a default route may take: a firewall or other appliance (with its address), the VPN/ExpressRoute gateway
+#: (forced tunnelling to on-premises) or None (traffic dropped). Enum ``RouteNextHopType`` of the network API
+#: 2024-05-01 (VirtualNetworkGateway | VnetLocal | Internet | VirtualAppliance | None); "Internet" and "VnetLocal"
+#: send the default route straight out or nowhere useful, and AKS refuses a default route to the internet with
+#: userDefinedRouting (MicrosoftDocs/azure-aks-docs egress-udr.md).
+DEFAULT_ROUTE_HOPS = ("VirtualAppliance", "VirtualNetworkGateway", "None")
+
+
+def _is_default_route(prefix: object) -> bool:
+    """Whether a route's addressPrefix is the IPv4 default route (written 0.0.0.0/0 or equivalent); a service tag
+    or any other prefix is not."""
+    if not isinstance(prefix, str):
+        return False
+    try:
+        return ipaddress.ip_network(prefix.strip(), strict=False) == ipaddress.ip_network("0.0.0.0/0")
+    except ValueError:
+        return False
+
+
+def _route_problems(route: object, label: str) -> Iterator[str]:
+    if not isinstance(route, Mapping):
+        raise Unreadable(label, route, "an object")
+    if not _is_default_route(get(route, "addressPrefix")):
+        return
+    hop = get(route, "nextHopType")
+    allowed = ", ".join(DEFAULT_ROUTE_HOPS)
+    if hop is MISSING:
+        yield f"{label}.nextHopType is not set on the default route 0.0.0.0/0; it must be one of {allowed}"
+    elif not same_any(hop, DEFAULT_ROUTE_HOPS, f"{label}.nextHopType"):
+        yield (
+            f"{label}.nextHopType is {hop!r} on the default route 0.0.0.0/0; it must be one of {allowed} (a firewall, "
+            "or forced tunnelling), never straight to the internet"
+        )
+    elif same(hop, "VirtualAppliance", f"{label}.nextHopType"):
+        address = get(route, "nextHopIpAddress")
+        try:
+            ipaddress.IPv4Address(address.strip() if isinstance(address, str) else "")
+        except ValueError:
+            found = "is not set" if address is MISSING else f"is {address!r}"
+            yield f"{label}.nextHopIpAddress {found}; a VirtualAppliance hop needs the appliance's IPv4 address"
+
+
+def _route_table_defaults(props: Props, _config: Config) -> Iterator[str]:
+    for i, route in enumerate(items(props, "routes")):
+        yield from _route_problems(route, f"routes[{i}]")
+
+
+def _route_default(props: Props, _config: Config) -> Iterator[str]:
+    for message in _route_problems(props, "route"):
+        yield message.removeprefix("route.")
+
+
+_ROUTE_TEXT = (
+    "a route whose addressPrefix is the default route 0.0.0.0/0 has nextHopType VirtualAppliance (with an IPv4 "
+    "nextHopIpAddress), VirtualNetworkGateway or None (compared ignoring case); Internet, VnetLocal or a missing "
+    "nextHopType fails; other prefixes are not judged"
+)
+
+
 RULES = (
     StackRule(
         control="AML-NET-003",
@@ -308,5 +372,19 @@ RULES = (
         description="warns when managedNetwork.outboundRules holds an FQDN rule: it brings a billed managed "
         "Azure Firewall (managedNetwork.firewallSku).",
         check=_fqdn_firewall,
+    ),
+    ResourceRule(
+        control="AML-NET-019",
+        name="route-table-default-route",
+        types=(ROUTE_TABLE,),
+        description=f"every routes[] entry: {_ROUTE_TEXT}.",
+        check=_route_table_defaults,
+    ),
+    ResourceRule(
+        control="AML-NET-019",
+        name="route-default-route",
+        types=(ROUTE,),
+        description=f"{_ROUTE_TEXT}.",
+        check=_route_default,
     ),
 )

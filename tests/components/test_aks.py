@@ -87,6 +87,8 @@ def _args(**overrides: Any) -> InferenceClusterArgs:
         kms_key_url=KMS_KEY_URL,
         tls=TLS,
         tags=TAGS,
+        outbound_type=OutboundType.USER_ASSIGNED_NAT_GATEWAY,
+        private_endpoint_cidrs=["10.40.0.0/24"],
     )
     values.update(overrides)
     return InferenceClusterArgs(**values)
@@ -149,7 +151,7 @@ def test_cluster_is_private_entra_only_standard_cilium_and_monitored(plan):
         "networkDataplane": "cilium",
         "networkPolicy": "cilium",
         "loadBalancerSku": "standard",
-        "outboundType": "loadBalancer",
+        "outboundType": "userAssignedNATGateway",  # AML-AKS-025
         "podCidr": "10.244.0.0/16",
         "serviceCidr": "10.0.0.0/16",
         "dnsServiceIP": "10.0.0.10",
@@ -460,7 +462,19 @@ POOL_D4 = "Standard_D4s_v5"
             "one of internalLoadBalancer, clusterIP, nodePort",
         ),
         ({"transport": "http"}, "inf.transport", "http", "one of https, http-insecure-for-testing"),
-        ({"outbound_type": "none"}, "inf.outbound_type", "none", "one of loadBalancer, userDefinedRouting"),
+        (
+            {"outbound_type": "none"},
+            "inf.outbound_type",
+            "none",
+            "one of userAssignedNATGateway, userDefinedRouting, loadBalancer",
+        ),
+        (
+            {"outbound_type": "loadBalancer", "tags": {**TAGS, "environment": "production"}},
+            "inf.outbound_type",
+            OutboundType.LOAD_BALANCER,
+            "userAssignedNATGateway or userDefinedRouting in production",
+        ),
+        ({"private_endpoint_cidrs": ["10.40.0.1/24"]}, "inf.private_endpoint_cidrs.0", "10.40.0.1/24", "no host bits"),
         ({"service_cidr": "10.244.0.0/20"}, "inf.service_cidr", "10.244.0.0/20", "does not overlap podCidr"),
         ({"dns_service_ip": "10.1.0.10"}, "inf.dns_service_ip", "10.1.0.10", "inside serviceCidr 10.0.0.0/16"),
         ({"dns_service_ip": "10.0.0.999"}, "inf.dns_service_ip", "10.0.0.999", "inside serviceCidr"),
@@ -506,7 +520,7 @@ def test_settings_defaults_and_rules_read_as_stack_config():
     assert s["transport"] is InferenceTransport.HTTPS
     assert s["router_exposure"] is RouterExposure.INTERNAL_LOAD_BALANCER
     assert s["router_high_availability"] is True
-    assert s["outbound_type"] is OutboundType.LOAD_BALANCER
+    assert "outbound_type" not in s  # the network decides it (AML-AKS-025)
     assert (s["pod_cidr"], s["service_cidr"], s["dns_service_ip"]) == ("10.244.0.0/16", "10.0.0.0/16", "10.0.0.10")
     assert s["admin_group_object_ids"] == []
     assert s.get("kubernetes_version") is None
@@ -662,3 +676,61 @@ def test_both_upgrades_wait_for_one_weekly_window(plan):
         "durationHours": 4,
         "utcOffset": "-05:00",
     }
+
+
+def test_the_namespace_denies_by_default_and_its_network_policies_are_an_output(plan):
+    """AML-AKS-026 through ARM; AML-AKS-101: the allow rules as a manifest to apply from inside the network."""
+    import yaml
+
+    from hardened_aml.network_policies import FLOWS
+
+    seen: dict[str, Any] = {}
+
+    def build() -> None:
+        seen["cluster"] = InferenceCluster("inf", _args(namespace="scoring"))
+
+    p = plan(build)
+    policy = p.one(NAMESPACE).inputs["properties"]["defaultNetworkPolicy"]
+    assert policy == {"ingress": "DenyAll", "egress": "DenyAll"}
+    docs = [d for d in yaml.safe_load_all(seen["cluster"].network_policy_manifest) if d]
+    assert [d["metadata"]["name"] for d in docs] == ["default-deny", *(f.name for f in FLOWS)]
+    assert all(d["kind"] == "NetworkPolicy" and d["metadata"]["namespace"] == "scoring" for d in docs)
+    assert docs[0]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    by_name = {d["metadata"]["name"]: d["spec"] for d in docs}
+    dns = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    assert by_name["allow-dns"]["egress"][0]["ports"] == dns
+    https = by_name["allow-private-endpoints-https"]["egress"][0]
+    assert https == {"to": [{"ipBlock": {"cidr": "10.40.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    assert by_name["allow-from-azureml"]["ingress"][0]["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "azureml"}}}
+    ]
+
+
+def test_no_private_endpoint_prefix_means_no_https_egress_rather_than_any():
+    from hardened_aml.network_policies import policies
+
+    names = [d["metadata"]["name"] for d in policies("inference", [])]
+    assert "allow-private-endpoints-https" not in names and names[0] == "default-deny"
+    assert all("ipBlock" not in str(d) for d in policies("inference", []))
+
+
+def test_user_defined_routing_grants_the_route_table(plan):
+    """AML-AKS-025: AKS reads and writes the routes of the subnet's route table (AKS service permissions)."""
+    table = RG_ID + "/providers/Microsoft.Network/routeTables/rt-aks"
+    p = plan(
+        lambda: InferenceCluster("inf", _args(outbound_type=OutboundType.USER_DEFINED_ROUTING, route_table_id=table))
+    )
+    assert p.one(CLUSTER).inputs["networkProfile"]["outboundType"] == "userDefinedRouting"
+    role = p.named("inf-route-table-network-contributor")
+    assert (role.inputs["scope"], role.inputs["principalId"]) == (table, AKS_PRINCIPAL)
+    assert role.inputs["roleDefinitionId"] == ROLE_PREFIX + NETWORK_CONTRIBUTOR
+    assert role.urn in p.one(CLUSTER).dependencies
+    # a NAT gateway needs no grant beyond the subnet's
+    p = plan(lambda: InferenceCluster("inf", _args(route_table_id=table)))
+    assert "inf-route-table-network-contributor" not in {r.name for r in p.of_type(ROLE)}
+
+
+def test_a_public_load_balancer_only_by_name_and_outside_production(plan):
+    p = plan(lambda: InferenceCluster("inf", _args(outbound_type="loadBalancer")))
+    assert p.one(CLUSTER).inputs["networkProfile"]["outboundType"] == "loadBalancer"
+    assert {d.policy for d in violations(p.resources)} >= {"aml-aks-025-private-egress"}

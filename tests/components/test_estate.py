@@ -519,3 +519,40 @@ def test_resource_options_carry_the_replacement_decisions(plan):
             "storageAccount",
         }
     )
+
+
+def test_aks_egress_follows_the_network_and_the_namespace_policies_are_an_output(plan):
+    """AML-AKS-025: a NAT gateway on the AKS subnet by default, a firewall route with egressFirewallIp; AML-AKS-101:
+    the NetworkPolicies allow HTTPS to the private-endpoint subnet only."""
+    import yaml
+
+    seen: dict[str, Any] = {}
+    p = plan(lambda: seen.setdefault("estate", Estate("haml", _serving_args())))
+    cluster = p.one("azure-native:containerservice:ManagedCluster")
+    assert cluster.inputs["networkProfile"]["outboundType"] == "userAssignedNATGateway"
+    nat = p.one("azure-native:network:NatGateway")
+    aks_subnet = p.named("haml-network-snet-aks")
+    assert aks_subnet.inputs["natGateway"] == {"id": nat.id}
+    docs = [d for d in yaml.safe_load_all(seen["estate"].inference_network_policies) if d]
+    https = next(d for d in docs if d["metadata"]["name"] == "allow-private-endpoints-https")
+    assert https["spec"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.40.0.0/24"}}]
+
+    p = plan(lambda: Estate("haml", _serving_args(network={"egress_firewall_ip": "10.0.1.4"})))
+    cluster = p.one("azure-native:containerservice:ManagedCluster")
+    assert cluster.inputs["networkProfile"]["outboundType"] == "userDefinedRouting"
+    table = p.one("azure-native:network:RouteTable")
+    grant = p.named("haml-aks-route-table-network-contributor")
+    assert grant.inputs["scope"] == table.id and p.of_type("azure-native:network:NatGateway") == []
+
+
+def test_an_estate_without_aks_pays_for_no_nat_gateway(plan):
+    p = plan(lambda: Estate("haml", _args()))
+    assert p.of_type("azure-native:network:NatGateway") == []
+    assert p.of_type("azure-native:network:PublicIPAddress") == []
+
+
+def test_a_public_load_balancer_is_refused_in_production():
+    feed = {"allowed_python_indexes": ["https://pkgs.example.com/pypi/simple/"]}
+    production = {"environment": "production", "governance": feed, "inference": {"online_endpoint": None}}
+    err = refused(lambda: Estate("haml", _serving_args(network={"aks_egress": "publicLoadBalancer"}, **production)))
+    assert err.key == "haml.network.aks_egress" and "in production" in err.allowed

@@ -10,6 +10,7 @@ from hardened_aml.naming import Namer
 from hardened_aml.network import (
     DNS_ZONES_TO_FORWARD,
     PRIVATE_DNS_ZONES,
+    AksEgress,
     ExistingSubnets,
     ExistingVnet,
     Network,
@@ -246,7 +247,8 @@ def test_existing_subnets_create_no_network_only_the_zones_the_hub_lacks(plan):
     subnets = ExistingSubnets(private_endpoint=HUB_VNET + "/subnets/snet-pe", aks=HUB_VNET + "/subnets/snet-aks")
     zones = {z: HUB_ZONE + z for z in PRIVATE_DNS_ZONES if z != "privatelink.azurecr.io"}
     seen: dict[str, object] = {}
-    p = plan(lambda: _outputs(Network("net", _args(existing_subnets=subnets, private_dns_zone_ids=zones)), seen))
+    given = _args(existing_subnets=subnets, private_dns_zone_ids=zones, aks_egress=AksEgress.FIREWALL)
+    p = plan(lambda: _outputs(Network("net", given), seen))
     created = {r.type for r in p.resources if r.custom}
     assert created == {"azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
     assert [z.inputs["privateZoneName"] for z in p.of_type("azure-native:privatedns:PrivateZone")] == [
@@ -302,7 +304,8 @@ def test_the_zones_to_forward_are_an_output(plan):
                 "existing_subnets": {
                     "private_endpoint": HUB_VNET + "/subnets/pe",
                     "aks": HUB_VNET.replace("vnet-hub", "vnet-other") + "/subnets/aks",
-                }
+                },
+                "aks_egress": "natGateway",
             },
             "net.existing_subnets.aks",
             "a subnet of the virtual network of private_endpoint",
@@ -320,5 +323,101 @@ def test_the_zones_to_forward_are_an_output(plan):
     ],
 )
 def test_existing_network_refusals(settings, key, allowed):
+    err = refused(lambda: Network("net", _args(**settings)))
+    assert err.key == key and allowed in err.allowed, (err.key, err.allowed)
+
+
+NAT = "azure-native:network:NatGateway"
+PIP = "azure-native:network:PublicIPAddress"
+ROUTES = "azure-native:network:RouteTable"
+
+
+def test_the_aks_subnet_leaves_through_a_nat_gateway_by_default(plan):
+    """AML-AKS-025 / AML-NET-019: a Standard zonal NAT gateway with a zone-redundant public IP on the AKS subnet."""
+    seen: dict[str, Network] = {}
+    p = plan(lambda: seen.setdefault("net", Network("net", _args())))
+    pip, nat = p.one(PIP).inputs, p.one(NAT)
+    assert pip["sku"] == {"name": "Standard", "tier": "Regional"}
+    assert (pip["publicIPAllocationMethod"], pip["publicIPAddressVersion"]) == ("Static", "IPv4")
+    assert pip["zones"] == ["1", "2", "3"]  # zone-redundant: a zonal NAT gateway accepts it
+    assert nat.inputs["sku"] == {"name": "Standard"} and nat.inputs["zones"] == ["1"]
+    assert nat.inputs["publicIpAddresses"] == [{"id": p.one(PIP).id}]
+    assert nat.inputs["natGatewayName"] == f"ng-{STEM}-aks"  # CAF abbreviations ng, pip, rt
+    subnets = {s.name: s.inputs for s in p.of_type("azure-native:network:Subnet")}
+    assert subnets["net-snet-aks"]["natGateway"] == {"id": nat.id}
+    assert "natGateway" not in subnets["net-snet-pe"] and "routeTable" not in subnets["net-snet-aks"]
+    assert p.of_type(ROUTES) == []
+    assert seen["net"].aks_outbound_type == "userAssignedNATGateway"
+
+
+def test_a_hub_firewall_gets_a_default_route_instead(plan):
+    seen: dict[str, Network] = {}
+    p = plan(lambda: seen.setdefault("net", Network("net", _args(egress_firewall_ip="10.0.1.4"))))
+    table = p.one(ROUTES)
+    assert table.inputs["routes"] == [
+        {
+            "name": "default-to-firewall",
+            "addressPrefix": "0.0.0.0/0",
+            "nextHopType": "VirtualAppliance",
+            "nextHopIpAddress": "10.0.1.4",
+        }
+    ]
+    assert table.inputs["disableBgpRoutePropagation"] is True
+    subnets = {s.name: s.inputs for s in p.of_type("azure-native:network:Subnet")}
+    assert subnets["net-snet-aks"]["routeTable"] == {"id": table.id}
+    assert p.of_type(NAT) == [] and p.of_type(PIP) == []
+    assert seen["net"].aks_outbound_type == "userDefinedRouting"
+
+
+def test_no_egress_resources_without_a_cluster_and_none_for_a_public_load_balancer(plan):
+    seen: dict[str, Network] = {}
+    p = plan(lambda: seen.setdefault("net", Network("net", _args(aks_cluster=False))))
+    assert p.of_type(NAT) == [] and p.of_type(ROUTES) == [] and seen["net"].aks_outbound_type is None
+    p = plan(lambda: seen.update(lb=Network("net", _args(aks_egress="publicLoadBalancer"))))
+    assert p.of_type(NAT) == [] and p.of_type(ROUTES) == [] and seen["lb"].aks_outbound_type == "loadBalancer"
+
+
+def test_existing_subnets_state_their_egress(plan):
+    seen: dict[str, Network] = {}
+    subnets = ExistingSubnets(private_endpoint=HUB_VNET + "/subnets/snet-pe", aks=HUB_VNET + "/subnets/snet-aks")
+    p = plan(lambda: seen.setdefault("net", Network("net", _args(existing_subnets=subnets, aks_egress="natGateway"))))
+    assert p.of_type(NAT) == [] and seen["net"].aks_outbound_type == "userAssignedNATGateway"
+
+
+def test_egress_settings_read_as_stack_config():
+    where = "hardened-aml:network"
+    s = checked(NetworkSettings, {"egressFirewallIp": "10.0.1.4"}, where, config=True)
+    assert s["egress_firewall_ip"] == "10.0.1.4" and s.get("aks_egress") is None
+    s = checked(NetworkSettings, {"aksEgress": "natGateway"}, where, config=True)
+    assert s["aks_egress"] is AksEgress.NAT_GATEWAY
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "allowed"),
+    [
+        (
+            {"existing_subnets": {"private_endpoint": HUB_VNET + "/subnets/pe", "aks": HUB_VNET + "/subnets/aks"}},
+            "net.aks_egress",
+            "natGateway (a NAT gateway on the subnet) or firewall",
+        ),
+        (
+            {"existing_subnets": {"private_endpoint": HUB_VNET + "/subnets/pe"}, "egress_firewall_ip": "10.0.1.4"},
+            "net.egress_firewall_ip",
+            "nothing with existingSubnets",
+        ),
+        ({"egress_firewall_ip": "8.8.8.8"}, "net.egress_firewall_ip", "the private IPv4 address of the hub firewall"),
+        ({"egress_firewall_ip": "10.0.1.999"}, "net.egress_firewall_ip", "the private IPv4 address"),
+        ({"egress_firewall_ip": "fw.contoso"}, "net.egress_firewall_ip", "an IPv4 address"),
+        ({"aks_egress": "firewall"}, "net.egress_firewall_ip", "with aksEgress firewall"),
+        ({"egress_firewall_ip": "10.0.1.4", "aks_egress": "natGateway"}, "net.aks_egress", "firewall (or nothing)"),
+        ({"aks_egress": "loadBalancer"}, "net.aks_egress", "one of natGateway, firewall, publicLoadBalancer"),
+        (
+            {"aks_egress": "publicLoadBalancer", "environment": "production"},
+            "net.aks_egress",
+            "natGateway or firewall in production",
+        ),
+    ],
+)
+def test_egress_refusals(settings, key, allowed):
     err = refused(lambda: Network("net", _args(**settings)))
     assert err.key == key and allowed in err.allowed, (err.key, err.allowed)

@@ -39,7 +39,7 @@ CLUSTER: dict[str, Any] = {
     "enableRBAC": True,
     "aadProfile": {"managed": True, "enableAzureRBAC": True},
     "disableLocalAccounts": True,
-    "networkProfile": {"networkPlugin": "azure", "networkPolicy": "azure"},
+    "networkProfile": {"networkPlugin": "azure", "networkPolicy": "azure", "outboundType": "userAssignedNATGateway"},
     "autoUpgradeProfile": {"upgradeChannel": "stable", "nodeOSUpgradeChannel": "NodeImage"},
     "addonProfiles": {
         "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": LAW}},
@@ -128,7 +128,7 @@ def test_each_type_is_judged_by_its_rules() -> None:
         "aml-aks-018-agent-pool-min-nodes-scale-sets",
         "aml-aks-020-agent-pool-max-pods",
     ]
-    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 24
+    assert len([r for r in RULES.values() if judges(r, CLUSTER_TOKEN, CLUSTER)]) == 25
 
 
 SYSTEM = "agentPoolProfiles[0] (system)."
