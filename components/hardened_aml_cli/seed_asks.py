@@ -180,7 +180,7 @@ def answer(entry: Ask, catalogue: Catalogue) -> Answer:
     kinds = {c.kind for c in controls if c is not None}
     for kind in ("policy", "assignment"):
         if kind in kinds:
-            return kind  # type: ignore[return-value]
+            return kind
     return "manual"
 
 
@@ -277,9 +277,7 @@ def blocks(text: str) -> list[Block]:
                 continue  # a separator, or a header row (the row above a separator)
             begin("row", number, stripped)
             flush()
-        elif _MARKER.match(stripped):
-            flush()
-        elif _NAVIGATION.match(line) or stripped.startswith("!["):
+        elif _MARKER.match(stripped) or _NAVIGATION.match(line) or stripped.startswith("!["):
             flush()
         elif _LIST.match(line):
             begin("item", number, line)
@@ -407,13 +405,16 @@ def render(asks: SeedAsks, catalogue: Catalogue) -> str:
         }
         for name, title in SEED_TITLES.items()
     ]
+    counts = tally(asks, catalogue)
+    # The column of unresolved ids shows only while there are some (a mapping to a control not merged yet).
+    answers = {k: v for k, v in ANSWER_TITLES.items() if k != "unresolved" or counts["all"]["unresolved"]}
     template = _environment().get_template("seed-coverage.md.j2")
     return str(
         template.render(
             data=DATA.as_posix(),
             seeds=seeds,
-            tally=tally(asks, catalogue),
-            answers=ANSWER_TITLES,
+            tally=counts,
+            answers=answers,
             asks=asks,
             cell=_cell,
         )
