@@ -1,5 +1,6 @@
 """Generated documents: the catalogue of controls, rendered from ``controls.toml``, the policy and configuration
-references, and the peer coverage table (``peers.toml``, see :mod:`hardened_aml_cli.peers`).
+references, the peer coverage table (``peers.toml``, see :mod:`hardened_aml_cli.peers`) and the seed coverage
+(``seed_asks.toml``, see :mod:`hardened_aml_cli.seed_asks`).
 
 ``hardened-aml docs`` rewrites them; ``hardened-aml docs --check`` (run by the test suite) fails when a
 committed document differs from what the catalogue generates now.
@@ -227,12 +228,19 @@ def _render_peers(root: Path) -> str:
     return render_document(root)
 
 
+def _render_seed_coverage(root: Path) -> str:
+    from hardened_aml_cli import seed_asks
+
+    return seed_asks.render(seed_asks.load(root), load())
+
+
 #: Each generated document: its path under the repository, and how to render it from the repository root.
 DOCUMENTS: dict[str, Callable[[Path], str]] = {
     "docs/catalogue.md": lambda root: render_catalogue(load()),
     "docs/policies.md": lambda root: render_policies(load(), root / "policies"),
     "docs/configuration.md": lambda root: render_configuration(),
     "docs/peer-coverage.md": lambda root: _render_peers(root),
+    "docs/seed-coverage.md": lambda root: _render_seed_coverage(root),
 }
 
 

@@ -330,6 +330,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from hardened_aml_cli import docs
     from hardened_aml_cli.peers import PeersError
+    from hardened_aml_cli.seed_asks import SeedAsksError
 
     project = find_project(Path(args.project_dir).resolve() if args.project_dir else Path.cwd())
     try:
@@ -339,7 +340,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
                 print(f"hardened-aml: {relative} is stale; run `hardened-aml docs` and commit it", file=sys.stderr)
             return EXIT_VIOLATIONS if stale else EXIT_OK
         written = docs.write(project.directory)
-    except PeersError as exc:
+    except (PeersError, SeedAsksError) as exc:
         raise BadInput(str(exc)) from None
     for relative in written:
         print(f"hardened-aml: wrote {relative}", file=sys.stderr)
