@@ -593,44 +593,32 @@ class InferenceCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(a["tags"])
 
-        # The control-plane identity joins nodes and internal load balancers to the subnet
-        # ("Use a managed identity in AKS": bring-your-own subnet with a user-assigned identity).
-        self.subnet_role = shared.role_assignment(
-            f"{name}-subnet-network-contributor",
-            scope=a["subnet_id"],
-            role_guid=NETWORK_CONTRIBUTOR,
-            principal_id=a["control_plane_principal_id"],
-            principal_type="ServicePrincipal",
-            subscription_id=a["subscription_id"],
-            parent=self,
-        )
-        # AML-AKS-025: with userDefinedRouting AKS reads and writes the routes of the subnet's route table.
-        route_table = a.get("route_table_id")
-        self.route_table_role = (
-            shared.role_assignment(
-                f"{name}-route-table-network-contributor",
-                scope=route_table,
-                role_guid=NETWORK_CONTRIBUTOR,
+        def grant(label: str, scope: Input[str], role: str) -> authorization.RoleAssignment:
+            """A role of the cluster's control-plane identity, at ``scope``."""
+            return shared.role_assignment(
+                f"{name}-{label}",
+                scope=scope,
+                role_guid=role,
                 principal_id=a["control_plane_principal_id"],
                 principal_type="ServicePrincipal",
                 subscription_id=a["subscription_id"],
                 parent=self,
             )
+
+        # The control-plane identity joins nodes and internal load balancers to the subnet
+        # ("Use a managed identity in AKS": bring-your-own subnet with a user-assigned identity).
+        self.subnet_role = grant("subnet-network-contributor", a["subnet_id"], NETWORK_CONTRIBUTOR)
+        # AML-AKS-025: with userDefinedRouting AKS reads and writes the routes of the subnet's route table.
+        route_table = a.get("route_table_id")
+        self.route_table_role = (
+            grant("route-table-network-contributor", route_table, NETWORK_CONTRIBUTOR)
             if route_table is not None and a["outbound_type"] is OutboundType.USER_DEFINED_ROUTING
             else None
         )
         # A kubelet identity of its own (AcrPull only) rather than one AKS creates: the control plane assigns it
         # to the nodes, which needs Managed Identity Operator on it ("Use a managed identity in AKS", "Use a
         # pre-created kubelet managed identity").
-        self.kubelet_role = shared.role_assignment(
-            f"{name}-kubelet-identity-operator",
-            scope=a["kubelet_identity_id"],
-            role_guid=MANAGED_IDENTITY_OPERATOR,
-            principal_id=a["control_plane_principal_id"],
-            principal_type="ServicePrincipal",
-            subscription_id=a["subscription_id"],
-            parent=self,
-        )
+        self.kubelet_role = grant("kubelet-identity-operator", a["kubelet_identity_id"], MANAGED_IDENTITY_OPERATOR)
         # AML-AKS-014: node OS and data disks encrypted with the estate's key through a disk encryption set.
         self.disk_encryption_set = compute.DiskEncryptionSet(
             f"{name}-des",
@@ -659,48 +647,18 @@ class InferenceCluster(pulumi.ComponentResource):
             parent=self,
         )
         # The cluster identity reads the set (the BYOK page: "needs Reader access to the DiskEncryptionSet").
-        self.des_reader = shared.role_assignment(
-            f"{name}-des-reader",
-            scope=self.disk_encryption_set.id,
-            role_guid=READER,
-            principal_id=a["control_plane_principal_id"],
-            principal_type="ServicePrincipal",
-            subscription_id=a["subscription_id"],
-            parent=self,
-        )
+        self.des_reader = grant("des-reader", self.disk_encryption_set.id, READER)
         # AML-AKS-029: the API server joins its own delegated subnet (API Server VNet Integration), where the
         # control plane needs Network Contributor ("API Server VNet Integration", bring-your-own VNet).
-        self.api_server_subnet_role = shared.role_assignment(
-            f"{name}-apiserver-subnet-network-contributor",
-            scope=a["api_server_subnet_id"],
-            role_guid=NETWORK_CONTRIBUTOR,
-            principal_id=a["control_plane_principal_id"],
-            principal_type="ServicePrincipal",
-            subscription_id=a["subscription_id"],
-            parent=self,
+        self.api_server_subnet_role = grant(
+            "apiserver-subnet-network-contributor", a["api_server_subnet_id"], NETWORK_CONTRIBUTOR
         )
         # AML-AKS-029: with a private vault, AKS makes its own private link to it, for which the control plane needs
         # Key Vault Contributor on the vault ("Use KMS etcd encryption in AKS", "Assign permissions to create a
         # private link"); the vault holds the etcd key alone, so that role reaches nothing else. The KMS plugin
         # encrypts and decrypts with the key (same page: "Key Vault Crypto User"), on the key alone.
-        self.kms_vault_role = shared.role_assignment(
-            f"{name}-kms-vault-contributor",
-            scope=a["kms_key_vault_id"],
-            role_guid=KEY_VAULT_CONTRIBUTOR,
-            principal_id=a["control_plane_principal_id"],
-            principal_type="ServicePrincipal",
-            subscription_id=a["subscription_id"],
-            parent=self,
-        )
-        self.kms_key_role = shared.role_assignment(
-            f"{name}-kms-crypto-user",
-            scope=a["kms_key_id"],
-            role_guid=KEY_VAULT_CRYPTO_USER,
-            principal_id=a["control_plane_principal_id"],
-            principal_type="ServicePrincipal",
-            subscription_id=a["subscription_id"],
-            parent=self,
-        )
+        self.kms_vault_role = grant("kms-vault-contributor", a["kms_key_vault_id"], KEY_VAULT_CONTRIBUTOR)
+        self.kms_key_role = grant("kms-crypto-user", a["kms_key_id"], KEY_VAULT_CRYPTO_USER)
         self.cluster = containerservice.ManagedCluster(
             f"{name}-aks",
             resource_name_=a["cluster_name"],
