@@ -46,18 +46,28 @@ PRIVATE_DNS_ZONES = ("privatelink.azurecr.io",)
 class ContainerRegistrySettings(TypedDict):
     """What a stack may set for the estate's registry (``hardened-aml:registry``)."""
 
-    replica_locations: NotRequired[Annotated[list[str], Field(default_factory=list, max_length=10)]]
+    replica_locations: NotRequired[Annotated[list[str], Field(max_length=10)] | None]
     """Regions the registry geo-replicates into, each a region with availability zones other than the
     registry's own; each replica is zone-redundant with its regional endpoint on. Costs a Premium registry per
-    region. Default: none; the pack flags a production registry without a replica, so production names one,
-    usually the paired region (westeurope: northeurope) (control AML-REL-010)."""
+    region. Default: none, by environment: in production the paired region (westeurope: northeurope), which must
+    have availability zones (name another where it has none); no replica elsewhere. ``[]`` by name in production
+    is flagged by the pack (control AML-REL-010)."""
+
+
+def replicas(location: str, environment: Environment, given: list[str] | None) -> list[str]:
+    """The regions a registry replicates into: those given, else the paired region in production (if it has
+    zones), else none (control AML-REL-010)."""
+    if given is not None:
+        return list(given)
+    pair = paired_region(location)
+    return [pair] if environment is Environment.PRODUCTION and pair in ZONAL_REGIONS else []
 
 
 @rule(ContainerRegistrySettings)
 def _replica_locations(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     seen: set[str] = set()
     home = scope.get("location")
-    for i, region in enumerate(r["replica_locations"]):
+    for i, region in enumerate(r.get("replica_locations") or []):
         at = ("replica_locations", i)
         pair = paired_region(home) if isinstance(home, str) else None
         hint = f", e.g. {pair}, the paired region of {home}" if pair else ""
@@ -107,6 +117,20 @@ class ContainerRegistryArgs(ContainerRegistrySettings):
 def _zonal_region(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
     if r["location"] not in ZONAL_REGIONS:
         yield ("location",), r["location"], "a region with availability zones (AML-REL-002)"
+
+
+@rule(ContainerRegistryArgs)
+def _production_replica(r: Any, scope: Mapping[str, Any]) -> Iterator[Problem]:
+    unset, production = r.get("replica_locations") is None, r["environment"] is Environment.PRODUCTION
+    if unset and production and not replicas(r["location"], r["environment"], None):
+        pair = paired_region(r["location"])
+        why = f"its paired region {pair} has no availability zones" if pair else "it has no paired region"
+        yield (
+            ("replica_locations",),
+            None,
+            f"a region with availability zones other than {r['location']} ({why}): production registries are "
+            "geo-replicated (AML-REL-010)",
+        )
 
 
 @rule(ContainerRegistryArgs)
@@ -194,7 +218,7 @@ class ContainerRegistry(pulumi.ComponentResource):
                 tags=dict(a["tags"]),
                 opts=pulumi.ResourceOptions(parent=self, protect=protection.protect),
             )
-            for region in a["replica_locations"]
+            for region in replicas(a["location"], a["environment"], a.get("replica_locations"))
         ]
         self.diagnostics = shared.diagnostics(
             f"{name}-diag-cr",

@@ -7,7 +7,7 @@ from component_plan import LAW_ID, RG_ID, TAGS, refused
 
 from hardened_aml.container_registry import ContainerRegistry, ContainerRegistryArgs
 from hardened_aml.ml_registry import MlRegistry, MlRegistryArgs
-from hardened_aml.regions import PAIRED_REGIONS, REGIONS, paired_region
+from hardened_aml.regions import PAIRED_REGIONS, REGIONS, ZONAL_REGIONS, paired_region
 from hardened_aml.shared import Environment
 
 REPLICATION = "azure-native:containerregistry:Replication"
@@ -46,8 +46,36 @@ def test_paired_regions_are_known_regions_and_mostly_symmetric():
 
 
 # --- registry geo-replication (AML-REL-010, AML-REL-012) --------------------------------------------------------------
-def test_no_replica_unless_asked(plan):
+PRODUCTION_KEYED = dict(
+    environment=Environment.PRODUCTION,
+    microsoft_managed_keys=False,
+    customer_managed_key={
+        "key_id": RG_ID + "/k",
+        "key_uri": "https://kv.vault.azure.net/keys/k",
+        "identity_name": "id-cr",
+        "subscription_id": "s",
+    },
+)
+
+
+def test_no_replica_outside_production_unless_asked(plan):
     assert plan(lambda: ContainerRegistry("cr", _registry())).of_type(REPLICATION) == []
+
+
+def test_production_replicates_to_the_paired_region_by_default(plan):
+    # AML-REL-010: secure by default for library users too, not only in the shipped stack.
+    p = plan(lambda: ContainerRegistry("cr", _registry(**PRODUCTION_KEYED)))
+    assert [r.inputs["location"] for r in p.of_type(REPLICATION)] == ["northeurope"]
+    # none, by name (the pack flags it in production)
+    q = plan(lambda: ContainerRegistry("cr", _registry(**PRODUCTION_KEYED, replica_locations=[])))
+    assert q.of_type(REPLICATION) == []
+
+
+def test_production_without_a_zonal_pair_must_name_a_replica():
+    # westus's pair (eastus) has zones; westcentralus is not zonal, so pick a zonal region whose pair is not zonal.
+    home = next(r for r, pair in sorted(PAIRED_REGIONS.items()) if r in ZONAL_REGIONS and pair not in ZONAL_REGIONS)
+    err = refused(lambda: ContainerRegistry("cr", _registry(**PRODUCTION_KEYED, location=home)))
+    assert err.key == "cr.replica_locations" and "AML-REL-010" in err.allowed, str(err)
 
 
 def test_replicas_are_zone_redundant_children_of_the_registry(plan):
