@@ -12,12 +12,14 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hardened_aml_cli import tomltable
 
 #: Where the table lives, relative to the repository root.
 DATA = Path("policies/aml_catalogue/peers.toml")
@@ -145,34 +147,15 @@ def family(resource_type: str) -> str | None:
 
 def parse(text: str) -> Peers:
     """The table from TOML text; errors name the entry and the field."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PeersError(f"{DATA}: not valid TOML: {error}") from None
-    try:
-        return Peers.model_validate(raw)
-    except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            where = list(item["loc"])
-            if len(where) >= 2 and where[0] in ("rule", "source") and isinstance(where[1], int):
-                entries = raw.get(where[0], [])
-                label = entries[where[1]].get("id") or entries[where[1]].get("peer") if where[1] < len(entries) else ""
-                head = f"{where[0]} #{where[1] + 1} ({label})"
-                field = ".".join(str(w) for w in where[2:])
-            else:
-                head, field = "table", ".".join(str(w) for w in where)
-            message = item["msg"].removeprefix("Value error, ")
-            problems.append(f"{head}: {field + ': ' if field else ''}{message}")
-        raise PeersError(f"{DATA}: " + "; ".join(problems)) from None
+    return tomltable.parse(text, Peers, DATA, PeersError, _label)
 
 
 def load(root: Path) -> Peers:
-    try:
-        text = (root / DATA).read_text(encoding="utf-8")
-    except OSError as error:
-        raise PeersError(f"{DATA}: cannot be read: {error.strerror or error}") from None
-    return parse(text)
+    return tomltable.load(root, Peers, DATA, PeersError, _label)
+
+
+def _label(entry: Mapping[str, Any]) -> str:
+    return str(entry.get("id") or entry.get("peer") or "")
 
 
 _NAMES = (

@@ -14,16 +14,16 @@ needs only the inventory and the catalogue.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aml_catalogue import ID_PATTERN
 from hardened_aml.catalogue import KIND_TITLES, Catalogue
+from hardened_aml_cli import tomltable
 
 #: Where the inventory lives, relative to the repository root.
 DATA = Path("policies/aml_catalogue/seed_asks.toml")
@@ -126,35 +126,16 @@ class SeedAsks(_Strict):
 
 
 def parse(text: str) -> SeedAsks:
-    """The inventory from TOML text; errors name the entry and the field."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SeedAsksError(f"{DATA}: not valid TOML: {error}") from None
-    try:
-        return SeedAsks.model_validate(raw)
-    except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            where = list(item["loc"])
-            if len(where) >= 2 and where[0] in ("ask", "passage") and isinstance(where[1], int):
-                entries = raw.get(where[0], [])
-                label = entries[where[1]].get("item", "") if where[1] < len(entries) else ""
-                head = f"{where[0]} #{where[1] + 1} ({label[:60]})"
-                field = ".".join(str(w) for w in where[2:])
-            else:
-                head, field = "table", ".".join(str(w) for w in where)
-            message = item["msg"].removeprefix("Value error, ")
-            problems.append(f"{head}: {field + ': ' if field else ''}{message}")
-        raise SeedAsksError(f"{DATA}: " + "; ".join(problems)) from None
+    """The table from TOML text; errors name the entry and the field."""
+    return tomltable.parse(text, SeedAsks, DATA, SeedAsksError, _label)
 
 
 def load(root: Path) -> SeedAsks:
-    try:
-        text = (root / DATA).read_text(encoding="utf-8")
-    except OSError as error:
-        raise SeedAsksError(f"{DATA}: cannot be read: {error.strerror or error}") from None
-    return parse(text)
+    return tomltable.load(root, SeedAsks, DATA, SeedAsksError, _label)
+
+
+def _label(entry: Mapping[str, Any]) -> str:
+    return str(entry.get("item", ""))[:60]
 
 
 # ---- the catalogue side ------------------------------------------------------------------------------------------
