@@ -67,7 +67,10 @@ def test_every_rule_has_a_cover_or_a_reason_and_ids_are_unique(table: peers.Peer
     [
         ({"covered_by": '["aml-enc-002-storage-secure-transfer"]', "reason": "x"}, "exactly one of covered_by"),
         ({}, "exactly one of covered_by"),
-        ({"reason": "r", "colour": "blue"}, r"rule #1 \(CKV_AZURE_3\): colour: Extra inputs are not permitted"),
+        (
+            {"reason": "r", "colour": "blue"},
+            r"rule #1 \(CKV_AZURE_3\): colour: Extra inputs are not permitted \(the value is 'blue'\)",
+        ),
         ({"reason": "r", "id": "CKV_AWS_1"}, "is not a checkov id"),
         ({"reason": "r", "ref": "AZR-000001"}, "belongs to PSRule rules only"),
         ({"reason": "r", "type": "Microsoft.Sql/servers"}, "in none of the families"),

@@ -1,7 +1,7 @@
 """Data tables kept in the repository as TOML and validated by a pydantic model (the peer table, the seed asks).
 
-Errors name the file, the entry as the table numbers it (``rule #3 (CKV_AZURE_1)``), the field and the problem, in
-one line, and are raised as the caller's own error type.
+Errors name the file, the entry as the table numbers it (``rule #3 (CKV_AZURE_1)``), the field, the problem and
+the value as written, in one line, and are raised as the caller's own error type.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ def parse(
             else:
                 head, field = "table", ".".join(str(w) for w in where)
             message = item["msg"].removeprefix("Value error, ")
+            value = item.get("input")
+            if isinstance(value, str | int | float | bool) and item["type"] != "missing":
+                message += f" (the value is {value!r})"
             problems.append(f"{head}: {field + ': ' if field else ''}{message}")
         raise error(f"{data}: " + "; ".join(problems)) from None
 
