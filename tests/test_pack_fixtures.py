@@ -82,6 +82,7 @@ INSECURE: dict[str, set[str]] = {
         "aml-enc-009-key-vault-premium",
         "aml-iam-004-key-vault-rbac-authorization",
         "aml-mon-002-dependency-diagnostics",
+        "aml-mon-006-production-alerting",
         "aml-net-006-key-vault-private-access",
         "aml-rel-006-production-delete-locks",
     },

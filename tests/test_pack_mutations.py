@@ -844,6 +844,28 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             entries["alert-jobs"]["property_dependencies"].pop("actions", None),
         ),
     ),
+    ("AML-MON-006", "no key-expiry alert on the vault", remove("key-expiry")),
+    (
+        "AML-MON-006",
+        "the key-expiry topic watches no vault",
+        set_("key-expiry-topic", "topicType", "Microsoft.Storage.StorageAccounts"),
+    ),
+    (
+        "AML-MON-006",
+        "key-expiry events in the Event Grid schema (refused by the alert destination)",
+        set_("key-expiry", "eventDeliverySchema", "EventGridSchema"),
+    ),
+    (
+        "AML-MON-006",
+        "only expired keys alert",
+        set_("key-expiry", "filter.includedEventTypes", ["Microsoft.KeyVault.KeyExpired"]),
+    ),
+    (
+        "AML-MON-006",
+        "the key-expiry subscription expires",
+        set_("key-expiry", "expirationTimeUtc", "2027-01-01T00:00:00Z"),
+    ),
+    ("AML-MON-006", "key-expiry events to a webhook", set_("key-expiry", "destination.endpointType", "WebHook")),
     (
         "AML-MON-007",
         "a webhook over http",

@@ -88,6 +88,15 @@ SECURE: list[tuple[str, Mutation]] = [
         both(set_("storage", "sku.name", "standard_gzrs"), set_("storage", "tags.environment", "PRODUCTION")),
     ),
     ("workspace publicNetworkAccess 'disabled'", set_("workspace", "publicNetworkAccess", "disabled")),
+    (
+        "key-expiry alert written in other cases, filtered to no event type (all of them)",
+        both(
+            set_("key-expiry-topic", "topicType", "microsoft.keyvault.VAULTS"),
+            set_("key-expiry", "eventDeliverySchema", "cloudeventschemav1_0"),
+            set_("key-expiry", "destination.endpointType", "monitoralert"),
+            delete("key-expiry", "filter"),
+        ),
+    ),
 ]
 
 #: (what is written, the change, the policies that must report it as unreadable).
@@ -108,6 +117,11 @@ UNREADABLE: list[tuple[str, Mutation, set[str]]] = [
     ("a compute without computeType", delete("cluster", "properties.computeType"), COMPUTE_POLICIES),
     ("a compute of an unknown type", set_("cluster", "properties.computeType", "Quantum"), COMPUTE_POLICIES),
     ("managedNetwork as a string", set_("workspace", "managedNetwork", "AllowOnlyApprovedOutbound"), set()),
+    (
+        "a key-expiry subscription whose schema is a number",
+        set_("key-expiry", "eventDeliverySchema", 1),
+        {"aml-mon-006-production-alerting"},
+    ),
 ]
 
 

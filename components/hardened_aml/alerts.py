@@ -25,19 +25,27 @@ A log-search alert scoped to a resource runs its query over that resource's reco
 workspaces that hold them ("Create or edit a log search alert rule", scope: a resource), so every rule names
 in ``scopes`` the resource it watches; the pack relates rules to resources by that id (AML-MON-006).
 
-Not alerted on, with the reason in the catalogue: the customer-managed key's expiry (AML-MON-101: no metric or
-log of Key Vault carries a key's expiry date; the key rotates itself 60 days before it, AML-ENC-003).
+The vaults that hold the estate's customer-managed keys: a key whose current version is 30 days from its expiry,
+or has expired. No metric or log of Key Vault carries a key's expiry date; Key Vault sends these as Event Grid events
+(``KEY_EXPIRY_EVENTS``), so each vault gets an Event Grid system topic (``eventgrid:SystemTopic``, REST API
+2025-02-15) and a subscription to those events whose destination is an Azure Monitor alert to the action group,
+in the CloudEvents v1.0 schema, the only one that destination takes (:mod:`aml_catalogue.facts`). Since every key's
+rotation policy rotates it earlier than that (AML-ENC-003, AML-AKS-029), the alert fires only when a rotation did
+not happen.
 """
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, NotRequired
 
 import pulumi
+import pulumi_azure_native.eventgrid as eventgrid
 import pulumi_azure_native.monitor as monitor
 from pydantic import Field
 from typing_extensions import TypedDict
 
+from aml_catalogue.facts import KEY_EXPIRY_EVENTS, KEY_VAULT_TOPIC_TYPE, MONITOR_ALERT_ENDPOINT, MONITOR_ALERT_SCHEMA
 from hardened_aml.budget import Email
 from hardened_aml.inputs import Input, Problem, Wired, args, checked, rule
 
@@ -218,6 +226,8 @@ SIGNALS: Mapping[str, Signal] = {
 ReceiverName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 HttpsUri = Annotated[str, Field(pattern=r"^https://[^\s/]+(/\S*)?$")]
 Percent = Annotated[float, Field(ge=1, le=100)]
+#: A vault's label in ``key_vault_ids``: it ends the topic and subscription names (``key-expiry-<label>``).
+_VAULT_LABEL = re.compile(r"^([a-z0-9][a-z0-9-]{0,19})?$")
 
 
 @args
@@ -323,8 +333,18 @@ class AlertsArgs(AlertSettings):
     """The online deployments to watch, by deployment name. Default: none."""
     aks_cluster_id: NotRequired[Annotated[Input[str], Wired()] | None]
     """The AKS inference cluster to watch. Default: none."""
+    key_vault_ids: NotRequired[Annotated[dict[str, Annotated[Input[str], Wired()]], Field(default_factory=dict)]]
+    """The Key Vaults (in ``location``) whose keys' near-expiry and expiry alert the group, by a label of at most
+    20 lowercase letters, digits and '-' (or "") that names the topic and subscription. Default: none."""
     tags: NotRequired[Annotated[dict[str, str], Field(default_factory=dict)]]
     """Tags on every resource. Default: none."""
+
+
+@rule(AlertsArgs)
+def _vault_labels(a: Any, _scope: Mapping[str, Any]) -> Iterator[Problem]:
+    for label in a["key_vault_ids"]:
+        if not _VAULT_LABEL.match(label):
+            yield ("key_vault_ids", label), label, "a label of at most 20 lowercase letters, digits and '-', or \"\""
 
 
 class Alerts(pulumi.ComponentResource):
@@ -370,7 +390,42 @@ class Alerts(pulumi.ComponentResource):
             for label, scope in targets.get(signal.target, {}).items():
                 rule_key = "-".join(p for p in (key.replace("_", "-"), label) if p)
                 self.rules[rule_key] = self._rule(rule_key, signal, a["thresholds"][key], scope, tags)
+        self.key_expiry: dict[str, eventgrid.SystemTopicEventSubscription] = {}
+        for label, vault_id in a["key_vault_ids"].items():
+            key = "-".join(p for p in ("key-expiry", label) if p)
+            self.key_expiry[key] = self._key_expiry(key, vault_id, tags)
         self.register_outputs({"action_group_id": self.action_group_id})
+
+    def _key_expiry(self, key: str, vault_id: Any, tags: dict[str, str]) -> eventgrid.SystemTopicEventSubscription:
+        """A vault's key-expiry events, as Azure Monitor alerts to the action group."""
+        a, name = self._a, self._name
+        opts = pulumi.ResourceOptions(parent=self)
+        topic = eventgrid.SystemTopic(
+            f"{name}-{key}-topic",
+            system_topic_name=f"egst-{a['name_stem']}-{key}",
+            resource_group_name=a["resource_group_name"],
+            location=a["location"],
+            source=vault_id,
+            topic_type=KEY_VAULT_TOPIC_TYPE,
+            tags=tags,
+            opts=opts,
+        )
+        return eventgrid.SystemTopicEventSubscription(
+            f"{name}-{key}",
+            event_subscription_name=key,
+            system_topic_name=topic.name,
+            resource_group_name=a["resource_group_name"],
+            event_delivery_schema=MONITOR_ALERT_SCHEMA,
+            filter=eventgrid.EventSubscriptionFilterArgs(included_event_types=list(KEY_EXPIRY_EVENTS)),
+            destination=eventgrid.MonitorAlertEventSubscriptionDestinationArgs(
+                endpoint_type=MONITOR_ALERT_ENDPOINT,
+                severity="Sev1",
+                action_groups=[self.action_group.id],
+                description="A customer-managed key is 30 days from its expiry, or has expired: the rotation its "
+                "rotation policy schedules earlier did not happen (AML-ENC-003). Rotate the key; check its policy.",
+            ),
+            opts=opts,
+        )
 
     def _rule(self, key: str, s: Signal, threshold: float, scope: Any, tags: dict[str, str]) -> pulumi.CustomResource:
         a, name = self._a, self._name

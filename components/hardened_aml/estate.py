@@ -399,8 +399,8 @@ class Estate(pulumi.ComponentResource):
         )
 
     def _alert_wiring(self, alerts: Any, namer: Namer, here: Mapping[str, Any]) -> dict[str, Any]:
-        """The alerts' settings with the resources they watch: the workspace, and the endpoint, its deployments
-        and the AKS cluster when the estate has them."""
+        """The alerts' settings with the resources they watch: the workspace, its Key Vault, and the endpoint, its
+        deployments and the AKS cluster (with its etcd key's vault) when the estate has them."""
         online, aks = self.online_endpoint, self.inference_cluster
         return {
             **alerts,
@@ -410,6 +410,10 @@ class Estate(pulumi.ComponentResource):
             "online_endpoint_id": online.endpoint_id if online else None,
             "deployment_ids": {n: d.id for n, d in online.deployments.items()} if online else {},
             "aks_cluster_id": aks.cluster_id if aks else None,
+            "key_vault_ids": {
+                "": self.key_vault.vault_id,
+                **({"kms": self.kms_vault.vault_id} if aks else {}),
+            },
             **here,
         }
 

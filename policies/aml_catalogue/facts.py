@@ -19,6 +19,8 @@ __all__ = [
     "IMAGE_CLEANER_INTERVAL_HOURS",
     "IMAGE_EPOCH_TAG",
     "INTERRUPTIBLE_TAG",
+    "KEY_EXPIRY_EVENTS",
+    "KEY_VAULT_TOPIC_TYPE",
     "KMS_KEY_EXPIRY",
     "KMS_ROTATE_BEFORE_EXPIRY",
     "MAINTENANCE_WINDOW_HOURS",
@@ -26,6 +28,8 @@ __all__ = [
     "MIN_POOL_NODES",
     "MIN_POOL_PODS",
     "MIN_RSA_KEY_SIZE",
+    "MONITOR_ALERT_ENDPOINT",
+    "MONITOR_ALERT_SCHEMA",
     "SUPPORTED_UPGRADE_CHANNELS",
     "ZONE_REDUNDANT_SKUS",
     "all_ports",
@@ -111,6 +115,19 @@ MIN_RSA_KEY_SIZE = 3072
 #: What the estate creates: every customer-managed key of the estate (workspace, AKS disks) has this type and size.
 CMK_KEY_TYPE = "RSA-HSM"
 CMK_KEY_SIZE = MIN_RSA_KEY_SIZE
+
+#: Key Vault's Event Grid events for a key's current version 30 days before it expires and when it has expired
+#: ("Azure Key Vault as Event Grid source", MicrosoftDocs/azure-docs event-grid/event-schema-key-vault.md). No
+#: metric or log of Key Vault carries a key's expiry; these events reach an action group through an Event Grid
+#: system topic on the vault (topic type below) and a subscription whose destination is an Azure Monitor alert,
+#: "currently available only for Azure Key Vault system events" and only with the CloudEvents v1.0 schema
+#: (event-grid/handler-azure-monitor-alerts.md, handle-key-vault-events-using-azure-monitor-alerts.md) (AML-MON-006).
+KEY_EXPIRY_EVENTS: tuple[str, ...] = ("Microsoft.KeyVault.KeyNearExpiry", "Microsoft.KeyVault.KeyExpired")
+KEY_VAULT_TOPIC_TYPE = "Microsoft.KeyVault.vaults"
+#: The event subscription's delivery schema and destination type for Azure Monitor alerts (pulumi-azure-native
+#: 3.29.0 ``eventgrid.EventDeliverySchema``, ``MonitorAlertEventSubscriptionDestinationArgs``, REST API 2025-02-15).
+MONITOR_ALERT_SCHEMA = "CloudEventSchemaV1_0"
+MONITOR_ALERT_ENDPOINT = "MonitorAlert"
 
 # ---- AKS (AML-AKS-017, AML-AKS-018) --------------------------------------------------------------------------
 #: Image Cleaner's scan interval: "Use Image Cleaner on AKS" (learn.microsoft.com/azure/aks/image-cleaner,

@@ -1,5 +1,5 @@
-"""Alerting: a production estate tells someone when its endpoints, AKS cluster or jobs fail (AML-MON-006), and
-action groups send alerts over https in one payload shape (AML-MON-007).
+"""Alerting: a production estate tells someone when its endpoints, AKS cluster or jobs fail, or a key nears its
+expiry (AML-MON-006), and action groups send alerts over https in one payload shape (AML-MON-007).
 
 A production workspace (tag ``environment`` = ``production``) needs an action group (``monitor:ActionGroup``)
 that is not disabled and has at least one receiver, and an alert rule that notifies an action group for:
@@ -11,6 +11,16 @@ that is not disabled and has at least one receiver, and an alert rule that notif
 - its jobs: a ``monitor:ScheduledQueryRule`` whose ``scopes`` name the workspace, or whose query reads the
   workspace's job tables (``AmlRunStatusChangedEvent``, ``AmlComputeJobEvent``; learn.microsoft.com
   azure-monitor/reference/tables), as a rule scoped to the Log Analytics workspace does.
+
+A production stack also watches its customer-managed keys: every Key Vault that holds a key of the stack
+(``keyvault:Key`` whose ``vaultName`` is the vault) needs an Event Grid system topic on it (``eventgrid:SystemTopic``
+whose ``source`` names the vault, ``topicType`` ``Microsoft.KeyVault.vaults``) with a subscription
+(``eventgrid:SystemTopicEventSubscription`` naming the topic in ``systemTopicName``) that delivers a key's
+near-expiry event to an action group: ``destination.endpointType`` ``MonitorAlert`` with ``actionGroups``, in the
+``CloudEventSchemaV1_0`` schema that destination requires, filtered to no event types (all of them) or to a list
+that includes ``Microsoft.KeyVault.KeyNearExpiry``, and with no ``expirationTimeUtc`` (an expiring subscription
+stops alerting). No metric or log of Key Vault carries a key's expiry; these events are the only signal
+(:data:`aml_catalogue.facts.KEY_EXPIRY_EVENTS`).
 
 Rules and resources are related by engine dependency or ARM id (``Stack.targets``), never by type alone. A rule
 counts when it is not disabled (``enabled`` false) and its ``actions`` name an action group: one of the stack
@@ -28,6 +38,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource
 
+from aml_catalogue.facts import KEY_EXPIRY_EVENTS, KEY_VAULT_TOPIC_TYPE, MONITOR_ALERT_ENDPOINT, MONITOR_ALERT_SCHEMA
 from aml_policies.core import (
     MISSING,
     Config,
@@ -42,6 +53,7 @@ from aml_policies.core import (
     in_production,
     is_true,
     items,
+    same,
     type_key,
 )
 
@@ -53,6 +65,10 @@ WORKSPACE = "machinelearningservices:Workspace"
 ENDPOINT = "machinelearningservices:OnlineEndpoint"
 COMPUTE = "machinelearningservices:Compute"
 CLUSTER = "containerservice:ManagedCluster"
+VAULT = "keyvault:Vault"
+KEY = "keyvault:Key"
+SYSTEM_TOPIC = "eventgrid:SystemTopic"
+EVENT_SUBSCRIPTION = "eventgrid:SystemTopicEventSubscription"
 #: Resource-log tables of a workspace that record job status (Azure Monitor table reference).
 JOB_TABLES = ("AmlRunStatusChangedEvent", "AmlComputeJobEvent")
 #: Every receiver list of an action group (REST spec ``ActionGroup``, 2024-10-01-preview).
@@ -129,8 +145,61 @@ def _clusters(stack: Stack, workspace: PolicyResource) -> list[PolicyResource]:
     return found
 
 
+def _key_vaults(stack: Stack) -> list[PolicyResource]:
+    """The vaults that hold a key of the stack."""
+    found: list[PolicyResource] = []
+    for key in stack.of_type(KEY):
+        for vault in stack.targets(key, "vaultName"):
+            if type_key(vault.resource_type) == VAULT and vault not in found:
+                found.append(vault)
+    return found
+
+
+def _alerts_near_expiry(stack: Stack, subscription: PolicyResource, groups: list[PolicyResource]) -> bool:
+    """The subscription turns a key's near-expiry event into an Azure Monitor alert to an action group."""
+    props = subscription.props
+    if not same(get(props, "destination.endpointType"), MONITOR_ALERT_ENDPOINT, "destination.endpointType"):
+        return False
+    if not same(get(props, "eventDeliverySchema"), MONITOR_ALERT_SCHEMA, "eventDeliverySchema"):
+        return False
+    if get(props, "expirationTimeUtc") is not MISSING:
+        return False
+    types = items(props, "filter.includedEventTypes")
+    if types and not any(same(t, KEY_EXPIRY_EVENTS[0], "filter.includedEventTypes") for t in types):
+        return False
+    in_stack = stack.targets(subscription, "destination", "actionGroups")
+    if in_stack:
+        return any(g in groups for g in in_stack)
+    return any(
+        _ACTION_GROUP_ID in text.lower()
+        for text in Stack.reference_strings(subscription, "destination", "actionGroups")
+    )
+
+
+def _expiry_watched(stack: Stack, vault: PolicyResource, groups: list[PolicyResource]) -> bool:
+    for topic in stack.referrers(vault, (SYSTEM_TOPIC,), "source"):
+        if not same(get(topic.props, "topicType"), KEY_VAULT_TOPIC_TYPE, "topicType"):
+            continue
+        if any(
+            _alerts_near_expiry(stack, s, groups)
+            for s in stack.referrers(topic, (EVENT_SUBSCRIPTION,), "systemTopicName")
+        ):
+            return True
+    return False
+
+
 def _alerting(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
     groups = _live_groups(stack)
+    if any(in_production(ws.props) for ws in stack.of_type(WORKSPACE)):
+        for vault in _key_vaults(stack):
+            if not _expiry_watched(stack, vault, groups):
+                yield (
+                    f"Key Vault {vault.name!r} holds keys of a production estate, but no Event Grid subscription on "
+                    f"it sends {KEY_EXPIRY_EVENTS[0]} to an action group as an Azure Monitor alert (topic type "
+                    f"{KEY_VAULT_TOPIC_TYPE}, destination {MONITOR_ALERT_ENDPOINT}, schema {MONITOR_ALERT_SCHEMA}, "
+                    "no expiry): a key that fails to rotate would expire unannounced",
+                    vault.urn,
+                )
     for ws in stack.of_type(WORKSPACE):
         if not in_production(ws.props):
             continue
@@ -207,7 +276,9 @@ RULES = (
         description="a production workspace (tag environment=production) has an enabled action group with a "
         "receiver, and enabled alert rules that notify an action group on each of its online endpoints and "
         "attached AKS clusters (scopes) and on its jobs (a log-search alert scoped to it or reading "
-        "AmlRunStatusChangedEvent / AmlComputeJobEvent).",
+        "AmlRunStatusChangedEvent / AmlComputeJobEvent); and each Key Vault holding its keys has an Event Grid "
+        "system topic whose subscription sends Microsoft.KeyVault.KeyNearExpiry to an action group as an Azure "
+        "Monitor alert.",
         check=_alerting,
     ),
 )

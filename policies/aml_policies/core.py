@@ -751,6 +751,7 @@ NAME_INPUTS: Mapping[str, str] = {
     "network:PrivateEndpoint": "privateEndpointName",
     "privatedns:PrivateZone": "privateZoneName",
     "operationalinsights:Workspace": "workspaceName",
+    "eventgrid:SystemTopic": "systemTopicName",
 }
 _ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/([^/]+)/providers/.+/([^/]+)$", re.IGNORECASE)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from component_plan import RG_ID, TAGS, refused
 
+from aml_catalogue.facts import KEY_EXPIRY_EVENTS
 from hardened_aml.alerts import SIGNALS, Alerts, AlertsArgs, AlertSettings
 from hardened_aml.budget import Budget, BudgetArgs
 from hardened_aml.inputs import checked
@@ -16,6 +17,9 @@ AKS_ID = RG_ID + "/providers/Microsoft.ContainerService/managedClusters/aks-test
 AG = "azure-native:monitor:ActionGroup"
 METRIC = "azure-native:monitor:MetricAlert"
 LOG = "azure-native:monitor:ScheduledQueryRule"
+TOPIC = "azure-native:eventgrid:SystemTopic"
+SUBSCRIPTION = "azure-native:eventgrid:SystemTopicEventSubscription"
+KV_ID = RG_ID + "/providers/Microsoft.KeyVault/vaults/kv-test"
 
 
 def _args(**overrides: Any) -> AlertsArgs:
@@ -110,6 +114,31 @@ def test_every_signal_gets_a_rule_scoped_to_its_resource_and_notifying_the_group
         assert rule.property_dependencies["actions"] == [p.one(AG).urn]
     for rule in p.of_type(LOG):
         assert rule.property_dependencies["actions"] == [p.one(AG).urn]
+
+
+def test_each_vault_alerts_the_group_when_a_key_nears_expiry(plan):
+    assert not plan(lambda: Alerts("al", _args())).of_type(TOPIC)
+    p = plan(lambda: Alerts("al", _args(key_vault_ids={"": KV_ID, "kms": KV_ID + "-kms"})))
+    topics = {t.inputs["systemTopicName"]: t for t in p.of_type(TOPIC)}
+    assert set(topics) == {"egst-haml-test-1a2b-key-expiry", "egst-haml-test-1a2b-key-expiry-kms"}
+    topic = topics["egst-haml-test-1a2b-key-expiry-kms"]
+    assert (topic.inputs["source"], topic.inputs["topicType"], topic.inputs["location"]) == (
+        KV_ID + "-kms",
+        "Microsoft.KeyVault.vaults",
+        "westeurope",
+    )
+    subscriptions = {s.inputs["eventSubscriptionName"]: s for s in p.of_type(SUBSCRIPTION)}
+    assert set(subscriptions) == {"key-expiry", "key-expiry-kms"}
+    sub = subscriptions["key-expiry-kms"]
+    assert sub.property_dependencies["systemTopicName"] == [topic.urn]
+    assert sub.inputs["eventDeliverySchema"] == "CloudEventSchemaV1_0"
+    assert sub.inputs["filter"]["includedEventTypes"] == list(KEY_EXPIRY_EVENTS)
+    destination = sub.inputs["destination"]
+    assert (destination["endpointType"], destination["severity"]) == ("MonitorAlert", "Sev1")
+    assert sub.property_dependencies["destination"] == [p.one(AG).urn]
+    assert "expirationTimeUtc" not in sub.inputs
+    err = refused(lambda: Alerts("al", _args(key_vault_ids={"KMS vault": KV_ID})))
+    assert (err.key, err.value) == ("al.key_vault_ids.KMS vault", "KMS vault")
 
 
 def test_thresholds_are_settable_within_their_ranges(plan):

@@ -293,6 +293,10 @@ def test_alerts_watch_what_the_estate_has_and_the_budget_notifies_them(plan):  #
     assert scopes["aks-not-ready-nodes"] == scopes["aks-container-restarts"] == [cluster.id]
     assert scopes["failed-jobs"] == scopes["quota-percent"] == [ws.id]
     assert len(scopes) == 2 + 3 * 2 + 3 + 2
+    # Both vaults that hold keys (the estate's, and the etcd key's) alert before a key expires.
+    vaults = {v.inputs["vaultName"]: v.id for v in p.of_type("azure-native:keyvault:Vault")}
+    assert {t.inputs["source"] for t in p.of_type("azure-native:eventgrid:SystemTopic")} == set(vaults.values())
+    assert len(vaults) == 2
     b = p.one("azure-native:consumption:Budget")
     assert {tuple(n["contactGroups"]) for n in b.inputs["notifications"].values()} == {(group.id,)}
 
