@@ -20,6 +20,7 @@ __all__ = [
     "IMAGE_EPOCH_TAG",
     "INTERRUPTIBLE_TAG",
     "KEY_EXPIRY_EVENTS",
+    "KEY_NEAR_EXPIRY_EVENT",
     "KEY_VAULT_TOPIC_TYPE",
     "KMS_KEY_EXPIRY",
     "KMS_ROTATE_BEFORE_EXPIRY",
@@ -122,7 +123,8 @@ CMK_KEY_SIZE = MIN_RSA_KEY_SIZE
 #: system topic on the vault (topic type below) and a subscription whose destination is an Azure Monitor alert,
 #: "currently available only for Azure Key Vault system events" and only with the CloudEvents v1.0 schema
 #: (event-grid/handler-azure-monitor-alerts.md, handle-key-vault-events-using-azure-monitor-alerts.md) (AML-MON-006).
-KEY_EXPIRY_EVENTS: tuple[str, ...] = ("Microsoft.KeyVault.KeyNearExpiry", "Microsoft.KeyVault.KeyExpired")
+KEY_NEAR_EXPIRY_EVENT = "Microsoft.KeyVault.KeyNearExpiry"
+KEY_EXPIRY_EVENTS: tuple[str, ...] = (KEY_NEAR_EXPIRY_EVENT, "Microsoft.KeyVault.KeyExpired")
 KEY_VAULT_TOPIC_TYPE = "Microsoft.KeyVault.vaults"
 #: The event subscription's delivery schema and destination type for Azure Monitor alerts (pulumi-azure-native
 #: 3.29.0 ``eventgrid.EventDeliverySchema``, ``MonitorAlertEventSubscriptionDestinationArgs``, REST API 2025-02-15).

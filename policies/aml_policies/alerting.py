@@ -38,7 +38,12 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource
 
-from aml_catalogue.facts import KEY_EXPIRY_EVENTS, KEY_VAULT_TOPIC_TYPE, MONITOR_ALERT_ENDPOINT, MONITOR_ALERT_SCHEMA
+from aml_catalogue.facts import (
+    KEY_NEAR_EXPIRY_EVENT,
+    KEY_VAULT_TOPIC_TYPE,
+    MONITOR_ALERT_ENDPOINT,
+    MONITOR_ALERT_SCHEMA,
+)
 from aml_policies.core import (
     MISSING,
     Config,
@@ -165,7 +170,7 @@ def _alerts_near_expiry(stack: Stack, subscription: PolicyResource, groups: list
     if get(props, "expirationTimeUtc") is not MISSING:
         return False
     types = items(props, "filter.includedEventTypes")
-    if types and not any(same(t, KEY_EXPIRY_EVENTS[0], "filter.includedEventTypes") for t in types):
+    if types and not any(same(t, KEY_NEAR_EXPIRY_EVENT, "filter.includedEventTypes") for t in types):
         return False
     in_stack = stack.targets(subscription, "destination", "actionGroups")
     if in_stack:
@@ -195,7 +200,7 @@ def _alerting(stack: Stack, _config: Config) -> Iterator[tuple[str, str]]:
             if not _expiry_watched(stack, vault, groups):
                 yield (
                     f"Key Vault {vault.name!r} holds keys of a production estate, but no Event Grid subscription on "
-                    f"it sends {KEY_EXPIRY_EVENTS[0]} to an action group as an Azure Monitor alert (topic type "
+                    f"it sends {KEY_NEAR_EXPIRY_EVENT} to an action group as an Azure Monitor alert (topic type "
                     f"{KEY_VAULT_TOPIC_TYPE}, destination {MONITOR_ALERT_ENDPOINT}, schema {MONITOR_ALERT_SCHEMA}, "
                     "no expiry): a key that fails to rotate would expire unannounced",
                     vault.urn,
