@@ -34,6 +34,7 @@ UNTAGGABLE = {
     "azure-native:authorization:RoleAssignment",
     "azure-native:authorization:ManagementLockByScope",
     "azure-native:consumption:Budget",
+    "azure-native:eventgrid:SystemTopicEventSubscription",  # the SDK's Args have no tags (its topic has them)
     # No tags property in their ARM schemas (policyAssignments, extensions, trustedAccessRoleBindings,
     # maintenanceConfigurations: the SDK's MaintenanceConfigurationArgs has no tags).
     "azure-native:authorization:PolicyAssignment",
