@@ -125,12 +125,18 @@ def _live_groups(stack: Stack) -> list[PolicyResource]:
 
 def _notifies(stack: Stack, rule: PolicyResource, groups: list[PolicyResource]) -> bool:
     """The rule is not disabled and its actions name a live action group of the stack, or one outside it."""
-    if not _enabled(rule):
-        return False
-    in_stack = stack.targets(rule, "actions")
+    return _enabled(rule) and _names_live_group(stack, rule, "actions", "", groups)
+
+
+def _names_live_group(
+    stack: Stack, resource: PolicyResource, prop: str, value_path: str, groups: list[PolicyResource]
+) -> bool:
+    """``prop`` (narrowed to ``value_path``) names a live action group of the stack, or, when it names no resource
+    of the stack, an action group's ARM id outside it (a shared group)."""
+    in_stack = stack.targets(resource, prop, value_path)
     if in_stack:
         return any(g in groups for g in in_stack)
-    return any(_ACTION_GROUP_ID in text.lower() for text in Stack.reference_strings(rule, "actions"))
+    return any(_ACTION_GROUP_ID in text.lower() for text in Stack.reference_strings(resource, prop, value_path))
 
 
 def _queries(rule: PolicyResource) -> list[str]:
@@ -172,13 +178,7 @@ def _alerts_near_expiry(stack: Stack, subscription: PolicyResource, groups: list
     types = items(props, "filter.includedEventTypes")
     if types and not any(same(t, KEY_NEAR_EXPIRY_EVENT, "filter.includedEventTypes") for t in types):
         return False
-    in_stack = stack.targets(subscription, "destination", "actionGroups")
-    if in_stack:
-        return any(g in groups for g in in_stack)
-    return any(
-        _ACTION_GROUP_ID in text.lower()
-        for text in Stack.reference_strings(subscription, "destination", "actionGroups")
-    )
+    return _names_live_group(stack, subscription, "destination", "actionGroups", groups)
 
 
 def _expiry_watched(stack: Stack, vault: PolicyResource, groups: list[PolicyResource]) -> bool:
